@@ -1,0 +1,115 @@
+"""``notelasso-engine``: export PARSeq to ONNX, check it, build TensorRT plans and Triton repositories."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from inference.errors import NoteLassoError
+
+
+def _cmd_random(args: argparse.Namespace) -> int:
+    import torch
+
+    from build_engine.parseq import PRESETS, PARSeq
+
+    torch.manual_seed(args.seed)
+    cfg = PRESETS[args.preset]
+    model = PARSeq(cfg)
+    torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "name": args.preset, "version": "random"},
+               args.output)
+    print(f"wrote randomly initialised {args.preset} to {args.output}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from build_engine.export import export_onnx
+    from build_engine.parseq import load_checkpoint
+
+    try:
+        model, cfg, meta = load_checkpoint(str(args.checkpoint), refine_iters=args.refine_iters)
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
+        raise NoteLassoError(f"Cannot load checkpoint {args.checkpoint}: {exc}") from exc
+    name = args.name or str(meta.get("name", "parseq"))
+    version = args.version or str(meta.get("version", "0"))
+    spec = export_onnx(model, args.output, name=name, version=version, opset=args.opset)
+    print(f"exported {spec.name} {spec.version} to {args.output} (+ {Path(args.output).with_suffix('.spec.json').name})")
+    return _cmd_check(argparse.Namespace(model=args.output))
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from build_engine.onnx_check import check_onnx
+
+    path = Path(args.model)
+    if not path.is_file():
+        raise NoteLassoError(f"No such file: {path}")
+    try:
+        report = check_onnx(path)
+    except Exception as exc:  # onnx raises DecodeError and friends
+        raise NoteLassoError(f"{path.name} is not a readable ONNX file.") from exc
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="notelasso-engine", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("random", help="write a randomly initialised checkpoint (tests, benchmarks)")
+    r.add_argument("--preset", default="parseq-micro")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("-o", "--output", type=Path, required=True)
+    r.set_defaults(func=_cmd_random)
+
+    e = sub.add_parser("export", help="PyTorch checkpoint -> ONNX (static Squeeze, spec metadata)")
+    e.add_argument("checkpoint", type=Path)
+    e.add_argument("-o", "--output", type=Path, required=True)
+    e.add_argument("--opset", type=int, default=17)
+    e.add_argument("--refine-iters", type=int, default=None)
+    e.add_argument("--name")
+    e.add_argument("--version")
+    e.set_defaults(func=_cmd_export)
+
+    c = sub.add_parser("check", help="fail on dynamic Squeeze and other TensorRT blockers; print a summary")
+    c.add_argument("model", type=Path)
+    c.set_defaults(func=_cmd_check)
+
+    try:
+        from build_engine import tensorrt_build
+    except ImportError:
+        tensorrt_build = None
+    if tensorrt_build is not None:
+        t = sub.add_parser("trt", help="build a TensorRT plan (dynamic batch) from a checked ONNX model")
+        tensorrt_build.add_trt_arguments(t)
+        t.set_defaults(func=tensorrt_build.run_trt)
+
+    try:
+        from build_engine import triton_repo
+    except ImportError:
+        triton_repo = None
+    if triton_repo is not None:
+        tr = sub.add_parser("triton-repo", help="write a Triton model repository for a model")
+        triton_repo.add_arguments(tr)
+        tr.set_defaults(func=triton_repo.run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except NoteLassoError as exc:
+        print(f"notelasso-engine: error: {exc.user_message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Region layout: split a region of any size into lines, then into word crops the model reads.
+
+PARSeq reads one word (no spaces, <= 25 characters) per 32x128 crop. A lassoed line or
+paragraph is split into text lines by the horizontal ink profile, each line into words at
+gaps wider than a fraction of the line height, and words are kept in reading order
+(top to bottom, left to right) so the texts join back with spaces and newlines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from inference.preprocess import GrayImage, ink_mask
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in crop pixels
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutOptions:
+    word_gap: float = 0.33        # gap (x line height) that separates words
+    min_line_height: int = 5      # px; shorter ink bands are specks or rules
+    max_word_aspect: float = 14.0  # wider words are split (a 32x128 crop holds ~25 chars)
+    pad: float = 0.12             # padding around a word crop (x line height)
+
+
+@dataclass(frozen=True, slots=True)
+class LineLayout:
+    box: Box
+    words: tuple[Box, ...]
+
+
+def _runs(on: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """[start, end) of consecutive True values."""
+    if not on.any():
+        return []
+    padded = np.concatenate([[False], on, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Drop specks and long straight rules (form lines, underlines) that are not text."""
+    if not ink.any():
+        return ink
+    u8 = ink.astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(u8, connectivity=8)
+    areas = stats[:, cv2.CC_STAT_AREA]
+    keep = areas >= 3
+    keep[0] = False
+    cleaned = keep[labels]
+    h, w = ink.shape
+    # Long horizontal rules: remove runs much wider than tall.
+    k = max(25, w // 4)
+    rules = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1))) > 0
+    if rules.any() and w > 2 * h // 3:
+        cleaned &= ~rules
+    return cleaned
+
+
+def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int]]:
+    """Rows [y0, y1) of each text line, top to bottom."""
+    profile = ink.sum(1)
+    if profile.max(initial=0) == 0:
+        return []
+    threshold = max(1, int(0.02 * profile.max()))
+    bands = _runs(profile >= threshold)
+    bands = [(a, b) for a, b in bands if b - a >= 2]
+    if not bands:
+        return []
+    tallest = max(b - a for a, b in bands)
+    # Merge dots, accents and punctuation bands into the nearest line.
+    min_h = max(opts.min_line_height, int(0.35 * tallest))
+    lines = [list(b) for b in bands if b[1] - b[0] >= min_h]
+    if not lines:
+        return []
+    for a, b in bands:
+        if b - a >= min_h:
+            continue
+        nearest = min(lines, key=lambda ln: min(abs(a - ln[1]), abs(ln[0] - b)))
+        if min(abs(a - nearest[1]), abs(nearest[0] - b)) <= 0.5 * (nearest[1] - nearest[0]):
+            nearest[0], nearest[1] = min(nearest[0], a), max(nearest[1], b)
+    return [(a, b) for a, b in sorted(lines)]
+
+
+def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int]]:
+    """Columns [x0, x1) of each word in one line, left to right."""
+    h = line_ink.shape[0]
+    cols = _runs(line_ink.any(0))
+    if not cols:
+        return []
+    gap_threshold = max(2.0, opts.word_gap * h)
+    words = [list(cols[0])]
+    for a, b in cols[1:]:
+        if a - words[-1][1] > gap_threshold:
+            words.append([a, b])
+        else:
+            words[-1][1] = b
+    out = []
+    for a, b in words:
+        out.extend(_split_long(line_ink[:, a:b], a, opts))
+    return out
+
+
+def _split_long(word_ink: npt.NDArray[np.bool_], offset: int, opts: LayoutOptions) -> list[tuple[int, int]]:
+    h, w = word_ink.shape
+    if w <= opts.max_word_aspect * h:
+        return [(offset, offset + w)]
+    # Cut at the emptiest column near the middle, recursively.
+    profile = word_ink.sum(0).astype(np.float64)
+    mid = w // 2
+    window = profile[w // 4: 3 * w // 4]
+    cut = w // 4 + int(np.argmin(window)) if window.size else mid
+    return _split_long(word_ink[:, :cut], offset, opts) + _split_long(word_ink[:, cut:], offset + cut, opts)
+
+
+def analyse(gray: GrayImage, opts: LayoutOptions | None = None) -> list[LineLayout]:
+    """Lines and word boxes (crop pixels, padded, clipped) in reading order."""
+    opts = opts or LayoutOptions()
+    ink = clean_ink(ink_mask(gray))
+    h, w = ink.shape
+    lines = []
+    for y0, y1 in split_into_lines(ink, opts):
+        line_h = y1 - y0
+        words = []
+        for x0, x1 in split_into_words(ink[y0:y1], opts):
+            rows = np.flatnonzero(ink[y0:y1, x0:x1].any(1))
+            wy0, wy1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
+            pad = max(2, int(round(opts.pad * line_h)))
+            words.append((max(0, x0 - pad), max(0, min(wy0, y0) - pad), min(w, x1 + pad), min(h, max(wy1, y1) + pad)))
+        if words:
+            box = (min(b[0] for b in words), min(b[1] for b in words), max(b[2] for b in words), max(b[3] for b in words))
+            lines.append(LineLayout(box, tuple(words)))
+    return lines

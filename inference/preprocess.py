@@ -1,0 +1,140 @@
+"""Pixels of a page region -> what the model reads.
+
+Crop a polygon (page pixels) out of the page, mask everything outside it with the local
+background, straighten small skew, binarise for layout, and resize/normalise word crops as
+the ModelSpec says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from inference.errors import InputError
+from inference.spec import ModelSpec
+
+GrayImage = npt.NDArray[np.uint8]
+Point = tuple[float, float]
+MAX_SKEW_DEG = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCrop:
+    """A region cut from a page: ``image`` is upright; ``to_page`` maps its pixels to page pixels."""
+
+    image: GrayImage
+    to_page: npt.NDArray[np.float64]  # 2x3 affine: crop (x, y, 1) -> page (x, y)
+    skew_deg: float
+
+    def box_to_page(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        x0, y0, x1, y1 = box
+        pts = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64) @ self.to_page.T
+        return (int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min())),
+                int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max())))
+
+
+def rectangle(x0: float, y0: float, x1: float, y1: float) -> list[Point]:
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def polygon_area(polygon: Sequence[Point]) -> float:
+    pts = np.asarray(polygon, dtype=np.float64)
+    x, y = pts[:, 0], pts[:, 1]
+    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
+
+
+def crop_polygon(page: GrayImage, polygon: Sequence[Point], *, deskew: bool = True) -> RegionCrop:
+    """Cut ``polygon`` out of a gray page; pixels outside it become the local background."""
+    if page.ndim != 2:
+        raise InputError("crop_polygon expects a gray page image.")
+    pts = np.asarray(polygon, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[0] < 3 or pts.shape[1] != 2 or not np.isfinite(pts).all():
+        raise InputError("A region needs at least three points.")
+    if polygon_area(pts) < 16:
+        raise InputError("The region is too small to hold text.")
+    h, w = page.shape
+    x0, y0 = np.floor(pts.min(0)).astype(int)
+    x1, y1 = np.ceil(pts.max(0)).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise InputError("The region lies outside the page.")
+    crop = page[y0:y1, x0:x1]
+    mask = np.zeros(crop.shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(pts - (x0, y0)).astype(np.int32)], 255)
+    inside = crop[mask > 0]
+    if inside.size == 0:
+        raise InputError("The region lies outside the page.")
+    background = int(np.percentile(inside, 90))
+    image = np.where(mask > 0, crop, np.uint8(background)).astype(np.uint8)
+    to_page = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]])
+    skew = 0.0
+    if deskew:
+        skew = estimate_skew(image)
+        if abs(skew) >= 0.3:
+            image, to_page = _rotate(image, skew, background, to_page)
+    return RegionCrop(image, to_page, skew)
+
+
+def _rotate(image: GrayImage, angle: float, fill: int, to_page: npt.NDArray[np.float64]
+            ) -> tuple[GrayImage, npt.NDArray[np.float64]]:
+    h, w = image.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    rotated = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
+    inv = cv2.invertAffineTransform(m)  # rotated crop -> original crop
+    composed = to_page @ np.vstack([inv, [0, 0, 1]])
+    return rotated, composed
+
+
+def ink_mask(gray: GrayImage) -> npt.NDArray[np.bool_]:
+    """Dark text on light paper -> True where ink. Otsu after flattening the background."""
+    if gray.size == 0:
+        return np.zeros(gray.shape, bool)
+    k = max(15, (min(gray.shape) // 2) | 1)
+    background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    flat = cv2.divide(gray, background, scale=255)
+    if int(flat.max()) - int(flat.min()) < 25:
+        return np.zeros(gray.shape, bool)  # blank: no contrast worth reading
+    _, binary = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return binary > 0
+
+
+def estimate_skew(gray: GrayImage) -> float:
+    """Angle in degrees (counter-clockwise positive, as cv2) that makes text lines horizontal."""
+    ink = ink_mask(gray)
+    if ink.sum() < 50 or gray.shape[1] < 3 * gray.shape[0] // 4 and gray.shape[0] < 40:
+        return 0.0
+    h, w = ink.shape
+    scale = min(1.0, 400 / max(h, w))
+    small = cv2.resize(ink.astype(np.uint8) * 255, (max(1, int(w * scale)), max(1, int(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape
+    best, best_score = 0.0, -1.0
+    center = (sw / 2, sh / 2)
+    for angle in np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + 0.01, 0.5):
+        m = cv2.getRotationMatrix2D(center, float(angle), 1.0)
+        rotated = cv2.warpAffine(small, m, (sw, sh), flags=cv2.INTER_NEAREST, borderValue=0)
+        profile = rotated.sum(1, dtype=np.float64)
+        score = float(np.square(np.diff(profile)).sum())
+        if score > best_score * 1.0001:
+            best, best_score = float(angle), score
+    return best
+
+
+def resize_normalise(gray: GrayImage, spec: ModelSpec) -> npt.NDArray[np.float32]:
+    """A word crop (any size, gray uint8) -> float32 (C, H, W) normalised per the spec."""
+    h, w = spec.input_height, spec.input_width
+    if gray.ndim == 3:
+        gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
+    if gray.shape[0] < 1 or gray.shape[1] < 1:
+        raise InputError("Empty crop.")
+    shrink = gray.shape[0] > h or gray.shape[1] > w
+    resized = cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    x = resized.astype(np.float32) / 255.0
+    mean = np.asarray(spec.mean, np.float32)[:, None, None]
+    std = np.asarray(spec.std, np.float32)[:, None, None]
+    chans = np.broadcast_to(x, (spec.channels, h, w))
+    return ((chans - mean[: spec.channels]) / std[: spec.channels]).astype(np.float32)
