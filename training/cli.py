@@ -1,0 +1,82 @@
+"""``notelasso-train``: train PARSeq on synthetic words, and evaluate a model on FUNSD crops."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from inference.errors import NoteLassoError
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train on generated scan-like words (resumes from OUT/last.pt)")
+    p.add_argument("--preset", default="parseq-mini", help="model size (parseq, parseq-tiny, parseq-mini, parseq-micro)")
+    p.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder for checkpoints and logs")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=7e-4)
+    p.add_argument("--steps", type=int, default=0, help="optimizer steps (0: bounded by --minutes alone)")
+    p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget; the LR schedule follows it")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--workers", type=int, default=1, help="data-generation processes")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    p.add_argument("--perm-num", type=int, default=6, help="permutations per batch (PLM)")
+    p.add_argument("--val-every", type=float, default=10.0, help="minutes between validations")
+    p.add_argument("--funsd", type=Path, default=None, help="FUNSD folder for periodic validation (never trained on)")
+    p.add_argument("--no-resume", action="store_true")
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="word accuracy on FUNSD crops, side by side with Tesseract")
+    p.add_argument("--funsd", type=Path, required=True, help="FUNSD folder (annotations/, images/)")
+    p.add_argument("--model", type=Path, default=None, help="ONNX model (default: the bundled one)")
+    p.add_argument("-n", "--limit", type=int, default=0, help="evaluate a random sample of N words (0: all)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--no-tesseract", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from training.train import TrainConfig, train
+
+    tcfg = TrainConfig(preset=args.preset, out_dir=args.out, batch_size=args.batch_size, lr=args.lr,
+                       steps=args.steps, minutes=args.minutes, seed=args.seed, workers=args.workers,
+                       threads=args.threads, perm_num=args.perm_num, val_every_min=args.val_every,
+                       funsd_dir=args.funsd, resume=not args.no_resume)
+    row = train(tcfg)
+    print(json.dumps(row))
+    return 0
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from training.evaluate import evaluate_funsd
+
+    report = evaluate_funsd(args.funsd, model=args.model, limit=args.limit, seed=args.seed,
+                            threads=args.threads, tesseract=not args.no_tesseract)
+    print(json.dumps(report, indent=2) if args.json else report["table"])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="notelasso-train", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_eval(sub)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _run_train(args) if args.command == "train" else _run_eval(args)
+    except NoteLassoError as exc:
+        print(f"notelasso-train: {exc.user_message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
