@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
@@ -151,7 +152,9 @@ def make_squeezes_static(model: onnx.ModelProto) -> int:
     """Give every Squeeze/Unsqueeze its axes as a constant initializer. Returns the number fixed.
 
     Axes computed by Constant nodes become initializers; an axes-less Squeeze gets the axes
-    that shape inference proves to be 1. A Squeeze whose axes cannot be proven is left for
+    that shape inference proves to be 1. A symbolic dimension (the dynamic batch) is taken as
+    "not squeezed": that is what the graph means for batch > 1, and it stops a batch of one
+    from being squeezed away. A Squeeze whose input rank is unknown is left for
     :func:`check_model` to report.
     """
     graph = model.graph
@@ -173,13 +176,15 @@ def make_squeezes_static(model: onnx.ModelProto) -> int:
             axes = [int(a) for a in value.reshape(-1)]
         elif not axes_name and node.op_type == "Squeeze":
             dims = shapes.get(node.input[0])
-            if dims is None or any(not isinstance(d, int) for d in dims):
-                continue  # cannot prove which axes are 1: leave it for the check to report
-            axes = [i for i, d in enumerate(dims) if d == 1]
+            if dims is None:
+                continue  # rank unknown: leave it for the check to report
+            axes = [i for i, d in enumerate(dims) if isinstance(d, int) and d == 1]
+            if not axes:
+                continue
         else:
             continue
         name = f"{node.name or node.op_type}_{idx}_axes_const"
-        graph.initializer.append(numpy_helper.from_array(__import__("numpy").asarray(axes, dtype="int64"), name))
+        graph.initializer.append(numpy_helper.from_array(np.asarray(axes, dtype=np.int64), name))
         if len(node.input) > 1:
             node.input[1] = name
         else:

@@ -1,0 +1,66 @@
+# NoteLasso: `make run` starts the app on the embedded CPU back end; `make test` runs the suite.
+# Both set up what they need on a fresh Debian/Ubuntu machine (apt packages, virtual envs).
+
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+PIP      := $(VENV)/bin/pip
+TRITON_VENV := .venv-triton
+SAMPLE   := resources/samples/clinical-note.pdf
+
+# Qt's xcb platform plugin, fonts for rendering, word lists for the synthetic corpus,
+# Xvfb + ImageMagick for screenshots, Tesseract as the evaluation baseline.
+APT_RUN  := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+            libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libegl1 libgl1 \
+            libfontconfig1 libdbus-1-3 fonts-dejavu-core
+APT_TEST := $(APT_RUN) xvfb imagemagick tesseract-ocr tesseract-ocr-eng wamerican hunspell-en-med \
+            fonts-urw-base35 fonts-liberation2 fonts-freefont-ttf fonts-noto-core fonts-courier-prime \
+            fonts-gnutypewriter fonts-dkg-handwriting
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test apt-run apt-test triton-venv bench lint clean
+
+run: apt-run $(VENV)/.run
+	$(PY) -m desktop $(SAMPLE)
+
+test: apt-test $(VENV)/.test triton-venv
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+bench: $(VENV)/.run
+	$(VENV)/bin/notelasso-ocr bench
+
+# Install only what is missing, so repeated runs cost nothing.
+apt-run:
+	@missing=$$(for p in $(APT_RUN); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+apt-test:
+	@missing=$$(for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.run: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e .
+	touch $@
+
+# torch (CPU build, the `train` extra) only for build_engine/ and training/ tests.
+$(VENV)/.test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e '.[dev,train,triton]'
+	touch $@ $(VENV)/.run
+
+clean:
+	rm -rf $(VENV) $(TRITON_VENV) .pytest_cache
+
+# A real Triton server for the `triton` tests: tritonserver 2.51 with the Python backend, as
+# bundled in the nvidia-pytriton wheel; it needs numpy<2, hence its own venv.
+triton-venv: $(TRITON_VENV)/.installed
+
+$(TRITON_VENV)/.installed:
+	$(PYTHON) -m venv $(TRITON_VENV)
+	$(TRITON_VENV)/bin/pip install -q nvidia-pytriton 'numpy<2' onnxruntime
+	touch $@

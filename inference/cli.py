@@ -1,0 +1,251 @@
+"""``notelasso-ocr``: read pages, regions and crops from the command line; benchmark back ends.
+
+The library raises NoteLassoError subclasses; this module is the one place that maps them to
+a message on stderr and an exit code (2 input, 3 document, 4 back end unavailable, 5 model
+mismatch, 6 remote server). Recognised text goes to stdout only, never to logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from inference.errors import InputError, NoteLassoError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm"}
+EXIT_INTERNAL = 70
+
+
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError as exc:
+        raise InputError(f"{what} must be comma-separated numbers, got '{text}'.") from exc
+    return values
+
+
+def parse_region(text: str) -> list[tuple[float, float]]:
+    v = _numbers(text, "--region")
+    if len(v) != 4 or v[2] <= v[0] or v[3] <= v[1]:
+        raise InputError("--region needs x0,y0,x1,y1 with x1 > x0 and y1 > y0 (page pixels).")
+    x0, y0, x1, y1 = v
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def parse_polygon(text: str) -> list[tuple[float, float]]:
+    v = _numbers(text, "--polygon")
+    if len(v) < 6 or len(v) % 2:
+        raise InputError("--polygon needs at least three x,y points (page pixels).")
+    return list(zip(v[::2], v[1::2]))
+
+
+def _parse_header(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InputError("--header needs KEY=VALUE.")
+    return key.strip(), value.strip()
+
+
+def add_backend_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("recognition back end")
+    g.add_argument("--backend", choices=("cpu", "tensorrt", "triton"), default="cpu",
+                   help="cpu: embedded ONNX Runtime (default); tensorrt: local .plan; triton: remote gRPC")
+    g.add_argument("--model", type=Path, default=None,
+                   help="ONNX model (cpu) or TensorRT plan (tensorrt); default: the bundled model")
+    g.add_argument("--threads", type=int, default=None, help="CPU threads for ONNX Runtime")
+    g.add_argument("--url", default="127.0.0.1:8001", help="Triton gRPC address host:port")
+    g.add_argument("--model-name", default="notelasso_parseq", help="model name on the Triton server")
+    g.add_argument("--timeout", type=float, default=10.0, help="seconds per remote request")
+    g.add_argument("--ssl", action="store_true", help="use TLS for Triton")
+    g.add_argument("--root-cert", default=None, help="PEM root certificate for TLS")
+    g.add_argument("--client-cert", default=None, help="PEM client certificate chain for TLS")
+    g.add_argument("--client-key", default=None, help="PEM client private key for TLS")
+    g.add_argument("--header", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra gRPC header, e.g. authorization='Bearer ...' (repeatable)")
+    g.add_argument("--batch-size", type=int, default=32, help="crops per back-end call")
+
+
+def backend_config(args: argparse.Namespace):
+    from inference.backends import BackendConfig
+
+    return BackendConfig(kind=args.backend, model_path=args.model, threads=args.threads, url=args.url,
+                         model_name=args.model_name, timeout_s=args.timeout, ssl=args.ssl,
+                         root_certificates=args.root_cert, certificate_chain=args.client_cert,
+                         private_key=args.client_key, headers=dict(_parse_header(h) for h in args.header))
+
+
+def open_recognizer(args: argparse.Namespace):
+    from inference.backends import open_backend
+    from inference.recognizer import Recognizer
+
+    backend = open_backend(backend_config(args))
+    if backend.is_remote:
+        print(f"notelasso-ocr: sending crops to remote server {args.url}", file=sys.stderr)
+    return Recognizer(backend, batch_size=args.batch_size)
+
+
+def result_to_json(result) -> dict:
+    return {
+        "text": result.text,
+        "confidences": [round(c, 4) for c in result.confidences],
+        "skew_deg": result.skew_deg,
+        "lines": [{"box": list(line.box),
+                   "words": [{"text": w.text, "box": list(w.box),
+                              "confidences": [round(c, 4) for c in w.confidences]} for w in line.words]}
+                  for line in result.lines],
+        "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
+    }
+
+
+def cmd_page(args: argparse.Namespace) -> int:
+    from inference.documents import open_document
+
+    if args.region and args.polygon:
+        raise InputError("Give either --region or --polygon, not both.")
+    polygon = parse_region(args.region) if args.region else parse_polygon(args.polygon) if args.polygon else None
+    with open_document(args.file, password=args.password) as doc:
+        if not 1 <= args.page <= doc.page_count:
+            raise InputError(f"--page {args.page} is out of range: {args.file.name} has {doc.page_count} page(s).")
+        page = doc.render(args.page - 1, dpi=args.dpi)
+    if polygon is None:
+        h, w = page.shape[:2]
+        polygon = [(0, 0), (w, 0), (w, h), (0, h)]
+    recognizer = open_recognizer(args)
+    try:
+        result = recognizer.recognize(page, polygon)
+    finally:
+        recognizer.backend.close()
+    if args.json:
+        print(json.dumps(result_to_json(result), ensure_ascii=False, indent=2))
+    else:
+        print(result.text)
+    return 0
+
+
+def cmd_crops(args: argparse.Namespace) -> int:
+    from inference.documents import open_document, to_gray
+
+    folder: Path = args.dir
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder.")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise InputError(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}.")
+    recognizer = open_recognizer(args)
+    out: dict[str, str] = {}
+    failed: list[str] = []
+    try:
+        for start in range(0, len(files), 256):
+            part = files[start:start + 256]
+            names, crops = [], []
+            for f in part:
+                try:
+                    with open_document(f) as doc:
+                        crops.append(to_gray(doc.render(0)))
+                    names.append(f.name)
+                except NoteLassoError as exc:
+                    failed.append(f.name)
+                    print(f"notelasso-ocr: skipped {f.name}: {exc.user_message}", file=sys.stderr)
+            if args.layout:
+                for name, crop in zip(names, crops):
+                    h, w = crop.shape
+                    out[name] = recognizer.recognize(crop, [(0, 0), (w, 0), (w, h), (0, h)]).text
+            else:
+                for name, decoded in zip(names, recognizer.read_crops(crops)):
+                    out[name] = decoded.text
+    finally:
+        recognizer.backend.close()
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        for name, text in out.items():
+            print(f"{name}\t{text}")
+    return 3 if failed and not out else 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from inference.bench import run_benchmark
+
+    recognizer = open_recognizer(args)
+    try:
+        run_benchmark(recognizer, repeats=args.repeats, warmup=args.warmup, batch_seconds=args.batch_seconds,
+                      out=print)
+    finally:
+        recognizer.backend.close()
+    if args.backend == "triton" and args.load:
+        from inference.bench_triton import run_load_benchmark
+
+        users = tuple(int(u) for u in args.users.split(","))
+        run_load_benchmark(args.url, args.model_name, users=users, seconds=args.seconds,
+                           http_url=args.http_url, out=print)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="notelasso-ocr", description="Read scanned notes with PARSeq.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("page", help="read a page (or a region of it) of a PDF or image")
+    p.add_argument("file", type=Path)
+    p.add_argument("--page", type=int, default=1, help="1-based page number")
+    p.add_argument("--dpi", type=int, default=200, help="PDF render resolution (page pixels = dpi)")
+    p.add_argument("--password", default=None, help="password of an encrypted PDF")
+    p.add_argument("--region", default=None, help="x0,y0,x1,y1 in page pixels")
+    p.add_argument("--polygon", default=None, help="x,y,x,y,... in page pixels (a lasso)")
+    p.add_argument("--json", action="store_true", help="text, confidences, boxes and timings as JSON")
+    add_backend_arguments(p)
+    p.set_defaults(func=cmd_page)
+
+    p = sub.add_parser("crops", help="read every image in DIR as one region; one JSON object out")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--json", action="store_true", help='print {"file name": "text", ...}')
+    p.add_argument("--layout", action="store_true",
+                   help="split each image into lines/words first (default: each image is one word)")
+    add_backend_arguments(p)
+    p.set_defaults(func=cmd_crops)
+
+    p = sub.add_parser("bench", help="latency p50/p95 for a word, a line, a 50-word paragraph; crops/s")
+    p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--batch-seconds", type=float, default=3.0, help="seconds per batch size for crops/s")
+    p.add_argument("--load", action="store_true", help="(triton) also run the concurrent-users load test")
+    p.add_argument("--users", default="1,8,40,64", help="(triton --load) concurrent users")
+    p.add_argument("--seconds", type=float, default=10.0, help="(triton --load) seconds per user count")
+    p.add_argument("--http-url", default=None, help="(triton --load) HTTP address for the naive client")
+    add_backend_arguments(p)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except NoteLassoError as exc:
+        if args.debug:
+            raise
+        print(f"notelasso-ocr: error: {exc.user_message}", file=sys.stderr)
+        if exc.hint:
+            print(f"notelasso-ocr: hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: a short message, never a traceback for staff
+        if args.debug:
+            raise
+        print(f"notelasso-ocr: internal error ({type(exc).__name__}); run again with --debug for details.",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

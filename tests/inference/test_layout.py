@@ -1,0 +1,57 @@
+"""Region layout on rendered text with known word boxes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from inference.layout import LayoutOptions, analyse
+from inference.textimage import render_lines
+
+
+def _iou(a, b) -> float:
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union else 0.0
+
+
+@pytest.mark.parametrize("font_size", [18, 28, 40])
+def test_paragraph_splits_into_lines_and_words_in_reading_order(font_size: int) -> None:
+    rendered = render_lines(["DATE: 12/10/98 Dr. Smith", "BP 128/82 HR 72", "Lisinopril 10 mg daily (PRN)"],
+                            font_size=font_size)
+    layout = analyse(rendered.image)
+    assert len(layout) == 3
+    for found, truth in zip(layout, rendered.lines):
+        assert len(found.words) == len(truth)
+        for box, (_word, true_box) in zip(found.words, truth):
+            assert _iou(box, true_box) > 0.5
+        xs = [b[0] for b in found.words]
+        assert xs == sorted(xs)
+
+
+def test_underline_and_specks_do_not_make_lines() -> None:
+    rendered = render_lines(["Signature Jane Doe"], font_size=28)
+    page = rendered.image.copy()
+    x0 = rendered.lines[0][0][1][0]
+    x1 = rendered.lines[0][-1][1][2]
+    y = max(b[3] for _, b in rendered.lines[0]) + 4
+    cv2.line(page, (x0 - 20, y), (x1 + 20, y), 0, 2)  # form line under the words
+    rng = np.random.default_rng(0)
+    ys, xs = rng.integers(0, page.shape[0], 30), rng.integers(0, page.shape[1], 30)
+    page[ys, xs] = 0  # salt-and-pepper specks
+    layout = analyse(page)
+    assert len(layout) == 1
+    assert len(layout[0].words) == 3
+
+
+def test_blank_region_has_no_lines() -> None:
+    assert analyse(np.full((60, 300), 245, np.uint8)) == []
+
+
+def test_overlong_word_is_split_to_fit_the_model() -> None:
+    long = "A" * 60  # far more than 25 characters at 32x128
+    layout = analyse(render_lines([long], font_size=24).image, LayoutOptions())
+    assert len(layout) == 1 and len(layout[0].words) >= 3

@@ -1,0 +1,111 @@
+"""Recognizer: batching through a back end, page-pixel boxes, and the back-end contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inference.backends import BackendConfig, open_backend
+from inference.backends.base import Backend
+from inference.errors import BackendUnavailableError, InputError, ModelMismatchError
+from inference.recognizer import Recognizer
+from inference.spec import ModelSpec
+from inference.textimage import render_lines
+
+
+class CountingBackend:
+    """A test double: logits spell 'ok' for every crop; records the batch sizes it saw."""
+
+    label = "counting"
+    is_remote = False
+
+    def __init__(self, spec: ModelSpec | None = None) -> None:
+        self._spec = spec or ModelSpec()
+        self.calls: list[int] = []
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self._spec
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        s = self._spec
+        self.calls.append(batch.shape[0])
+        out = np.zeros((batch.shape[0], s.num_steps, s.num_classes), np.float32)
+        for t, ch in enumerate("ok"):
+            out[:, t, s.charset.index(ch) + 1] = 9.0
+        out[:, 2, s.eos_id] = 9.0
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def test_crops_are_batched_and_boxes_are_in_page_pixels() -> None:
+    # GIVEN a page with a 3-line, 12-word paragraph at an offset
+    rendered = render_lines(["DATE: 12/10/98 Dr. Smith", "BP 128/82 HR 72", "Lisinopril 10 mg daily"], font_size=28)
+    page = np.full((600, 900), 255, np.uint8)
+    page[100:100 + rendered.image.shape[0], 200:200 + rendered.image.shape[1]] = rendered.image
+    polygon = [(x + 200, y + 100) for x, y in rendered.region()]
+    backend = CountingBackend()
+    # WHEN it is read with batches of 5
+    result = Recognizer(backend, batch_size=5).recognize(page, polygon)
+    # THEN 12 crops went through in 3 calls, and the text keeps the layout
+    assert backend.calls == [5, 5, 2]
+    assert result.text == "ok ok ok ok\nok ok ok ok\nok ok ok ok"
+    assert len(result.confidences) == len(result.text)
+    assert result.timings_ms["crops"] == 12
+    for found, (word, (x0, y0, x1, y1)) in zip(result.words, [w for line in rendered.lines for w in line]):
+        fx0, fy0, fx1, fy1 = found.box
+        assert abs(fx0 - (x0 + 200)) <= 6 and abs(fx1 - (x1 + 200)) <= 6
+        # word crops span their line's height: they contain the glyphs' box vertically
+        assert fy0 - 4 <= y0 + 100 and y1 + 100 <= fy1 + 4 and fy1 - fy0 < 60
+
+
+def test_low_confidence_indices_point_at_characters() -> None:
+    result = Recognizer(CountingBackend()).recognize(render_lines(["a b"]).image, [(0, 0), (200, 0), (200, 120), (0, 120)])
+    assert result.low_confidence_indices(0.5) == []
+    # the model is ~0.99 sure of each letter; the inserted space is certain
+    assert result.low_confidence_indices(0.995) == [i for i, c in enumerate(result.text) if c != " "]
+
+
+def test_blank_region_reads_as_empty() -> None:
+    result = Recognizer(CountingBackend()).recognize(np.full((100, 300), 250, np.uint8), [(0, 0), (300, 0), (300, 100), (0, 100)])
+    assert result.text == "" and result.lines == ()
+
+
+@pytest.fixture(params=["micro", "tiny"])
+def onnx_model(request, tiny_onnx):
+    return request.getfixturevalue("micro_onnx") if request.param == "micro" else tiny_onnx
+
+
+def test_cpu_backend_contract(onnx_model) -> None:
+    backend = open_backend(BackendConfig(kind="cpu", model_path=onnx_model, threads=1))
+    try:
+        assert isinstance(backend, Backend) and not backend.is_remote
+        spec = backend.spec
+        x = np.random.default_rng(0).uniform(-1, 1, (7, *spec.input_shape)).astype(np.float32)
+        whole = backend.infer(x)
+        assert whole.shape == (7, spec.num_steps, spec.num_classes) and whole.dtype == np.float32
+        # each row depends only on its own crop, whatever the batch
+        np.testing.assert_allclose(backend.infer(x[3:4])[0], whole[3], atol=1e-4)
+        with pytest.raises(InputError):
+            backend.infer(np.zeros((2, 3, 16, 64), np.float32))
+    finally:
+        backend.close()
+
+
+def test_missing_model_file_and_unknown_backend() -> None:
+    with pytest.raises(BackendUnavailableError):
+        open_backend(BackendConfig(kind="nope"))
+    with pytest.raises((BackendUnavailableError, ModelMismatchError)):
+        open_backend(BackendConfig(kind="cpu", model_path="/nonexistent/model.onnx"))
+
+
+def test_model_not_matching_its_spec_is_refused(tmp_path) -> None:
+    from tests.fakes.tiny_models import write_tiny_model
+
+    bad_spec = ModelSpec(max_label_length=30)  # the graph still outputs 26 steps
+    path = write_tiny_model(tmp_path, spec=ModelSpec())
+    (tmp_path / "model.spec.json").write_text(bad_spec.to_json())
+    with pytest.raises(ModelMismatchError):
+        open_backend(BackendConfig(kind="cpu", model_path=path))
