@@ -1,9 +1,11 @@
 """ONNX -> TensorRT plan, built on the GPU that will run it (``notelasso-engine trt``).
 
-Writes three files: ``model.plan``, ``model.spec.json`` (the ModelSpec, copied from the
-ONNX sidecar) and ``model.plan.json`` (BuildInfo: TensorRT version, GPU, profile, precision,
-ONNX digest, the exact rebuild command). The back end refuses a plan whose BuildInfo does
-not match its machine. A timing cache is loaded before and saved after each build.
+The ONNX file must first pass ``build_engine.onnx_check`` (no dynamic Squeeze and other
+TensorRT blockers). Writes three files: ``model.plan``, ``model.spec.json`` (the ModelSpec,
+copied from the ONNX sidecar) and ``model.plan.json`` (BuildInfo: TensorRT version, GPU,
+profile, precision, ONNX and spec digests, the exact rebuild command). The back end refuses a
+plan whose BuildInfo does not match its machine. A timing cache is loaded before and saved
+after each build. TensorRT, cuda-python and Pillow are imported only when a build runs.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import hashlib
 import logging
 import os
 import shlex
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,12 +23,14 @@ from typing import Any
 import numpy as np
 
 from inference.backends.tensorrt_engine import (
-    BuildInfo, build_info_path, cuda_call, gpu_info, import_cudart, import_tensorrt, make_trt_logger,
+    BuildInfo, build_info_path, cuda_call, gpu_info, import_cudart, import_tensorrt, make_trt_logger, spec_digest,
 )
-from inference.errors import InputError, ModelMismatchError, NoteLassoError
+from inference.errors import BackendUnavailableError, InputError, ModelMismatchError, NoteLassoError
 from inference.spec import ModelSpec, load_spec, sidecar_path
 
 log = logging.getLogger(__name__)
+
+TIMING_CACHE_NAME = "notelasso-trt.timing-cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +64,24 @@ def rebuild_command(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> str:
             "--opt-batch", str(opts.opt_batch), "--max-batch", str(opts.max_batch),
             "--fp16" if opts.fp16 else "--no-fp16"]
     if opts.int8:
-        args += ["--int8", "--calib-count", str(opts.calib_count)]
+        args += ["--int8", "--calib-count", str(opts.calib_count), "--calib-batch", str(opts.calib_batch)]
     return shlex.join(args)
 
 
 def run_onnx_check(onnx_path: Path) -> None:
-    """Refuse an ONNX file that ``build_engine.onnx_check`` finds problems in."""
+    """Refuse an ONNX file that ``build_engine.onnx_check`` finds problems in (dynamic Squeeze first)."""
     try:
         from build_engine.onnx_check import check_onnx
     except ModuleNotFoundError as exc:
-        if exc.name != "build_engine.onnx_check":
+        if exc.name != "onnx":
             raise
-        log.warning("build_engine.onnx_check is not available; building without the ONNX check")
-        return
-    report = check_onnx(onnx_path)
+        raise BackendUnavailableError("The ONNX check before a TensorRT build needs the onnx package.",
+                                      hint="pip install 'notelasso[tensorrt]' onnx") from exc
+    try:
+        report = check_onnx(onnx_path)
+    except Exception as exc:  # onnx raises DecodeError and friends  # noqa: BLE001
+        raise ModelMismatchError(f"{onnx_path.name} is not a readable ONNX file.",
+                                 hint="re-export the model with notelasso-engine export") from exc
     if not report.ok:
         raise ModelMismatchError(
             f"{onnx_path.name} failed the ONNX check: " + "; ".join(report.problems),
@@ -83,13 +90,11 @@ def run_onnx_check(onnx_path: Path) -> None:
 
 
 def synthetic_crops(spec: ModelSpec, count: int, *, seed: int = 0) -> np.ndarray:
-    """Normalised NCHW float32 crops of random words on noisy paper, for INT8 calibration."""
-    try:
-        from training.synth import render_crops  # the training pipeline's renderer, when present
-    except ImportError:
-        render_crops = None
-    if render_crops is not None:
-        return np.asarray(render_crops(spec, count, seed=seed), dtype=np.float32)
+    """Normalised NCHW float32 crops of random words on noisy paper, for INT8 calibration.
+
+    Rendered here with Pillow, not by ``training`` (no torch on a build machine). The words are
+    random strings from the spec's charset: synthetic, never patient data.
+    """
     from PIL import Image, ImageDraw, ImageFont
 
     rng = np.random.default_rng(seed)
@@ -163,22 +168,43 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _parse(trt: Any, builder: Any, logger: Any, onnx_path: Path) -> Any:
+def _use_timing_cache(config: Any, cache_path: Path) -> bytes:
+    """Load the timing cache into ``config`` (an empty one if absent or unusable); return the bytes read."""
+    blob = cache_path.read_bytes() if cache_path.is_file() else b""
+    cache = config.create_timing_cache(blob)
+    if blob and (cache is None or not config.set_timing_cache(cache, False)):
+        log.warning("Timing cache %s does not fit this TensorRT/GPU; starting a new one", cache_path.name)
+        blob, cache = b"", config.create_timing_cache(b"")
+    if cache is not None and not blob:
+        config.set_timing_cache(cache, False)
+    return blob
+
+
+def parser_errors(parser: Any) -> list[str]:
+    """One line per ONNX parser error: node index, operator and name, description, code."""
+    lines = []
+    for i in range(parser.num_errors):
+        err = parser.get_error(i)
+        code = getattr(err.code(), "name", err.code())
+        node = int(err.node())
+        where = f"node {node}" if node >= 0 else "model"
+        name = err.node_name() if hasattr(err, "node_name") else ""  # nodeName/nodeOperator: TensorRT >= 10.0
+        op = err.node_operator() if hasattr(err, "node_operator") else ""
+        if name or op:
+            where += f" ({op} {name!r})" if name else f" ({op})"
+        lines.append(f"{where}: {err.desc()} [{code}]")
+    return lines
+
+
+def _parse(trt: Any, builder: Any, logger: Any, onnx_path: Path) -> tuple[Any, Any]:
+    """Parse the ONNX file into a new network; return (network, parser): the parser owns the weights."""
     network = builder.create_network(0)  # TensorRT 10: always explicit batch
     parser = trt.OnnxParser(network, logger)
     if not parser.parse(onnx_path.read_bytes(), str(onnx_path)):
-        lines = []
-        for i in range(parser.num_errors):
-            err = parser.get_error(i)
-            code = getattr(err.code(), "name", err.code())
-            where = f"node {err.node()}" if err.node() >= 0 else "model"
-            name, op = getattr(err, "node_name", lambda: "")(), getattr(err, "node_operator", lambda: "")()
-            if name or op:
-                where += f" ({op} {name!r})"
-            lines.append(f"{where}: {err.desc()} [{code}]")
+        lines = parser_errors(parser) or ["unknown parser error"]
         raise ModelMismatchError(
-            f"TensorRT cannot read {onnx_path.name}: " + "; ".join(lines or ["unknown parser error"]),
-            hint="re-export the model with notelasso-engine export",
+            f"TensorRT cannot read {onnx_path.name} ({len(lines)} error(s)):\n" + "\n".join(f"  - {x}" for x in lines),
+            hint="run notelasso-engine check on it, then re-export with notelasso-engine export",
         )
     return network, parser
 
@@ -189,8 +215,8 @@ def build_plan(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> BuildInfo:
     onnx_path, plan_path = Path(onnx_path), Path(plan_path)
     if not onnx_path.is_file():
         raise InputError(f"ONNX model not found: {onnx_path}")
+    run_onnx_check(onnx_path)  # before anything else: a dynamic Squeeze is refused even without TensorRT
     spec = load_spec(onnx_path)
-    run_onnx_check(onnx_path)
     trt, cudart = import_tensorrt(), import_cudart()
     gpu = gpu_info(cudart, opts.device)
     logger = make_trt_logger(trt)
@@ -228,10 +254,9 @@ def build_plan(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> BuildInfo:
         calibrator = make_calibrator(trt, cudart, crops, opts.calib_batch, calib_cache)
         config.int8_calibrator = calibrator
 
-    cache_path = opts.timing_cache or plan_path.with_name("notelasso-trt.timing-cache")
-    blob = cache_path.read_bytes() if cache_path.is_file() else b""
-    cache = config.create_timing_cache(blob)
-    config.set_timing_cache(cache, False)
+    plan_path.parent.mkdir(parents=True, exist_ok=True)
+    cache_path = opts.timing_cache or plan_path.with_name(TIMING_CACHE_NAME)
+    blob = _use_timing_cache(config, cache_path)
     log.info("Building %s for %s (%s), batch %d/%d/%d, %s; timing cache %s (%d bytes)", plan_path.name, gpu.name,
              gpu.compute_capability, opts.min_batch, opts.opt_batch, opts.max_batch, opts.precision, cache_path, len(blob))
     try:
@@ -242,9 +267,10 @@ def build_plan(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> BuildInfo:
     if serialized is None:
         detail = logger.errors[-1] if logger.errors else "see the log above"
         raise NoteLassoError(f"TensorRT could not build an engine from {onnx_path.name}: {detail}")
-    _atomic_write(cache_path, bytes(config.get_timing_cache().serialize()))
-
-    plan_path.parent.mkdir(parents=True, exist_ok=True)
+    cache = config.get_timing_cache()
+    if cache is not None:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(cache_path, bytes(cache.serialize()))
     _atomic_write(plan_path, bytes(serialized))
     if sidecar_path(plan_path).resolve() != sidecar_path(onnx_path).resolve():
         _atomic_write(sidecar_path(plan_path), spec.to_json().encode())
@@ -253,7 +279,7 @@ def build_plan(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> BuildInfo:
         min_batch=opts.min_batch, opt_batch=opts.opt_batch, max_batch=opts.max_batch, precision=opts.precision,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         onnx_sha256=hashlib.sha256(onnx_path.read_bytes()).hexdigest(), onnx_file=onnx_path.name,
-        rebuild_command=rebuild_command(onnx_path, plan_path, opts),
+        rebuild_command=rebuild_command(onnx_path, plan_path, opts), spec_sha256=spec_digest(spec),
     )
     _atomic_write(build_info_path(plan_path), info.to_json().encode())
     return info
@@ -277,20 +303,18 @@ def add_trt_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_trt(args: argparse.Namespace) -> int:
-    """Entry point for ``notelasso-engine trt``: builds, prints a summary, maps errors to exit codes."""
+    """Entry point for ``notelasso-engine trt``: builds and prints a summary.
+
+    Errors propagate as NoteLassoError; ``build_engine.cli.main`` maps them to exit codes
+    (missing TensorRT: BackendUnavailableError, exit code 4, with the install hint).
+    """
     opts = TrtOptions(
         min_batch=args.min_batch, opt_batch=args.opt_batch, max_batch=args.max_batch, fp16=args.fp16,
         int8=args.int8, calib_count=args.calib_count, calib_batch=args.calib_batch,
         timing_cache=args.timing_cache, workspace_mb=args.workspace_mb, device=args.device,
     )
     plan = args.output or Path(args.onnx).with_suffix(".plan")
-    try:
-        info = build_plan(args.onnx, plan, opts)
-    except NoteLassoError as exc:
-        print(f"notelasso-engine trt: {exc.user_message}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
+    info = build_plan(args.onnx, plan, opts)
     print(f"wrote {plan} (TensorRT {info.tensorrt_version}, {info.gpu_name}, compute {info.compute_capability}, "
           f"{info.precision}, batch {info.min_batch}/{info.opt_batch}/{info.max_batch})")
     return 0

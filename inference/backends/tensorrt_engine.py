@@ -10,6 +10,7 @@ TensorRT and cuda-python are imported only here, lazily, so the app starts witho
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import logging
 import threading
@@ -53,11 +54,18 @@ def import_cudart() -> Any:
 
 
 def is_available() -> tuple[bool, str]:
+    """(True, "") when TensorRT, cuda-python and a CUDA GPU are all present. Never raises."""
     try:
         import_tensorrt()
-        import_cudart()
+        cudart = import_cudart()
     except BackendUnavailableError as exc:
         return False, exc.hint or INSTALL_HINT
+    try:
+        err, count = cudart.cudaGetDeviceCount()
+    except Exception:  # a broken driver install can fail inside the bindings  # noqa: BLE001
+        return False, "no usable CUDA driver; check the NVIDIA driver with nvidia-smi"
+    if int(err) != 0 or count < 1:
+        return False, "no CUDA GPU found; check the NVIDIA driver with nvidia-smi"
     return True, ""
 
 
@@ -85,6 +93,11 @@ def gpu_info(cudart: Any, device: int) -> GpuInfo:
     return GpuInfo(name.split("\x00", 1)[0].strip(), f"{prop.major}.{prop.minor}")
 
 
+def spec_digest(spec: ModelSpec) -> str:
+    """SHA-256 of the spec as written beside every artefact; ties a plan to its spec."""
+    return hashlib.sha256(spec.to_json().encode()).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class BuildInfo:
     """What a plan was built for and from; written as ``<plan>.json`` beside it."""
@@ -100,6 +113,7 @@ class BuildInfo:
     onnx_sha256: str
     onnx_file: str
     rebuild_command: str
+    spec_sha256: str = ""
     format: int = BUILD_INFO_FORMAT
 
     def to_json(self) -> str:
@@ -112,12 +126,15 @@ class BuildInfo:
         path = build_info_path(plan_path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if int(data.get("format", 1)) > BUILD_INFO_FORMAT:
+                raise ModelMismatchError(f"{path.name} was written by a newer NoteLasso; rebuild the engine "
+                                         "with this version's notelasso-engine trt, or update NoteLasso.")
             return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
         except FileNotFoundError as exc:
             raise ModelMismatchError(
                 f"{plan_path.name} has no build record ({path.name}); rebuild it with notelasso-engine trt."
             ) from exc
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError) as exc:
             raise ModelMismatchError(f"The build record {path.name} is malformed; rebuild the engine.") from exc
 
 
@@ -199,6 +216,11 @@ class TensorRTBackend:
         self._spec = load_spec(plan_path)
         self.gpu = gpu_info(self._cudart, device)
         check_plan_fits(self.build_info, self._trt.__version__, self.gpu, plan_path.name)
+        if self.build_info.spec_sha256 and self.build_info.spec_sha256 != spec_digest(self._spec):
+            raise ModelMismatchError(
+                f"The model specification beside {plan_path.name} is not the one the engine was built with; "
+                f"rebuild it from the matching ONNX model: {self.build_info.rebuild_command}"
+            )
 
         self._logger = make_trt_logger(self._trt)
         self._runtime = self._trt.Runtime(self._logger)

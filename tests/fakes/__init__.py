@@ -1,8 +1,8 @@
 """Test doubles that fail the way the real things fail.
 
 ``cuda_fake`` mirrors the part of cuda-python's runtime bindings NoteLasso uses,
-``tensorrt_fake`` the part of the TensorRT 10 Python API, ``tiny_models`` writes small
-hand-made ONNX models with a matching ModelSpec sidecar. ``install_gpu_fakes`` puts the
+``tensorrt_fake`` (with ``tensorrt_fake_types``) the part of the TensorRT 10.x Python API,
+``tiny_models`` writes small hand-made ONNX models with a matching ModelSpec sidecar. ``install_gpu_fakes`` puts the
 two fakes into ``sys.modules`` exactly where ``import tensorrt`` and
 ``from cuda.bindings import runtime`` look for the real modules.
 """
