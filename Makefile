@@ -13,7 +13,7 @@ SAMPLE   := resources/samples/clinical-note.pdf
 APT_RUN  := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
             libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libegl1 libgl1 \
             libfontconfig1 libdbus-1-3 fonts-dejavu-core
-APT_TEST := $(APT_RUN) xvfb imagemagick tesseract-ocr tesseract-ocr-eng wamerican hunspell-en-med \
+APT_TEST := $(APT_RUN) xvfb imagemagick openssl tesseract-ocr tesseract-ocr-eng wamerican hunspell-en-med \
             fonts-urw-base35 fonts-liberation2 fonts-freefont-ttf fonts-noto-core fonts-courier-prime \
             fonts-gnutypewriter fonts-dkg-handwriting
 

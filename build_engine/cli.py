@@ -77,23 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("model", type=Path)
     c.set_defaults(func=_cmd_check)
 
-    try:
-        from build_engine import tensorrt_build
-    except ImportError:
-        tensorrt_build = None
-    if tensorrt_build is not None:
-        t = sub.add_parser("trt", help="build a TensorRT plan (dynamic batch) from a checked ONNX model")
-        tensorrt_build.add_trt_arguments(t)
-        t.set_defaults(func=tensorrt_build.run_trt)
+    # Both modules import TensorRT / tritonclient lazily, inside the commands.
+    from build_engine import tensorrt_build, triton_repo
 
-    try:
-        from build_engine import triton_repo
-    except ImportError:
-        triton_repo = None
-    if triton_repo is not None:
-        tr = sub.add_parser("triton-repo", help="write a Triton model repository for a model")
-        triton_repo.add_arguments(tr)
-        tr.set_defaults(func=triton_repo.run)
+    t = sub.add_parser("trt", help="build a TensorRT plan (dynamic batch) from a checked ONNX model")
+    tensorrt_build.add_trt_arguments(t)
+    t.set_defaults(func=tensorrt_build.run_trt)
+
+    tr = sub.add_parser("triton-repo", help="write a Triton model repository for a model")
+    triton_repo.add_arguments(tr)
+    tr.set_defaults(func=triton_repo.run)
     return p
 
 

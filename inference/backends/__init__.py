@@ -72,6 +72,7 @@ def open_backend(cfg: BackendConfig) -> Backend:
     return module.TritonBackend(
         cfg.url, cfg.model_name, timeout_s=cfg.timeout_s, ssl=cfg.ssl, root_certificates=cfg.root_certificates,
         private_key=cfg.private_key, certificate_chain=cfg.certificate_chain, headers=dict(cfg.headers) or None,
+        local_spec=cfg.model_path,
     )
 
 
