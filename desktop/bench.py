@@ -1,0 +1,123 @@
+"""Benchmark the desktop app offscreen: ``python -m desktop.bench [--model M] [--document D]``.
+
+Prints start-to-first-page-shown, PDF page render time, and lasso-release-to-text-shown
+p50/p95 (the time a clerk waits after letting go of the mouse). Counts and timings only.
+"""
+
+from __future__ import annotations
+
+import time
+
+T_START = time.perf_counter()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "resources" / "samples" / "clinical-note.pdf"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def regions_for(document: Path, count: int) -> list[list[tuple[float, float]]]:
+    """Line polygons from the sample's truth file, else a grid of strips down the page."""
+    truth = document.with_suffix(".truth.json")
+    if truth.is_file():
+        lines = json.loads(truth.read_text(encoding="utf-8"))["lines"]
+        polys = [[(x - 6, y - 6), (x1 + 6, y - 6), (x1 + 6, y1 + 6), (x - 6, y1 + 6)]
+                 for x, y, x1, y1 in (ln["box"] for ln in lines)]
+    else:
+        polys = [[(150, 150 + 60 * i), (1100, 150 + 60 * i), (1100, 200 + 60 * i), (150, 200 + 60 * i)]
+                 for i in range(20)]
+    return [polys[i % len(polys)] for i in range(count)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    parser = argparse.ArgumentParser(prog="python -m desktop.bench", description=__doc__)
+    parser.add_argument("--document", type=Path, default=SAMPLE)
+    parser.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
+    parser.add_argument("--regions", type=int, default=30, help="lassos to time")
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not args.document.is_file():
+        print(f"document not found: {args.document}", file=sys.stderr)
+        return 2
+
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from desktop.app import build_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="notelasso-bench-"))
+    argv_app = [str(args.document), "--settings-file", str(tmp / "s.ini"), "--store-dir", str(tmp / "store")]
+    if args.model:
+        argv_app += ["--model", str(args.model)]
+    if args.threads:
+        argv_app += ["--threads", str(args.threads)]
+
+    def wait(predicate, timeout_s: float = 60.0) -> bool:  # noqa: ANN001
+        deadline = time.perf_counter() + timeout_s
+        while not predicate():
+            if time.perf_counter() > deadline:
+                return False
+            loop = QEventLoop()
+            QTimer.singleShot(2, loop.quit)
+            loop.exec()
+        return True
+
+    app, window = build_app(argv_app)
+    window.show()
+    if not wait(lambda: window.view.has_page):
+        print("the first page was not shown within 60 s", file=sys.stderr)
+        return 1
+    first_page_ms = (time.perf_counter() - T_START) * 1e3
+    print(f"start -> first page shown: {first_page_ms:7.0f} ms  (interpreter start excluded; imports included)")
+
+    from inference.documents import open_document
+
+    with open_document(args.document) as doc:
+        dpi = window.session.dpi
+        times = []
+        for i in range(5):
+            t0 = time.perf_counter()
+            doc.render(i % doc.page_count, dpi)
+            times.append((time.perf_counter() - t0) * 1e3)
+        print(f"page render ({doc.kind}, {dpi} dpi): median {statistics.median(times):6.1f} ms, "
+              f"in app {window.pages.last_render_ms:6.1f} ms")
+
+    if not wait(lambda: window.recognizer is not None or window.banner.isVisible()) or window.recognizer is None:
+        print("recognition: no model (pass --model PATH); skipped")
+        window.close()
+        return 0
+    print(f"back end: {window.backend_label} · {window.model_label}")
+    latencies: list[float] = []
+    done: dict[str, float] = {}
+    window.recognition_finished.connect(lambda rid: done.__setitem__(rid, time.perf_counter()))
+    for poly in regions_for(args.document, args.regions):
+        before = set(done)
+        t0 = time.perf_counter()
+        window.view.draw_polygon(poly)  # what the mouse release calls
+        rid = window.current_id
+        if not wait(lambda: rid in done and rid not in before, 30.0):
+            print("a recognition did not finish within 30 s", file=sys.stderr)
+            break
+        app.processEvents()  # the panel has painted the text
+        latencies.append((done[rid] - t0) * 1e3)
+    if latencies:
+        print(f"lasso release -> text shown: p50 {percentile(latencies, 50):6.1f} ms, "
+              f"p95 {percentile(latencies, 95):6.1f} ms over {len(latencies)} regions")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

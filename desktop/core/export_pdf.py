@@ -1,0 +1,144 @@
+"""Searchable PDF: the page images with an invisible text layer (render mode 3) at word positions.
+
+PDF documents keep their original pages (copied, not re-rendered); image documents become one
+PDF page per image at the session's dpi, the image embedded as PNG (lossless) or as the
+original JPEG bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop.core.export import PageExport, atomic_path, region_lines
+
+if TYPE_CHECKING:
+    from desktop.core.session import ReviewSession
+    from inference.documents import Document
+
+log = logging.getLogger(__name__)
+
+BASE_FONT = "helv"
+UNICODE_FONT_NAME = "nlsans"
+UNICODE_FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                      "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf")
+
+
+def _unicode_font() -> str | None:
+    for f in UNICODE_FONT_FILES:
+        if Path(f).is_file():
+            return f
+    return None
+
+
+def _is_latin1(text: str) -> bool:
+    return all(ord(c) < 256 for c in text)
+
+
+def _page_image_bytes(document: Document, index: int, dpi: int) -> bytes:
+    from PIL import Image
+
+    path = document.path
+    if document.page_count == 1 and path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+        with Image.open(path) as probe:
+            is_upright = probe.getexif().get(0x0112, 1) == 1  # no EXIF rotation to apply
+        if is_upright:
+            return path.read_bytes()  # the original scan, bit for bit
+    arr = document.render(index, dpi)
+    img = Image.fromarray(arr)
+    if arr.ndim == 3 and (arr[..., 0] == arr[..., 1]).all() and (arr[..., 1] == arr[..., 2]).all():
+        img = img.convert("L")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+def _insert_word(page, rect, text: str, font_for, *, is_last: bool) -> None:  # noqa: ANN001 - pymupdf types
+    """One word in render mode 3, stretched over its box; a trailing space (outside the box)
+    keeps words apart for text extraction and search, however close the boxes are."""
+    import pymupdf
+
+    fontname, font = font_for(text)
+    height = rect.height
+    if height <= 0 or rect.width <= 0 or not text:
+        return
+    fontsize = max(height * 0.8, 1.0)
+    width = font.text_length(text, fontsize=fontsize)
+    if width <= 0:
+        return
+    # Baseline near the bottom of the box; stretch along the line so the text spans the word
+    # box. ``rect`` is in the page as displayed; rotated pages get the origin moved to the
+    # unrotated page space and the text turned with the page, so it reads along the line.
+    origin = pymupdf.Point(rect.x0, rect.y1 - height * 0.2) * page.derotation_matrix
+    matrix = pymupdf.Matrix(rect.width / width, 1) * pymupdf.Matrix(page.rotation)
+    page.insert_text(origin, text if is_last else text + " ", fontsize=fontsize, fontname=fontname,
+                     render_mode=3, morph=(origin, matrix), overlay=True)
+
+
+def write_pdf(session: ReviewSession, pages: list[PageExport], document: Document, out_path: Path) -> Path:
+    import pymupdf
+
+    px_to_pt = 72.0 / session.dpi
+    out = pymupdf.open()
+    src = None
+    try:
+        if document.kind == "pdf":
+            src = pymupdf.open(str(document.path))
+            if src.needs_pass:
+                raise_password(document)
+        uni_file = _unicode_font()
+        helv = pymupdf.Font(BASE_FONT)
+        uni = pymupdf.Font(fontfile=uni_file) if uni_file else None
+        words = 0
+        used_unicode = False
+        for p in pages:
+            if src is not None:
+                out.insert_pdf(src, from_page=p.index, to_page=p.index)
+                page = out[-1]
+            else:
+                w, h = p.width or 1, p.height or 1
+                page = out.new_page(width=w * px_to_pt, height=h * px_to_pt)
+                page.insert_image(page.rect, stream=_page_image_bytes(document, p.index, session.dpi))
+            uni_inserted = False
+
+            def font_for(text: str, page=page):  # noqa: ANN001, ANN202
+                nonlocal uni_inserted, used_unicode
+                if _is_latin1(text) or uni is None:
+                    return BASE_FONT, helv
+                if not uni_inserted:
+                    page.insert_font(fontname=UNICODE_FONT_NAME, fontfile=uni_file)
+                    uni_inserted = used_unicode = True
+                return UNICODE_FONT_NAME, uni
+
+            for r in p.regions:
+                for line in region_lines(r):
+                    for wi, wd in enumerate(line.words):
+                        x0, y0, x1, y1 = (v * px_to_pt for v in wd.box)
+                        rect = pymupdf.Rect(x0, y0, x1, y1)  # page as displayed (rotation applied)
+                        _insert_word(page, rect, wd.text, font_for, is_last=wi == len(line.words) - 1)
+                        words += 1
+        if used_unicode:
+            try:
+                out.subset_fonts()  # embed only the glyphs used
+            except Exception:  # older MuPDF without subsetting: a larger file, still correct
+                log.info("font subsetting unavailable")
+        with atomic_path(out_path) as tmp:
+            out.save(str(tmp), garbage=3, deflate=True)
+        log.info("searchable PDF: %d page(s), %d word(s)", len(pages), words)
+    finally:
+        out.close()
+        if src is not None:
+            src.close()
+    return Path(out_path)
+
+
+def raise_password(document: Document) -> None:
+    from inference.documents import PasswordRequiredError
+
+    raise PasswordRequiredError(
+        f"{document.path.name} is password-protected; it cannot be re-saved as a searchable PDF.")
+
+
+__all__ = ["write_pdf"]

@@ -1,0 +1,137 @@
+"""A lassoed region of a page and what was read in it. Plain values, no Qt."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from inference.errors import InputError
+
+Point = tuple[float, float]
+Polygon = tuple[Point, ...]
+Box = tuple[float, float, float, float]
+WordBox = tuple[str, tuple[int, int, int, int]]  # (text, (x0, y0, x1, y1)) in page pixels
+
+
+class RegionStatus(str, Enum):
+    PENDING = "pending"          # drawn or reshaped, waiting to be read
+    RECOGNISING = "recognising"  # a recognition is in flight
+    READ = "read"                # the model's text, untouched
+    CORRECTED = "corrected"      # a person changed the text
+    VERIFIED = "verified"        # a person confirmed the text
+    FAILED = "failed"            # recognition failed; ``error`` says why
+
+
+#: Statuses that mean a person has decided on the text; a late model result keeps that text.
+DECIDED = frozenset({RegionStatus.CORRECTED, RegionStatus.VERIFIED})
+
+
+def new_region_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def as_polygon(points: Iterable[Sequence[float]]) -> Polygon:
+    """Validate and freeze a polygon: at least three finite points."""
+    try:
+        poly = tuple((float(p[0]), float(p[1])) for p in points)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise InputError("A region's outline must be a list of (x, y) points.") from exc
+    if len(poly) < 3:
+        raise InputError("A region needs at least three points.")
+    if not all(math.isfinite(v) for p in poly for v in p):
+        raise InputError("A region's outline has an invalid point.")
+    return poly
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One lassoed region. Coordinates are page pixels at the session's dpi; ``page`` is 0-based."""
+
+    id: str
+    page: int
+    polygon: Polygon
+    status: RegionStatus = RegionStatus.PENDING
+    model_text: str = ""
+    text: str = ""
+    confidences: tuple[float, ...] = ()   # one per character of model_text
+    words: tuple[WordBox, ...] = ()
+    engine: str = ""
+    model: str = ""
+    updated_by: str = ""
+    updated_at: str = ""
+    error: str = ""
+
+    @property
+    def bbox(self) -> Box:
+        xs = [p[0] for p in self.polygon]
+        ys = [p[1] for p in self.polygon]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+    @property
+    def is_corrected(self) -> bool:
+        return self.text != self.model_text
+
+    @property
+    def min_confidence(self) -> float:
+        return min(self.confidences, default=1.0)
+
+    def with_changes(self, **changes: Any) -> Region:
+        return replace(self, **changes)
+
+    # -- serialisation (storage and history) --------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "page": self.page, "polygon": [list(p) for p in self.polygon],
+            "status": self.status.value, "model_text": self.model_text, "text": self.text,
+            "confidences": list(self.confidences),
+            "words": [[t, list(b)] for t, b in self.words],
+            "engine": self.engine, "model": self.model, "updated_by": self.updated_by,
+            "updated_at": self.updated_at, "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Region:
+        return cls(
+            id=str(d["id"]), page=int(d["page"]), polygon=as_polygon(d["polygon"]),
+            status=RegionStatus(d.get("status", "pending")),
+            model_text=d.get("model_text", ""), text=d.get("text", ""),
+            confidences=tuple(float(c) for c in d.get("confidences", ())),
+            words=tuple((str(t), tuple(int(v) for v in b)) for t, b in d.get("words", ())),  # type: ignore[misc]
+            engine=d.get("engine", ""), model=d.get("model", ""),
+            updated_by=d.get("updated_by", ""), updated_at=d.get("updated_at", ""),
+            error=d.get("error", ""),
+        )
+
+
+def sort_regions(regions: Iterable[Region]) -> list[Region]:
+    """Reading order: page, then top-to-bottom, then left-to-right.
+
+    Regions side by side on one line (each one's vertical centre inside the other's span)
+    form a row that reads left to right, even when their tops differ by a few pixels.
+    """
+    out: list[Region] = []
+    by_page: dict[int, list[Region]] = {}
+    for r in regions:
+        by_page.setdefault(r.page, []).append(r)
+    for page in sorted(by_page):
+        rows: list[tuple[float, float, list[Region]]] = []  # (top, bottom, members)
+        for r in sorted(by_page[page], key=lambda r: (r.bbox[1], r.bbox[0], r.id)):
+            _x0, y0, _x1, y1 = r.bbox
+            centre = (y0 + y1) / 2
+            if rows and rows[-1][0] <= centre <= rows[-1][1]:
+                top, bottom, members = rows[-1]
+                rows[-1] = (top, bottom, members + [r])
+            else:
+                rows.append((y0, y1, [r]))
+        for _top, _bottom, members in rows:
+            out.extend(sorted(members, key=lambda r: (r.bbox[0], r.bbox[1], r.id)))
+    return out

@@ -1,0 +1,366 @@
+"""The review session: regions of one document, what was read in them, and undo history.
+
+Qt-free observer pattern: ``subscribe(callback)``; callbacks get ``(event, region)`` with event
+"added" | "changed" | "removed" | "reset" (region None), after the change is saved.
+
+The plain methods (``add_region``, ``set_text`` ...) change state without touching undo
+history; a person's actions go through ``do(op)`` with an operation from
+:mod:`desktop.core.history`, which ``undo()``/``redo()`` walk. Recognition results
+(``begin_recognition``/``apply_recognition``/``mark_failed``) are machine events, not history.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from desktop.core.history import Operation
+from desktop.core.regions import DECIDED, Point, Region, RegionStatus, as_polygon, new_region_id, sort_regions, utc_now
+from desktop.core.storage import SessionStore
+from inference.errors import DocumentError, InputError
+
+if TYPE_CHECKING:
+    from inference.recognizer import RegionResult
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[str, "Region | None"], None]
+MAX_HISTORY = 500
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER/LOGNAME and no passwd entry (containers)
+        return "unknown"
+
+
+class ReviewSession:
+    """Regions of one document, autosaved to a :class:`SessionStore`. Use from one thread."""
+
+    def __init__(self, document_path: Path, store: SessionStore, *, user: str, dpi: int) -> None:
+        self.document_path = Path(document_path)
+        self.store = store
+        self.user = user
+        self.dpi = dpi
+        self._lock = threading.RLock()
+        self._listeners: list[Listener] = []
+        self._pending: list[tuple[str, Region | None]] = []
+        self._regions: dict[str, Region] = {}
+        self._generation: dict[str, int] = {}
+        self._inflight: dict[str, int] = {}
+        self._history: list[Operation] = []
+        self._pointer = 0
+        self._load()
+
+    # -- opening and closing ---------------------------------------------------------------
+    @classmethod
+    def open(cls, document_path: Path, *, store_dir: Path | None = None, user: str | None = None,
+             dpi: int = 200) -> ReviewSession:
+        """Open (or start) the review of ``document_path``. The dpi first used for a document
+        sticks to it: region coordinates are page pixels at that dpi (see ``session.dpi``)."""
+        document_path = Path(document_path)
+        if not document_path.is_file():
+            raise DocumentError(f"File not found: {document_path}")
+        store = SessionStore.open(document_path, store_dir=store_dir, dpi=dpi)
+        stored_dpi = int(store.get_meta("dpi", str(dpi)) or dpi)
+        if stored_dpi != dpi:
+            log.info("session keeps its dpi %d (asked for %d)", stored_dpi, dpi)
+        return cls(document_path, store, user=user or _current_user(), dpi=stored_dpi)
+
+    def _load(self) -> None:
+        self._regions = {}
+        for r in self.store.load_regions():
+            if r.status is RegionStatus.RECOGNISING:  # nothing is in flight after a restart
+                r = r.with_changes(status=RegionStatus.PENDING)
+            self._regions[r.id] = r
+        ops, self._pointer = self.store.load_history()
+        try:
+            self._history = [Operation.from_dict(d) for d in ops]
+        except (InputError, KeyError, TypeError, ValueError):
+            log.warning("saved undo history unreadable; starting with an empty one")
+            self._history, self._pointer = [], 0
+        log.info("session loaded: %d regions, %d history steps", len(self._regions), len(self._history))
+
+    def close(self) -> None:
+        with self._lock:
+            self.store.close()
+            self._listeners.clear()
+
+    def __enter__(self) -> ReviewSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def doc_hash(self) -> str:
+        return self.store.doc_hash
+
+    # -- observers -------------------------------------------------------------------------
+    def subscribe(self, callback: Listener) -> Callable[[], None]:
+        """Call ``callback(event, region)`` after each saved change; returns an unsubscribe function."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def _emit(self, event: str, region: Region | None) -> None:
+        self._pending.append((event, region))
+
+    def _flush(self) -> None:
+        events, self._pending = self._pending, []
+        for event, region in events:
+            for cb in list(self._listeners):
+                try:
+                    cb(event, region)
+                except Exception:
+                    log.exception("session listener failed on %s", event)
+
+    def _change(self):  # noqa: ANN202 - context manager
+        return _Change(self)
+
+    # -- queries ---------------------------------------------------------------------------
+    def regions(self, page: int | None = None) -> list[Region]:
+        """Regions in reading order: page, then top-to-bottom, left-to-right."""
+        rs = self._regions.values() if page is None else (r for r in self._regions.values() if r.page == page)
+        return sort_regions(rs)
+
+    def get(self, region_id: str) -> Region | None:
+        return self._regions.get(region_id)
+
+    def __len__(self) -> int:
+        return len(self._regions)
+
+    def _require(self, region_id: str) -> Region:
+        try:
+            return self._regions[region_id]
+        except KeyError:
+            raise InputError("That region no longer exists.") from None
+
+    def _store_region(self, region: Region, event: str, action: str, **detail: object) -> Region:
+        self.store.save_region(region)
+        self.store.audit(self.user, action, region.id, **detail)
+        self._regions[region.id] = region
+        self._emit(event, region)
+        return region
+
+    def _touch(self, region: Region, **changes: object) -> Region:
+        return region.with_changes(updated_by=self.user, updated_at=utc_now(), **changes)
+
+    def _bump(self, region_id: str) -> int:
+        self._generation[region_id] = self._generation.get(region_id, 0) + 1
+        return self._generation[region_id]
+
+    # -- plain changes (no undo history) ---------------------------------------------------
+    def add_region(self, page: int, polygon: Sequence[Point], *, region_id: str | None = None) -> Region:
+        if page < 0:
+            raise InputError("Page numbers start at 0.")
+        region = Region(id=region_id or new_region_id(), page=int(page), polygon=as_polygon(polygon),
+                        status=RegionStatus.PENDING, updated_by=self.user, updated_at=utc_now())
+        if region.id in self._regions:
+            raise InputError("A region with that id already exists.")
+        with self._change():
+            self._bump(region.id)
+            return self._store_region(region, "added", "add", page=region.page, points=len(region.polygon))
+
+    def begin_recognition(self, region_id: str) -> int:
+        """Mark a region as being read; returns the generation to pass to apply_recognition."""
+        with self._change():
+            r = self._require(region_id)
+            gen = self._bump(region_id)
+            self._inflight[region_id] = gen
+            self._store_region(r.with_changes(status=RegionStatus.RECOGNISING, error=""), "changed", "recognise")
+            return gen
+
+    def _is_stale(self, region_id: str, generation: int | None) -> bool:
+        if region_id not in self._regions:
+            return True
+        expected = generation if generation is not None else self._inflight.get(region_id)
+        return expected is not None and expected != self._generation.get(region_id, 0)
+
+    def apply_recognition(self, region_id: str, result: RegionResult, *, engine: str, model: str,
+                          generation: int | None = None) -> Region | None:
+        """Store what the model read. Returns None (and changes nothing) when the region was
+        deleted or reshaped since ``begin_recognition``. If a person already corrected or
+        verified the text meanwhile, their text and status stay; the model's text is kept beside it."""
+        with self._change():
+            if self._is_stale(region_id, generation):
+                log.info("stale recognition result ignored (region %s)", region_id)
+                return None
+            r = self._regions[region_id]
+            self._inflight.pop(region_id, None)
+            words = tuple((w.text, tuple(int(v) for v in w.box)) for w in result.words if w.text)
+            changes: dict[str, object] = dict(model_text=result.text, confidences=tuple(result.confidences),
+                                              words=words, engine=engine, model=model, error="")
+            if r.status not in DECIDED:
+                changes.update(text=result.text, status=RegionStatus.READ)
+            new = self._touch(r, **changes)
+            return self._store_region(new, "changed", "recognised", chars=len(result.text), words=len(words),
+                                      min_confidence=round(result.min_confidence, 3), engine=engine, model=model)
+
+    def mark_failed(self, region_id: str, message: str, *, generation: int | None = None) -> Region | None:
+        """Recognition failed; ``message`` is a user message (no patient data)."""
+        with self._change():
+            if self._is_stale(region_id, generation):
+                return None
+            self._inflight.pop(region_id, None)
+            r = self._regions[region_id]
+            return self._store_region(self._touch(r, status=RegionStatus.FAILED, error=message), "changed", "failed")
+
+    def set_text(self, region_id: str, text: str) -> Region:
+        """The final text: CORRECTED if it differs from the model's, else READ."""
+        with self._change():
+            r = self._require(region_id)
+            status = RegionStatus.CORRECTED if text != r.model_text else RegionStatus.READ
+            return self._store_region(self._touch(r, text=text, status=status), "changed", "edit",
+                                      chars=len(text), status=status.value)
+
+    def set_status(self, region_id: str, status: RegionStatus | str) -> Region:
+        status = RegionStatus(status)
+        with self._change():
+            r = self._require(region_id)
+            return self._store_region(self._touch(r, status=status), "changed", "status", status=status.value)
+
+    def set_polygon(self, region_id: str, polygon: Sequence[Point]) -> Region:
+        """Move or reshape: the region goes back to PENDING to be read again."""
+        poly = as_polygon(polygon)
+        with self._change():
+            r = self._require(region_id)
+            self._bump(region_id)
+            return self._store_region(self._touch(r, polygon=poly, status=RegionStatus.PENDING, error=""),
+                                      "changed", "reshape", points=len(poly))
+
+    def remove_region(self, region_id: str) -> Region:
+        with self._change():
+            r = self._require(region_id)
+            self._bump(region_id)
+            self.store.delete_region(region_id)
+            self.store.audit(self.user, "remove", region_id)
+            del self._regions[region_id]
+            self._emit("removed", r)
+            return r
+
+    def restore_region(self, region: Region) -> Region:
+        """Put back a region (as returned by remove_region), keeping its id, text and status."""
+        with self._change():
+            if region.status is RegionStatus.RECOGNISING:
+                region = region.with_changes(status=RegionStatus.PENDING)
+            event = "changed" if region.id in self._regions else "added"
+            self._bump(region.id)
+            return self._store_region(region, event, "restore")
+
+    def _put_snapshot(self, region_id: str, snapshot: Region | None) -> None:
+        """Undo/redo: make the region exactly ``snapshot`` (None: absent)."""
+        if snapshot is None:
+            if region_id in self._regions:
+                self.remove_region(region_id)
+        else:
+            self.restore_region(snapshot)
+
+    # -- undo history ----------------------------------------------------------------------
+    def do(self, op: Operation) -> None:
+        """Apply a person's action and push it on the undo history (dropping any redo steps)."""
+        with self._change():
+            op.apply(self)
+            del self._history[self._pointer:]
+            self._history.append(op)
+            changed_from = self._pointer
+            if len(self._history) > MAX_HISTORY:
+                del self._history[: len(self._history) - MAX_HISTORY]
+                changed_from = 0
+            self._pointer = len(self._history)
+            self._save_history(changed_from)
+
+    def undo(self) -> Operation | None:
+        if not self.can_undo():
+            return None
+        with self._change():
+            op = self._history[self._pointer - 1]
+            op.revert(self)
+            self._pointer -= 1
+            self._save_history(self._pointer)
+            self.store.audit(self.user, "undo", None, kind=op.kind)
+            return op
+
+    def redo(self) -> Operation | None:
+        if not self.can_redo():
+            return None
+        with self._change():
+            op = self._history[self._pointer]
+            op.apply(self)
+            self._pointer += 1
+            self._save_history(self._pointer - 1)
+            self.store.audit(self.user, "redo", None, kind=op.kind)
+            return op
+
+    def _save_history(self, changed_from: int) -> None:
+        self.store.save_history([op.to_dict() for op in self._history], self._pointer, changed_from=changed_from)
+
+    def can_undo(self) -> bool:
+        return self._pointer > 0
+
+    def can_redo(self) -> bool:
+        return self._pointer < len(self._history)
+
+    def undo_text(self) -> str:
+        """Label of the step undo() would undo ("" if none), e.g. "Edit text"."""
+        return self._history[self._pointer - 1].label if self.can_undo() else ""
+
+    def redo_text(self) -> str:
+        return self._history[self._pointer].label if self.can_redo() else ""
+
+    def history(self) -> tuple[list[str], int]:
+        """All step labels and the pointer (steps before it are done): to rebuild a QUndoStack."""
+        return [op.label for op in self._history], self._pointer
+
+    def clear_history(self) -> None:
+        with self._change():
+            self._history, self._pointer = [], 0
+            self._save_history(0)
+
+
+class _Change:
+    """One saved change: a single transaction; listeners hear about it after the commit.
+
+    If anything fails, the transaction rolls back and memory is reloaded from the file,
+    so what listeners see always matches what is saved.
+    """
+
+    def __init__(self, session: ReviewSession) -> None:
+        self.s = session
+        self._tx = None
+
+    def __enter__(self) -> None:
+        self.s._lock.acquire()
+        self._tx = self.s.store.transaction()
+        self._tx.__enter__()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
+        outer = self.s.store._depth == 1
+        try:
+            self._tx.__exit__(exc_type, exc, tb)  # commit, or roll back and re-raise below
+        except Exception:
+            if exc_type is None:
+                self._recover(outer)
+                raise
+        if exc_type is not None:
+            self._recover(outer)
+            return False
+        if outer:
+            self.s._flush()
+        self.s._lock.release()
+        return False
+
+    def _recover(self, outer: bool) -> None:
+        if outer:
+            self.s._pending.clear()
+            self.s._load()
+            self.s._emit("reset", None)
+            self.s._flush()
+        self.s._lock.release()
+
+
+__all__ = ["Listener", "ReviewSession"]

@@ -1,0 +1,185 @@
+"""The right-hand dock: the region list, the current region's crop above the editor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from desktop.core.regions import Region, RegionStatus
+from desktop.qt.editor import CorrectionEditor, has_doubtful
+from desktop.qt.page_view import STATUS_COLOURS
+
+__all__ = ["CorrectionPanel", "STATUS_LABELS"]
+
+STATUS_LABELS = {
+    RegionStatus.PENDING: "Pending",
+    RegionStatus.RECOGNISING: "Reading…",
+    RegionStatus.READ: "Read",
+    RegionStatus.CORRECTED: "Corrected",
+    RegionStatus.VERIFIED: "Verified",
+    RegionStatus.FAILED: "Failed",
+}
+
+
+def _dot(colour: QColor) -> QIcon:
+    pix = QPixmap(12, 12)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(colour)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawEllipse(1, 1, 10, 10)
+    p.end()
+    return QIcon(pix)
+
+
+class CorrectionPanel(QWidget):
+    """Shows core state; user intent leaves as signals (the window turns them into commands)."""
+
+    region_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumWidth(340)
+        self._ids: list[str] = []
+        self._low: set[str] = set()
+        self._icons = {status: _dot(colour) for status, colour in STATUS_COLOURS.items()}
+
+        self.list = QListWidget()
+        self.list.setUniformItemSizes(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.setIconSize(QSize(12, 12))
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setWordWrap(False)
+        self.list.currentRowChanged.connect(self._on_row_changed)
+
+        self.title = QLabel("No region selected")
+        self.title.setObjectName("panelTitle")
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("statusChip")
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.status_label)
+
+        self.crop = QLabel()
+        self.crop.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.crop.setObjectName("cropView")
+        self.crop.setMinimumHeight(70)
+        self.crop.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self._crop_pixmap: QPixmap | None = None
+
+        self.editor = CorrectionEditor()
+        self.editor.setEnabled(False)
+        font = self.editor.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.editor.setFont(font)
+        self.hint = QLabel("Enter accept · Ctrl+Enter verify · Tab next · F8 next doubtful · F1 all keys")
+        self.hint.setObjectName("hintLabel")
+        self.hint.setWordWrap(True)
+
+        current = QWidget()
+        lay = QVBoxLayout(current)
+        lay.setContentsMargins(0, 6, 0, 0)
+        lay.setSpacing(6)
+        lay.addLayout(head)
+        lay.addWidget(self.crop, 2)
+        lay.addWidget(self.editor, 3)
+        lay.addWidget(self.hint)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.list)
+        splitter.addWidget(current)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 4, 8, 8)
+        outer.addWidget(splitter)
+
+    # -- list --------------------------------------------------------------------------
+    def set_regions(self, regions: Sequence[Region], threshold: float, current_id: str | None) -> None:
+        blocked = self.list.blockSignals(True)
+        self.list.clear()
+        self._ids = [r.id for r in regions]
+        self._low = {r.id for r in regions if r.status != RegionStatus.VERIFIED
+                     and has_doubtful(r.model_text, r.confidences, r.text, threshold)}
+        for n, r in enumerate(regions, 1):
+            item = QListWidgetItem(self._icons.get(r.status, QIcon()), self._row_text(n, r))
+            item.setData(Qt.ItemDataRole.UserRole, r.id)
+            item.setToolTip(STATUS_LABELS.get(r.status, r.status.value))
+            self.list.addItem(item)
+        if current_id in self._ids:
+            self.list.setCurrentRow(self._ids.index(current_id))
+        self.list.blockSignals(blocked)
+
+    def _row_text(self, n: int, r: Region) -> str:
+        if r.status == RegionStatus.FAILED:
+            body = f"failed: {r.error}" if r.error else "failed"
+        elif r.status in (RegionStatus.PENDING, RegionStatus.RECOGNISING):
+            body = STATUS_LABELS[r.status]
+        else:
+            body = r.text.replace("\n", " ⏎ ") or "(nothing read)"
+        flag = "⚑ " if r.id in self._low else ""
+        return f"{n:>2}  {flag}{body[:120]}"
+
+    @property
+    def region_ids(self) -> list[str]:
+        return list(self._ids)
+
+    def _on_row_changed(self, row: int) -> None:
+        if 0 <= row < len(self._ids):
+            self.region_activated.emit(self._ids[row])
+
+    # -- current region ------------------------------------------------------------------
+    def show_region(self, region: Region | None, crop: QPixmap | None, threshold: float, *, index: int = 0,
+                    keep_text: bool = False) -> None:
+        """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only)."""
+        if region is None:
+            self.title.setText("No region selected")
+            self.status_label.setText("")
+            self._crop_pixmap = None
+            self.crop.clear()
+            self.editor.setEnabled(False)
+            self.editor.setPlainText("")
+            self.editor.highlighter.set_reading("", (), threshold)
+            return
+        self.title.setText(f"Region {index} · page {region.page + 1}")
+        self.status_label.setText(STATUS_LABELS.get(region.status, region.status.value))
+        colour = STATUS_COLOURS.get(region.status, QColor("#888"))
+        self.status_label.setStyleSheet(f"background:{colour.name()};color:white;border-radius:8px;padding:1px 8px;")
+        self._crop_pixmap = crop
+        self._fit_crop()
+        self.editor.setEnabled(region.status not in (RegionStatus.PENDING, RegionStatus.RECOGNISING))
+        if not keep_text:
+            self.editor.setPlainText(region.text)
+            self.editor.highlighter.set_reading(region.model_text, region.confidences, threshold)
+            self.editor.document().setModified(False)
+        if self.list.currentRow() < 0 or self._ids[self.list.currentRow()] != region.id:
+            if region.id in self._ids:
+                blocked = self.list.blockSignals(True)
+                self.list.setCurrentRow(self._ids.index(region.id))
+                self.list.blockSignals(blocked)
+
+    def _fit_crop(self) -> None:
+        if self._crop_pixmap is None or self._crop_pixmap.isNull():
+            self.crop.clear()
+            return
+        size = self.crop.size()
+        scaled = self._crop_pixmap.scaled(size.width() - 8, size.height() - 8, Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation)
+        if scaled.width() > self._crop_pixmap.width() * 2:  # do not blow tiny crops up into mush
+            scaled = self._crop_pixmap.scaledToWidth(self._crop_pixmap.width() * 2,
+                                                     Qt.TransformationMode.SmoothTransformation)
+        self.crop.setPixmap(scaled)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_crop()
+
+    @property
+    def edited_text(self) -> str:
+        return self.editor.toPlainText()

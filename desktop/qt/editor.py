@@ -1,0 +1,162 @@
+"""The correction editor: marks doubtful characters and keeps the marks aligned while the user types."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+__all__ = ["ConfidenceHighlighter", "CorrectionEditor", "align_confidences", "has_doubtful"]
+
+MARK_BACKGROUND = QColor(255, 167, 38, 90)   # orange, translucent
+MARK_UNDERLINE = QColor("#e65100")
+
+
+def align_confidences(model_text: str, confidences: Sequence[float], text: str) -> list[float]:
+    """Confidence per character of ``text``, carried over from the model's reading.
+
+    Characters the user left in place keep the model's confidence; characters the user typed
+    count as certain (1.0), so a mark disappears once the doubtful character is retyped.
+    """
+    if text == model_text:  # untouched: the model's own confidences
+        return [float(c) for c in confidences[:len(text)]] + [1.0] * max(0, len(text) - len(confidences))
+    out = [1.0] * len(text)
+    if not model_text or not confidences:
+        return out
+    matcher = SequenceMatcher(None, model_text, text, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        if block.size < 2 and len(text) > 1:
+            continue  # a lone matching character in rewritten text is a coincidence, not the model's
+        for k in range(block.size):
+            i = block.a + k
+            if i < len(confidences):
+                out[block.b + k] = float(confidences[i])
+    return out
+
+
+@lru_cache(maxsize=4096)
+def has_doubtful(model_text: str, confidences: tuple[float, ...], text: str, threshold: float) -> bool:
+    """Whether ``text`` still holds a character the model doubted (cached: the region list asks often)."""
+    return any(c < threshold for c in align_confidences(model_text, confidences, text))
+
+
+class ConfidenceHighlighter(QSyntaxHighlighter):
+    """Orange background and a wavy underline under each character below the threshold.
+
+    Confidences follow the edits exactly: characters the user left alone keep the model's
+    confidence, characters the user typed count as certain.
+    """
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(None)
+        self._model_text = ""
+        self._confidences: tuple[float, ...] = ()
+        self._aligned: list[float] = []
+        self.threshold = 0.6
+        self._format = QTextCharFormat()
+        self._format.setBackground(MARK_BACKGROUND)
+        self._format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        self._format.setUnderlineColor(MARK_UNDERLINE)
+        # Connected before setDocument(), so the marks are shifted before Qt re-highlights.
+        document.contentsChange.connect(self._on_contents_change)
+        self.setDocument(document)
+
+    def set_reading(self, model_text: str, confidences: Sequence[float], threshold: float) -> None:
+        """The model's reading of the region whose text the document now holds."""
+        self._model_text = model_text
+        self._confidences = tuple(confidences)
+        self.threshold = threshold
+        self._aligned = align_confidences(model_text, self._confidences, self.document().toPlainText())
+        self.rehighlight()
+
+    def aligned(self) -> list[float]:
+        return list(self._aligned)
+
+    def marked_positions(self) -> list[int]:
+        """Indices of the characters currently marked (for tests and the status line)."""
+        return [i for i, c in enumerate(self._aligned) if c < self.threshold]
+
+    def _on_contents_change(self, pos: int, removed: int, added: int) -> None:
+        text = self.document().toPlainText()
+        if text == self._model_text:  # back to the model's reading (e.g. undo in the editor)
+            self._aligned = list(self._confidences[:len(text)]) + [1.0] * max(0, len(text) - len(self._confidences))
+            return
+        self._aligned[pos:pos + removed] = [1.0] * added
+        if len(self._aligned) != len(text):  # a change Qt reported in an unexpected way: realign
+            self._aligned = align_confidences(self._model_text, self._confidences, text)
+
+    def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
+        aligned = self._aligned
+        start = self.currentBlock().position()
+        low = [start + i < len(aligned) and aligned[start + i] < self.threshold for i in range(len(text))]
+        run = None
+        for offset, is_low in enumerate(low + [False]):
+            if is_low and run is None:
+                run = offset
+            elif not is_low and run is not None:
+                self.setFormat(run, offset - run, self._format)
+                run = None
+        # A block state that changes with its marks makes Qt go on to re-highlight later blocks.
+        self.setCurrentBlockState(hash(tuple(i for i, v in enumerate(low) if v)) & 0x3FFFFFFF)
+
+
+class CorrectionEditor(QPlainTextEdit):
+    """Plain text with review keys: Enter accepts, Shift+Enter is a newline, Ctrl+Enter verifies,
+    Esc cancels the edit, Tab/Shift+Tab move between regions."""
+
+    accepted = Signal()
+    verified = Signal()
+    cancelled = Signal()
+    next_requested = Signal()
+    previous_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(False)
+        self.setPlaceholderText("Lasso a region on the page (L), or drag a rectangle (R).")
+        self.highlighter = ConfidenceHighlighter(self.document())
+
+    def event(self, event: QEvent) -> bool:  # noqa: D102 - Qt override
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            doc = self.document()
+            # Ctrl+Z / Ctrl+Shift+Z undo typing in the editor while there is some; otherwise they
+            # reach the window and undo the session's last step (e.g. the text just accepted).
+            if event.matches(QKeySequence.StandardKey.Undo) and not doc.isUndoAvailable():
+                event.ignore()
+                return False
+            if event.matches(QKeySequence.StandardKey.Redo) or (
+                    event.key() == Qt.Key.Key_Z and event.modifiers() == (Qt.KeyboardModifier.ControlModifier
+                                                                           | Qt.KeyboardModifier.ShiftModifier)):
+                if not doc.isRedoAvailable():
+                    event.ignore()
+                    return False
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key, mods = event.key(), event.modifiers()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if mods & Qt.KeyboardModifier.ShiftModifier:
+                self.insertPlainText("\n")
+            elif mods & Qt.KeyboardModifier.ControlModifier:
+                self.verified.emit()
+            else:
+                self.accepted.emit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Escape:
+            self.cancelled.emit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Backtab or (key == Qt.Key.Key_Tab and mods & Qt.KeyboardModifier.ShiftModifier):
+            self.previous_requested.emit()
+            event.accept()
+            return
+        if key == Qt.Key.Key_Tab:
+            self.next_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)

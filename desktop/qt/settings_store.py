@@ -1,0 +1,60 @@
+"""QSettings behind the one settings table of ``desktop.core.settings``; plus recent files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+from desktop.core import settings as table
+
+__all__ = ["SettingsStore"]
+
+MAX_RECENT = 10
+
+
+class SettingsStore:
+    """Typed access to the app settings. ``overrides`` (command-line flags) win for this run only."""
+
+    def __init__(self, path: Path | None = None, overrides: dict[str, Any] | None = None) -> None:
+        if path is not None:
+            self._qs = QSettings(str(path), QSettings.Format.IniFormat)
+        else:
+            self._qs = QSettings("NoteLasso", "NoteLasso")
+        self.overrides = dict(overrides or {})
+
+    def get(self, key: str) -> Any:
+        if key in self.overrides:
+            return self.overrides[key]
+        default = next(s.default for s in table.SETTINGS if s.key == key)
+        return table.coerce(key, self._qs.value(key, default))
+
+    def set(self, key: str, value: Any) -> None:
+        """Store a value (from the settings dialog); it replaces any command-line override."""
+        self.overrides.pop(key, None)
+        self._qs.setValue(key, table.coerce(key, value))
+
+    def values(self) -> dict[str, Any]:
+        return {s.key: self.get(s.key) for s in table.SETTINGS}
+
+    def sync(self) -> None:
+        self._qs.sync()
+
+    # -- recent files and window state --------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self._qs.value("recent/files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
+    def add_recent(self, path: Path) -> None:
+        p = str(Path(path).resolve())
+        files = [f for f in self.recent_files() if f != p]
+        self._qs.setValue("recent/files", [p, *files][:MAX_RECENT])
+
+    def raw(self, key: str, default: Any = None) -> Any:
+        return self._qs.value(key, default)
+
+    def set_raw(self, key: str, value: Any) -> None:
+        self._qs.setValue(key, value)

@@ -1,0 +1,88 @@
+"""QUndoStack commands that call the core session's do/undo/redo; core stays Qt-free.
+
+The session's own history is the source of truth (it is saved, so it outlives a sitting): a
+command's first ``redo`` is ``session.do(op)``, later ones ``session.redo()``, and ``undo`` is
+``session.undo()``. On opening, the stack is rebuilt from ``session.history()`` so the Edit menu
+and a QUndoView show steps from earlier sittings too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+if TYPE_CHECKING:
+    from desktop.core.history import Operation
+    from desktop.core.session import ReviewSession
+
+__all__ = ["SessionCommand", "UndoController"]
+
+
+class SessionCommand(QUndoCommand):
+    """One step of the session's history; ``op`` None means it is already applied."""
+
+    def __init__(self, controller: UndoController, label: str, op: Operation | None) -> None:
+        super().__init__(label)
+        self._controller = controller
+        self.op = op
+        self._is_done = op is None  # restored steps were done in an earlier sitting
+
+    def redo(self) -> None:
+        session = self._controller.session
+        if self._controller.is_replaying or session is None:
+            return
+        if self._is_done:
+            session.redo()
+        else:
+            session.do(self.op)  # type: ignore[arg-type]
+            self._is_done = True
+
+    def undo(self) -> None:
+        session = self._controller.session
+        if self._controller.is_replaying or session is None:
+            return
+        session.undo()
+
+
+class UndoController:
+    """The QUndoStack of the open session."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        self.stack = QUndoStack(parent)
+        self.stack.setUndoLimit(0)
+        self.session: ReviewSession | None = None
+        self.is_replaying = False
+
+    def attach(self, session: ReviewSession | None) -> None:
+        """Mirror ``session``'s saved history without replaying it."""
+        self.is_replaying = True
+        try:
+            self.session = session
+            self.stack.clear()
+            if session is not None:
+                labels, pointer = session.history()
+                for label in labels:
+                    self.stack.push(SessionCommand(self, label, None))
+                self.stack.setIndex(pointer)
+                self.stack.setClean()
+        finally:
+            self.is_replaying = False
+
+    def push(self, op: Operation) -> None:
+        """Apply ``op`` through the session (errors reach the caller), then record it on the stack."""
+        if self.session is None:
+            return
+        self.session.do(op)
+        self.is_replaying = True
+        try:
+            self.stack.push(SessionCommand(self, op.label, None))
+        finally:
+            self.is_replaying = False
+
+    def undo(self) -> None:
+        self.stack.undo()
+
+    def redo(self) -> None:
+        self.stack.redo()

@@ -1,0 +1,59 @@
+"""Work that must not run on the GUI thread: rendering pages, recognising regions, opening back ends.
+
+Each job is a QRunnable on a QThreadPool. A QRunnable is not a QObject, so it carries a small
+``WorkerSignals`` holder whose signals are delivered to the GUI thread (queued connection).
+Errors are reported as ``(job_id, exception)``; the GUI shows ``user_message`` in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Job", "WorkerSignals", "run_job"]
+
+
+class WorkerSignals(QObject):
+    """Signals of one job: ``finished(job_id, result, elapsed_ms)`` or ``failed(job_id, error)``."""
+
+    finished = Signal(object, object, float)
+    failed = Signal(object, object)
+
+
+class Job(QRunnable):
+    """Runs ``fn()`` on a pool thread and reports through ``signals``."""
+
+    def __init__(self, job_id: Any, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self._fn = fn
+        self.signals = WorkerSignals()
+        self.setAutoDelete(True)
+
+    def run(self) -> None:  # noqa: D102 - QRunnable override
+        t0 = time.perf_counter()
+        try:
+            result = self._fn()
+        except Exception as exc:  # reported to the GUI thread, never swallowed
+            log.info("job %s failed: %s", self.job_id, type(exc).__name__)
+            self.signals.failed.emit(self.job_id, exc)
+            return
+        self.signals.finished.emit(self.job_id, result, (time.perf_counter() - t0) * 1e3)
+
+
+def run_job(pool: QThreadPool, job_id: Any, fn: Callable[[], Any],
+            on_finished: Callable[[Any, Any, float], None],
+            on_failed: Callable[[Any, Exception], None]) -> WorkerSignals:
+    """Start ``fn`` on ``pool``; the callbacks run on the GUI thread."""
+    job = Job(job_id, fn)
+    signals = job.signals
+    signals.finished.connect(on_finished)
+    signals.failed.connect(on_failed)
+    pool.start(job)
+    return signals

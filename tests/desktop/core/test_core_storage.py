@@ -1,0 +1,173 @@
+"""Session storage: where the file lives, that every change is saved at once, and the audit trail."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from desktop.core.regions import RegionStatus
+from desktop.core.session import ReviewSession
+from desktop.core.storage import SCHEMA_VERSION, SessionStore, StorageError, sidecar_path
+from tests.desktop.core.conftest import ROOT, make_result, rect
+
+
+def test_sidecar_beside_a_writable_document(image_doc: Path) -> None:
+    s = ReviewSession.open(image_doc)
+    assert s.store.path == sidecar_path(image_doc)
+    assert s.store.path.name == "note.png.notelasso.sqlite"
+    con = s.store._con
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    s.close()
+
+
+def test_read_only_folder_uses_app_data_dir(image_doc: Path, private_data_dir: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # a read-only folder (simulated: the tests may run as root, which ignores permissions)
+    monkeypatch.setattr("desktop.core.storage._is_writable_dir", lambda folder: False)
+    s = ReviewSession.open(image_doc)
+    assert s.store.path.parent == private_data_dir / "notelasso" / "sessions"
+    assert s.store.path.name == f"{s.doc_hash}.sqlite"
+    r = s.add_region(0, rect(0, 0, 10, 10))
+    s.close()
+    s2 = ReviewSession.open(image_doc)
+    assert s2.get(r.id) is not None
+    s2.close()
+    assert not sidecar_path(image_doc).exists()
+
+
+def test_store_dir_overrides(image_doc: Path, tmp_path: Path) -> None:
+    s = ReviewSession.open(image_doc, store_dir=tmp_path / "store")
+    assert s.store.path == tmp_path / "store" / f"{s.doc_hash}.sqlite"
+    assert not sidecar_path(image_doc).exists()
+    s.close()
+
+
+def test_renamed_document_finds_its_session(image_doc: Path) -> None:
+    s = ReviewSession.open(image_doc)
+    r = s.add_region(0, rect(0, 0, 10, 10))
+    s.set_text(r.id, "kept")
+    s.close()
+    renamed = image_doc.with_name("renamed-scan.png")
+    image_doc.rename(renamed)
+    s2 = ReviewSession.open(renamed)
+    assert s2.get(r.id).text == "kept"
+    assert s2.store.path == sidecar_path(renamed)  # the session file followed the new name
+    s2.close()
+
+
+def test_moved_document_finds_its_session(image_doc: Path, tmp_path: Path) -> None:
+    # GIVEN a reviewed document, moved alone to another folder
+    s = ReviewSession.open(image_doc)
+    r = s.add_region(0, rect(0, 0, 10, 10))
+    s.set_text(r.id, "kept")
+    s.close()
+    elsewhere = tmp_path / "moved"
+    elsewhere.mkdir()
+    moved = elsewhere / "moved-note.png"
+    shutil.move(image_doc, moved)
+    # WHEN it is opened from there THEN its review is found by content
+    s2 = ReviewSession.open(moved)
+    assert s2.get(r.id).text == "kept"
+    s2.close()
+    # AND a document moved together with its session file finds it too
+    shutil.move(sidecar_path(image_doc), sidecar_path(moved).with_name("old-name.png.notelasso.sqlite"))
+    s3 = ReviewSession.open(moved)
+    assert s3.get(r.id).text == "kept"
+    s3.close()
+
+
+def test_changed_document_content_starts_a_new_session(image_doc: Path) -> None:
+    s = ReviewSession.open(image_doc)
+    s.add_region(0, rect(0, 0, 10, 10))
+    s.close()
+    image_doc.write_bytes(image_doc.read_bytes() + b"\0")  # different content, same name
+    s2 = ReviewSession.open(image_doc)
+    assert len(s2) == 0
+    assert s2.store.path != sidecar_path(image_doc)
+    s2.close()
+
+
+def test_newer_schema_is_refused(image_doc: Path) -> None:
+    s = ReviewSession.open(image_doc)
+    path = s.store.path
+    s.close()
+    con = sqlite3.connect(path)
+    con.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(StorageError, match="newer NoteLasso"):
+        ReviewSession.open(image_doc)
+
+
+def test_audit_records_who_and_what_but_not_text(session: ReviewSession) -> None:
+    r = session.add_region(0, rect(0, 0, 10, 10))
+    session.apply_recognition(r.id, make_result([[("Metformin", (0, 0, 9, 9))]]), engine="ort", model="m1")
+    session.set_text(r.id, "Metformin XR")
+    session.set_status(r.id, RegionStatus.VERIFIED)
+    log = session.store.audit_log()
+    assert [e["action"] for e in log] == ["add", "recognised", "edit", "status"]
+    assert {e["user"] for e in log} == {"clerk1"}
+    assert log[1]["detail"]["engine"] == "ort" and log[1]["detail"]["chars"] == 9
+    assert "Metformin" not in json.dumps(log)
+    # the region row keeps model text, final text, who/when, engine and model
+    saved = session.store.load_regions()[0]
+    assert (saved.model_text, saved.text, saved.engine, saved.model, saved.updated_by) == (
+        "Metformin", "Metformin XR", "ort", "m1", "clerk1")
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    sys.path.insert(0, {root!r})
+    from desktop.core.history import AddRegion, SetText
+    from desktop.core.session import ReviewSession
+    from tests.desktop.core.conftest import make_result, rect
+    s = ReviewSession.open({doc!r}, user="clerk9")
+    add = AddRegion.new(0, rect(1, 2, 150, 40), region_id="a" * 32)
+    s.do(add)
+    s.begin_recognition(add.region_id)
+    s.apply_recognition(add.region_id, make_result([[("HbA1c", (2, 3, 60, 38))]]), engine="e", model="m")
+    s.do(SetText(add.region_id, text="HbA1c 6.9%"))
+    other = s.add_region(0, rect(0, 100, 50, 150))
+    s.remove_region(other.id)
+    print("changed", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+
+def test_kill_9_after_a_change_loses_nothing(image_doc: Path, private_data_dir: Path) -> None:
+    # GIVEN a process that makes changes and is then killed without any cleanup
+    script = KILL_SCRIPT.format(root=str(ROOT), doc=str(image_doc))
+    env = {**os.environ, "XDG_DATA_HOME": str(private_data_dir)}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert "changed" in proc.stdout
+    # WHEN the document is opened again
+    s = ReviewSession.open(image_doc)
+    try:
+        # THEN every change is there, including the undo history
+        r = s.get("a" * 32)
+        assert r is not None and r.text == "HbA1c 6.9%" and r.model_text == "HbA1c"
+        assert r.status is RegionStatus.CORRECTED and r.updated_by == "clerk9"
+        assert len(s) == 1
+        assert s.history() == (["Add region", "Edit text"], 2)
+        s.undo()
+        assert s.get("a" * 32).text == "HbA1c"
+    finally:
+        s.close()
+
+
+def test_store_refuses_a_file_of_another_document(image_doc: Path, tmp_path: Path) -> None:
+    s = SessionStore.open(image_doc, store_dir=tmp_path)
+    path = s.path
+    s.close()
+    with pytest.raises(StorageError, match="different document"):
+        SessionStore(path, "0" * 64, "x.png", 200)

@@ -1,0 +1,472 @@
+"""The real window, offscreen, on a real (randomly initialised) PARSeq: garbage text, real pipeline."""
+
+from __future__ import annotations
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from desktop.core.regions import RegionStatus
+from tests.desktop.qt.conftest import wait_page
+
+pytestmark = pytest.mark.gui
+
+
+def lasso(qtbot, window, points: list[tuple[float, float]]) -> None:
+    """Drag the mouse through ``points`` (page pixels) with the lasso tool, as a person would."""
+    view = window.view
+    vp = view.viewport()
+    pos = [view.mapFromScene(QPointF(x, y)) for x, y in points]
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=pos[0])
+    for p in pos[1:]:
+        qtbot.mouseMove(vp, p)
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=pos[-1])
+
+
+def read_region(qtbot, window, points) -> str:
+    """Lasso ``points`` and wait until the recogniser's text is in the session; returns the region id."""
+    with qtbot.waitSignal(window.recognition_finished, timeout=30000) as blocker:
+        lasso(qtbot, window, points)
+    return blocker.args[0]
+
+
+LINE_2 = [(60, 180), (400, 170), (760, 182), (770, 260), (380, 268), (55, 255)]  # around "BP 120/80 ..."
+
+
+def test_lasso_reads_the_region_and_the_panel_shows_text_with_marks(qtbot, make_window, page_png):
+    # GIVEN the window on a generated page
+    window = make_window()
+    assert window.open_path(page_png)
+    wait_page(qtbot, window)
+    # WHEN a lasso is drawn with the mouse
+    rid = read_region(qtbot, window, LINE_2)
+    # THEN the region is read, in page pixels whatever the zoom, and its text is in the panel
+    region = window.session.get(rid)
+    assert region.status == RegionStatus.READ
+    xs = [p[0] for p in region.polygon]
+    assert min(xs) == pytest.approx(55, abs=3) and max(xs) == pytest.approx(770, abs=3)
+    assert window.current_id == rid
+    assert window.panel.edited_text == region.text != ""
+    assert window.panel.crop.pixmap() is not None and not window.panel.crop.pixmap().isNull()
+    # a random model is unsure of everything: doubtful characters are marked
+    low = [i for i, c in enumerate(region.confidences) if c < 0.6]
+    assert window.panel.editor.highlighter.marked_positions() == low
+    assert window.view.region_item(rid) is not None
+    assert window.last_latency_ms is not None and "ms" in window.latency_status.text()
+
+
+def test_rectangle_tool_and_zoom_keep_page_pixels(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    window.view.set_zoom(1.7)
+    qtbot.keyClick(window.view, Qt.Key.Key_R)
+    assert window.view.tool == "rect" and window.act_rect.isChecked()
+    rid = read_region(qtbot, window, [(70, 90), (300, 150), (700, 160)])
+    x0, y0, x1, y1 = window.session.get(rid).bbox
+    assert (x0, y0, x1, y1) == pytest.approx((70, 90, 700, 160), abs=2)
+
+
+def test_correct_from_the_keyboard_then_undo_and_redo(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    rid = read_region(qtbot, window, LINE_2)
+    model_text = window.session.get(rid).text
+    # WHEN the clerk edits (F2), replaces the text and presses Enter
+    window.edit_current()
+    assert window.panel.editor.hasFocus() or window.panel.editor.isEnabled()
+    window.panel.editor.selectAll()
+    qtbot.keyClicks(window.panel.editor, "BP 120/80 pulse 72")
+    assert window.panel.editor.highlighter.marked_positions() == []  # typed characters are certain
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Return)
+    # THEN the session holds the correction
+    region = window.session.get(rid)
+    assert region.text == "BP 120/80 pulse 72" and region.status == RegionStatus.CORRECTED
+    assert window.act_undo.isEnabled() and "Edit text" in window.act_undo.text()
+    # undo / redo go through the QUndoStack to the session
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.get(rid).text == model_text
+    assert window.session.get(rid).status == RegionStatus.READ
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.session.get(rid).text == "BP 120/80 pulse 72"
+    # Shift+Enter is a newline, Ctrl+Enter verifies
+    window.select_region(rid)
+    window.edit_current()
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.panel.editor, "Plan")
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    region = window.session.get(rid)
+    assert region.text == "BP 120/80 pulse 72\nPlan" and region.status == RegionStatus.VERIFIED
+    window.undo.undo()
+    assert window.session.get(rid).status == RegionStatus.CORRECTED
+
+
+def test_keys_in_the_editor_stay_in_the_editor_until_they_mean_the_session(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    rid = read_region(qtbot, window, LINE_2)
+    model_text = window.session.get(rid).text
+    window.edit_current()
+    ed = window.panel.editor
+    ed.selectAll()
+    qtbot.keyClicks(ed, "LRV")  # tool keys type letters in the editor
+    assert ed.toPlainText() == "LRV" and window.view.tool == "lasso"
+    qtbot.keyClick(ed, Qt.Key.Key_Left)
+    qtbot.keyClick(ed, Qt.Key.Key_Delete)  # deletes a character, not the region
+    assert ed.toPlainText() == "LR" and window.session.get(rid) is not None
+    qtbot.keyClick(ed, Qt.Key.Key_Return)
+    assert window.session.get(rid).text == "LR"
+    # Ctrl+Z in a freshly loaded editor has no typing to undo: it undoes the session's last step
+    window.select_region(rid)
+    window.edit_current()
+    qtbot.keyClick(ed, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.get(rid).text == model_text
+    assert ed.toPlainText() == model_text
+    # with typing to undo, Ctrl+Z undoes the typing only
+    qtbot.keyClicks(ed, "x")
+    qtbot.keyClick(ed, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert ed.toPlainText() == model_text and window.session.get(rid).text == model_text
+    assert window.session.get(rid) is not None
+
+
+def test_escape_cancels_an_edit(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    rid = read_region(qtbot, window, LINE_2)
+    before = window.session.get(rid).text
+    window.edit_current()
+    qtbot.keyClicks(window.panel.editor, "xyz")
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Escape)
+    assert window.panel.edited_text == before
+    assert window.session.get(rid).text == before
+
+
+def test_tab_f8_delete_and_undo_delete(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    first = read_region(qtbot, window, [(60, 85), (760, 85), (760, 160), (60, 160)])
+    second = read_region(qtbot, window, LINE_2)
+    ids = [r.id for r in window.session.regions(0)]
+    assert ids == [first, second]  # reading order
+    window.select_region(first)
+    window.edit_current()
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Tab)
+    assert window.current_id == second
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert window.current_id == first
+    window.next_low_confidence()  # F8: the random model doubts everything
+    assert window.current_id == second
+    # Delete (outside the editor) removes; undo brings it back with its text
+    window.view.setFocus()
+    text = window.session.get(second).text
+    window.delete_current()
+    assert window.session.get(second) is None and window.view.region_item(second) is None
+    window.undo.undo()
+    assert window.session.get(second).text == text
+    assert window.view.region_item(second) is not None
+
+
+def test_reread_and_move_region(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    rid = read_region(qtbot, window, LINE_2)
+    with qtbot.waitSignal(window.recognition_finished, timeout=30000):
+        window.reread_current()
+    moved = [(x + 10, y + 90) for x, y in window.session.get(rid).polygon]
+    with qtbot.waitSignal(window.recognition_finished, timeout=30000):
+        window.view.region_moved.emit(rid, moved)
+    assert window.session.get(rid).polygon == tuple(moved)
+    assert window.session.get(rid).status == RegionStatus.READ
+    window.undo.undo()
+    assert window.session.get(rid).polygon != tuple(moved)
+
+
+def test_export_every_format_through_the_core(qtbot, make_window, page_png, tmp_path):
+    from desktop.core.export import FORMATS
+
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    rid = read_region(qtbot, window, LINE_2)
+    window.edit_current()
+    window.panel.editor.selectAll()
+    qtbot.keyClicks(window.panel.editor, "BP 120/80 pulse 72")
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Return)
+    assert window.session.get(rid).text == "BP 120/80 pulse 72"
+    for fmt, (_label, ext) in FORMATS.items():
+        out = tmp_path / "out" / f"note-{fmt}{ext}"
+        out.parent.mkdir(exist_ok=True)
+        assert window.export_to(fmt, out), window.hooks.errors
+        assert out.is_file() and out.stat().st_size > 0
+        if fmt == "txt":
+            assert "BP 120/80 pulse 72" in out.read_text(encoding="utf-8")
+        elif fmt == "csv":
+            rows = list(csv.reader(out.open(encoding="utf-8")))
+            assert any("BP 120/80 pulse 72" in cell for row in rows for cell in row)
+        elif fmt == "json":
+            assert "BP 120/80 pulse 72" in json.dumps(json.loads(out.read_text(encoding="utf-8")))
+        elif fmt in ("alto", "page"):
+            ET.parse(out)
+            assert "pulse" in out.read_text(encoding="utf-8")
+        elif fmt == "hocr":
+            assert "pulse" in out.read_text(encoding="utf-8")
+        elif fmt == "pdf":
+            import pymupdf
+
+            with pymupdf.open(str(out)) as doc:
+                assert "pulse" in doc[0].get_text()
+    assert window.hooks.errors == []
+
+
+def test_close_and_reopen_restores_regions_and_history(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    rid = read_region(qtbot, window, LINE_2)
+    window.edit_current()
+    window.panel.editor.selectAll()
+    qtbot.keyClicks(window.panel.editor, "pulse 72")
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Return)
+    window.close()
+    # WHEN the document is opened again in a new window (same settings and store)
+    again = make_window()
+    assert again.open_path(page_png)
+    wait_page(qtbot, again)
+    region = again.session.get(rid)
+    assert region is not None and region.text == "pulse 72"
+    assert again.view.region_item(rid) is not None
+    assert again.undo.stack.canUndo() and again.undo.stack.undoText() == "Edit text"
+    again.undo.undo()
+    assert again.session.get(rid).text != "pulse 72"
+
+
+def test_file_on_the_command_line_opens(qtbot, make_window, note_pdf):
+    window = make_window(str(note_pdf))
+    wait_page(qtbot, window)
+    assert "note.pdf" in window.windowTitle() and "page 1 of 3" in window.windowTitle()
+    # PDF pages render at the session dpi (200): letter width 8.5 in -> 1700 px
+    assert window.page_array(0).shape[1] == 1700
+    qtbot.keyClick(window.view, Qt.Key.Key_PageDown)
+    wait_page(qtbot, window, 1)
+    assert "page 2 of 3" in window.windowTitle()
+    qtbot.keyClick(window.view, Qt.Key.Key_PageUp)
+    wait_page(qtbot, window, 0)
+    qtbot.waitUntil(lambda: not window.thumbs.item(2).icon().isNull(), timeout=10000)
+    window.view.rotate_page(90)
+    assert window.view.rotation == 90
+
+
+def test_corrupt_file_reports_and_the_window_keeps_working(qtbot, make_window, tmp_path, page_png):
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.7\nthis is not really a pdf\n")
+    notpic = tmp_path / "scan.png"
+    notpic.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    window = make_window()
+    assert not window.open_path(bad)
+    assert not window.open_path(notpic)
+    assert not window.open_path(tmp_path / "missing.tif")
+    assert len(window.hooks.errors) == 3
+    assert all(msg for _title, msg, _hint in window.hooks.errors)
+    assert "broken.pdf" in window.hooks.errors[0][1]
+    # THEN the window still opens and reads a good document
+    assert window.open_path(page_png)
+    wait_page(qtbot, window)
+    read_region(qtbot, window, LINE_2)
+
+
+def test_password_pdf_asks_for_the_password(qtbot, make_window, locked_pdf):
+    window = make_window()
+    window.hooks.passwords = ["wrong", "s3cret"]
+    assert window.open_path(locked_pdf)
+    assert window.hooks.password_prompts == [("locked.pdf", False), ("locked.pdf", True)]
+    wait_page(qtbot, window)
+    # cancelling the prompt leaves the window as it was, without an error dialog
+    window.hooks.passwords = [None]
+    assert not window.open_path(locked_pdf)
+    assert window.hooks.errors == []
+    assert window.document is not None
+
+
+def test_no_model_shows_a_banner_and_viewing_still_works(qtbot, make_window, page_png, tmp_path, monkeypatch):
+    import inference.models
+
+    monkeypatch.setattr(inference.models, "default_model_path", lambda: None)
+    window = make_window(model=None)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=15000)
+    assert "No recognition model: see Settings" in window.banner_label.text()
+    assert window.open_path(page_png)
+    wait_page(qtbot, window)
+    lasso(qtbot, window, LINE_2)  # drawn regions wait for a model
+    (region,) = window.session.regions(0)
+    assert region.status == RegionStatus.PENDING
+    assert window.hooks.errors == []
+
+
+def test_remote_backend_shows_the_badge(qtbot, make_window):
+    window = make_window("--backend", "triton", "--url", "ocr.example.org:8001", wait_backend=False)
+    assert window.remote_badge.isVisible()
+    assert window.remote_badge.text() == "REMOTE: ocr.example.org"
+    # no server (or no client) here: a banner, never a traceback or a blocking dialog
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=30000)
+    assert window.hooks.errors == []
+
+
+def test_settings_dialog_tests_the_connection(qtbot, make_window, micro_onnx):
+    from desktop.qt.dialogs import SettingsDialog
+
+    window = make_window()
+    dlg = SettingsDialog(window.settings.values(), window, pool=window.pool)
+    qtbot.addWidget(dlg)
+    assert dlg.values()["backend/model_path"] == str(micro_onnx)
+    with qtbot.waitSignal(dlg.connection_tested, timeout=30000) as blocker:
+        dlg.test_button.click()
+    ok, message = blocker.args
+    assert ok and "micro-test" in message and "ms" in message
+    # TensorRT (absent here) explains how to install it instead of failing
+    dlg.kind.setCurrentIndex(dlg.kind.findData("tensorrt"))
+    with qtbot.waitSignal(dlg.connection_tested, timeout=30000) as blocker:
+        dlg.test_button.click()
+    ok, message = blocker.args
+    if not ok:
+        assert "Traceback" not in message and message
+        assert "pip install" in dlg.trt_hint.text() or "TensorRT" in message
+    # applying new settings reopens the back end
+    values = dlg.values() | {"backend/kind": "cpu", "review/confidence_threshold": 0.3}
+    window.apply_settings(values)
+    assert window.settings.get("review/confidence_threshold") == pytest.approx(0.3)
+    qtbot.waitUntil(lambda: window.recognizer is not None, timeout=30000)
+
+
+def test_shortcut_sheet_lists_the_review_keys():
+    from desktop.qt.dialogs import SHORTCUTS
+
+    keys = " ".join(k for k, _ in SHORTCUTS)
+    for key in ("Tab", "F2", "F8", "Ctrl+Enter", "Shift+Enter", "Esc", "Ctrl+R", "Delete", "Ctrl+Z", "F1"):
+        assert key in keys
+
+
+def test_drop_a_file_on_the_window_opens_it(qtbot, make_window, page_png):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(page_png))])
+    event = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    with qtbot.waitSignal(window.document_opened, timeout=10000):
+        pass
+    wait_page(qtbot, window)
+    assert window.document.path == page_png
+    assert window.settings.recent_files()[0] == str(page_png.resolve())
+
+
+def test_space_drag_pans_and_ctrl_wheel_zooms(qtbot, make_window, note_pdf):
+    window = make_window(str(note_pdf))
+    wait_page(qtbot, window)
+    view = window.view
+    view.set_zoom(1.0)
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    before = bar.value()
+    qtbot.keyPress(view, Qt.Key.Key_Space)
+    vp = view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=QPoint(300, 300))
+    qtbot.mouseMove(vp, QPoint(300, 200))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(300, 200))
+    qtbot.keyRelease(view, Qt.Key.Key_Space)
+    assert bar.value() == before + 100
+    assert window.session.regions() == []  # panning drew nothing
+    window.act_zoom_in.trigger()
+    assert view.zoom == pytest.approx(1.25)
+    window.act_fit_page.trigger()
+    assert view.zoom < 1.0
+
+
+def test_drag_a_corner_handle_to_reshape_then_the_region_is_read_again(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    rid = read_region(qtbot, window, [(60, 180), (760, 180), (760, 260), (60, 260)])
+    window.set_tool("select")
+    item = window.view.region_item(rid)
+    assert item.isSelected() and item.handles[2].isVisible()
+    vp = window.view.viewport()
+    start = window.view.mapFromScene(QPointF(760, 260))
+    end = window.view.mapFromScene(QPointF(800, 300))
+    with qtbot.waitSignal(window.recognition_finished, timeout=30000):
+        qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+        qtbot.mouseMove(vp, end)
+        qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    x0, y0, x1, y1 = window.session.get(rid).bbox
+    assert (x0, y0) == pytest.approx((60, 180), abs=1)
+    assert (x1, y1) == pytest.approx((800, 300), abs=3)
+    assert window.undo.stack.undoText() == "Reshape region"
+
+
+def test_export_menu_writes_the_current_page_where_the_dialog_says(qtbot, make_window, note_pdf, tmp_path,
+                                                                   monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    window = make_window(str(note_pdf))
+    wait_page(qtbot, window)
+    read_region(qtbot, window, [(180, 230), (900, 230), (900, 300), (180, 300)])
+    target = tmp_path / "chosen.json"
+    asked = []
+
+    def fake_save(_parent, caption, default, _filter):  # noqa: ANN001
+        asked.append((caption, default))
+        return str(target), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_save))
+    submenus = [a.menu() for a in window.export_menu.actions() if a.menu()]
+    assert [m.title() for m in submenus] == ["Whole document", "Current page"]
+    json_action = next(a for a in submenus[1].actions() if a.text().startswith("JSON"))
+    json_action.trigger()
+    assert asked and asked[0][1].endswith("-p1.json")
+    data = json.loads(target.read_text(encoding="utf-8"))
+    assert data  # the core's export: parsed, not inspected here
+    # a folder that cannot be written is reported, and the window stays usable
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a: (str(tmp_path / "no" / "such" / "dir" / "x.txt"), "")))
+    window.choose_export("txt", "document")
+    written = (tmp_path / "no" / "such" / "dir" / "x.txt").exists()
+    assert written or (window.hooks.errors and window.hooks.errors[-1][0] == "Export failed")
+
+
+def test_opening_the_same_document_again_keeps_one_session(qtbot, make_window, page_png):
+    window = make_window()
+    window.open_path(page_png)
+    wait_page(qtbot, window)
+    rid = read_region(qtbot, window, LINE_2)
+    assert window.open_path(page_png)
+    wait_page(qtbot, window)
+    assert [r.id for r in window.session.regions()] == [rid]
+
+
+def test_multi_page_tiff_pages(qtbot, make_window, tmp_path):
+    from PIL import Image, ImageDraw
+
+    frames = []
+    for i in range(2):
+        img = Image.new("L", (800, 600), 255)
+        ImageDraw.Draw(img).text((50, 50 + 100 * i), f"page {i + 1}", fill=0)
+        frames.append(img)
+    path = tmp_path / "scan.tiff"
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    window = make_window(str(path))
+    wait_page(qtbot, window)
+    assert window.document.page_count == 2 and window.pages_dock.isVisible()
+    window.act_next_page.trigger()
+    wait_page(qtbot, window, 1)
+    rid = read_region(qtbot, window, [(40, 140), (300, 140), (300, 200), (40, 200)])
+    assert window.session.get(rid).page == 1
