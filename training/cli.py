@@ -25,6 +25,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--perm-num", type=int, default=6, help="permutations per batch (PLM)")
     p.add_argument("--val-every", type=float, default=10.0, help="minutes between validations")
     p.add_argument("--funsd", type=Path, default=None, help="FUNSD folder for periodic validation (never trained on)")
+    p.add_argument("--val-size", type=int, default=1000, help="fixed synthetic validation words")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a model-config field of the preset, e.g. enc_depth=6 (repeatable)")
+    p.add_argument("--init", type=Path, default=None, help="start from this checkpoint's weights")
     p.add_argument("--no-resume", action="store_true")
 
 
@@ -39,13 +43,24 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _overrides(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"notelasso-train: --set needs KEY=VALUE, got '{item}'")
+        out[key.strip()] = json.loads(value) if value.strip()[:1] in "0123456789-[{tf" else value
+    return out
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from training.train import TrainConfig, train
 
     tcfg = TrainConfig(preset=args.preset, out_dir=args.out, batch_size=args.batch_size, lr=args.lr,
                        steps=args.steps, minutes=args.minutes, seed=args.seed, workers=args.workers,
                        threads=args.threads, perm_num=args.perm_num, val_every_min=args.val_every,
-                       funsd_dir=args.funsd, resume=not args.no_resume)
+                       val_size=args.val_size, funsd_dir=args.funsd, resume=not args.no_resume,
+                       overrides=_overrides(args.overrides), init_from=args.init)
     row = train(tcfg)
     print(json.dumps(row))
     return 0

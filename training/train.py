@@ -46,6 +46,7 @@ class TrainConfig:
     funsd_dir: Path | None = None
     funsd_size: int = 600
     resume: bool = True
+    init_from: Path | None = None  # start from these weights (fresh optimiser) unless resuming
     overrides: dict = field(default_factory=dict)  # ParseqConfig field overrides
 
     def model_config(self) -> ParseqConfig:
@@ -146,6 +147,13 @@ def train(tcfg: TrainConfig) -> dict:
         history = ck.get("metrics", {}).get("history", [])
         best_acc = max((h.get("synthetic_exact", -1) for h in history), default=-1.0)
         log.info("resumed at step %d", step)
+    elif tcfg.init_from:
+        ck = torch.load(tcfg.init_from, map_location=device, weights_only=False)
+        if cfg.to_dict() != ParseqConfig.from_dict(ck["config"]).to_dict():
+            raise ValueError("--init checkpoint has a different model configuration than the preset/--set")
+        model.load_state_dict(ck["model"])
+        samples = int(ck.get("samples", 0))
+        log.info("initialised from %s (%d samples seen)", tcfg.init_from, samples)
     (out / "train_config.json").write_text(json.dumps(_jsonable(asdict(tcfg)), indent=2))
 
     h, w = cfg.img_size
@@ -209,7 +217,8 @@ def train(tcfg: TrainConfig) -> dict:
         opt.step()
         step += 1
         samples += images.shape[0]
-        running = 0.98 * running + 0.02 * float(loss) if step > 1 else float(loss)
+        value = loss.item()
+        running = 0.98 * running + 0.02 * value if step > 1 else value
         if time.time() - t_log > 60:
             rate = samples / max(1e-6, elapsed_before + time.time() - t_start)
             print(f"step {step} loss {running:.3f} lr {opt.param_groups[0]['lr']:.2e} "
