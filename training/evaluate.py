@@ -1,0 +1,85 @@
+"""Word accuracy on FUNSD crops (validation only), NoteLasso and Tesseract side by side.
+
+Both read the same crops (the word box padded by 2 px, as FUNSD's reference figures do).
+NoteLasso reads them through the shipped inference path (ONNX Runtime, batched); Tesseract
+reads each crop as one text line (``--psm 7``) through its command-line program.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+
+from inference.backends import BackendConfig, open_backend
+from inference.errors import DocumentError, InputError
+from inference.recognizer import Recognizer
+from training.funsd import sample_word_crops
+from training.metrics import WordScores, score_words
+
+
+def read_with_notelasso(crops: list, model: Path | None, threads: int) -> tuple[list[str], float]:
+    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=threads or None))
+    try:
+        reader = Recognizer(backend, batch_size=32)
+        reader.read_crops(crops[:8])  # warm-up
+        t0 = time.perf_counter()
+        texts = [d.text for d in reader.read_crops(crops)]
+        ms = (time.perf_counter() - t0) * 1e3 / max(1, len(crops))
+        return texts, ms
+    finally:
+        backend.close()
+
+
+def read_with_tesseract(crops: list) -> tuple[list[str], float] | None:
+    exe = shutil.which("tesseract")
+    if exe is None:
+        return None
+    texts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "crop.png"
+        t0 = time.perf_counter()
+        for crop in crops:
+            cv2.imwrite(str(path), crop)
+            out = subprocess.run([exe, str(path), "stdout", "--psm", "7", "-l", "eng"],
+                                 capture_output=True, text=True, timeout=60)
+            texts.append(" ".join(out.stdout.split()))
+        ms = (time.perf_counter() - t0) * 1e3 / max(1, len(crops))
+    return texts, ms
+
+
+def _row(name: str, s: WordScores, ms: float) -> str:
+    return f"{name:<24}{s.exact:>8.3f}{s.alnum_ci:>10.3f}{s.cer:>8.3f}{ms:>10.1f}"
+
+
+def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0, seed: int = 7,
+                   threads: int = 0, tesseract: bool = True) -> dict:
+    funsd_dir = Path(funsd_dir)
+    if not (funsd_dir / "annotations").is_dir():
+        raise DocumentError(f"{funsd_dir} has no annotations/ folder: is it the FUNSD folder?")
+    from inference.spec import PARSEQ_CHARSET
+
+    pairs = sample_word_crops(funsd_dir, limit or None, seed=seed, charset=PARSEQ_CHARSET)
+    if not pairs:
+        raise InputError(f"No word crops found in {funsd_dir}.")
+    crops, truths = [c for c, _ in pairs], [t for _, t in pairs]
+    ours, ours_ms = read_with_notelasso(crops, model, threads)
+    report: dict = {"words": len(pairs), "notelasso": {**asdict(score_words(ours, truths)), "ms_per_word": ours_ms}}
+    lines = [f"FUNSD word crops: {len(pairs)} (seed {seed})",
+             f"{'reader':<24}{'exact':>8}{'alnum-ci':>10}{'CER':>8}{'ms/word':>10}",
+             _row("NoteLasso (batched)", score_words(ours, truths), ours_ms)]
+    if tesseract:
+        tess = read_with_tesseract(crops)
+        if tess is None:
+            lines.append("Tesseract: not installed (apt install tesseract-ocr tesseract-ocr-eng)")
+        else:
+            scores = score_words(tess[0], truths)
+            report["tesseract"] = {**asdict(scores), "ms_per_word": tess[1]}
+            lines.append(_row("Tesseract --psm 7", scores, tess[1]))
+    report["table"] = "\n".join(lines)
+    return report
