@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from inference.errors import NoteLassoError
+from inference.errors import NoteLassoError, report_error
 
 
 def _cmd_random(args: argparse.Namespace) -> int:
@@ -96,10 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except NoteLassoError as exc:
-        print(f"notelasso-engine: error: {exc.user_message}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
+        return report_error("notelasso-engine", exc)
     except KeyboardInterrupt:
         return 130
 

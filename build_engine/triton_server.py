@@ -235,10 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         server = TritonServer(args.repo, venv=args.venv, grpc_port=args.grpc_port, http_port=args.http_port)
         server.start(timeout_s=args.timeout)
     except BackendUnavailableError as exc:
-        print(f"triton_server: error: {exc.user_message}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
+        from inference.errors import report_error
+
+        return report_error("triton_server", exc)
     print(f"tritonserver ready: grpc {server.grpc_url}  http {server.http_url}  log {server.log_path}", flush=True)
 
     def _on_signal(signum: int, _frame: object) -> None:

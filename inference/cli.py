@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from inference.errors import InputError, NoteLassoError
+from inference.errors import InputError, NoteLassoError, report_error
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm"}
 EXIT_INTERNAL = 70
@@ -231,10 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     except NoteLassoError as exc:
         if args.debug:
             raise
-        print(f"notelasso-ocr: error: {exc.user_message}", file=sys.stderr)
-        if exc.hint:
-            print(f"notelasso-ocr: hint: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
+        return report_error("notelasso-ocr", exc)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -51,3 +51,13 @@ class InputError(NoteLassoError):
     """The caller passed something unusable (bad region, bad option)."""
 
     exit_code = 2
+
+
+def report_error(prog: str, exc: NoteLassoError) -> int:
+    """The one way command-line tools show a NoteLassoError: message (+ hint) on stderr, exit code."""
+    import sys
+
+    print(f"{prog}: error: {exc.user_message}", file=sys.stderr)
+    if exc.hint:
+        print(f"{prog}: hint: {exc.hint}", file=sys.stderr)
+    return exc.exit_code

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 
-from inference.errors import NoteLassoError
+from inference.errors import NoteLassoError, report_error
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -85,10 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run_train(args) if args.command == "train" else _run_eval(args)
     except NoteLassoError as exc:
-        print(f"notelasso-train: {exc.user_message}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
+        return report_error("notelasso-train", exc)
     except KeyboardInterrupt:
         return 130
 
