@@ -169,12 +169,7 @@ class CorrectionPanel(QWidget):
             self.crop.clear()
             return
         size = self.crop.size()
-        scaled = self._crop_pixmap.scaled(size.width() - 8, size.height() - 8, Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.SmoothTransformation)
-        if scaled.width() > self._crop_pixmap.width() * 2:  # do not blow tiny crops up into mush
-            scaled = self._crop_pixmap.scaledToWidth(self._crop_pixmap.width() * 2,
-                                                     Qt.TransformationMode.SmoothTransformation)
-        self.crop.setPixmap(scaled)
+        self.crop.setPixmap(wrap_crop(self._crop_pixmap, size.width() - 8, size.height() - 8))
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -183,3 +178,44 @@ class CorrectionPanel(QWidget):
     @property
     def edited_text(self) -> str:
         return self.editor.toPlainText()
+
+
+MAX_CROP_ROWS = 4
+CROP_ROW_GAP = 6
+
+
+def wrap_crop(crop: QPixmap, width: int, height: int) -> QPixmap:
+    """Fit a crop into width x height, wrapping a long line into up to 4 rows like text.
+
+    A lassoed line is often 15-20 times wider than tall; shrunk to the dock's width it would be
+    unreadable, so it is cut into k stacked pieces, k chosen for the largest scale. Small crops
+    are not blown up beyond 2x.
+    """
+    w, h = crop.width(), crop.height()
+    if width < 8 or height < 8:
+        return crop
+
+    def overlap(k: int) -> int:  # repeat a little at each cut so a word split there reads whole
+        return 0 if k == 1 else min(h // 2, w // (2 * k))
+
+    def scale_for(k: int) -> float:
+        return min(width / (-(-w // k) + overlap(k)), (height - CROP_ROW_GAP * (k - 1)) / (k * h), 2.0)
+
+    rows = max(range(1, MAX_CROP_ROWS + 1), key=lambda k: (round(scale_for(k), 3), -k))
+    scale = scale_for(rows)
+    if rows == 1:
+        return crop.scaled(max(1, round(w * scale)), max(1, round(h * scale)), Qt.AspectRatioMode.KeepAspectRatio,
+                           Qt.TransformationMode.SmoothTransformation)
+    piece_w, extra = -(-w // rows), overlap(rows)
+    row_h = round(h * scale)
+    out = QPixmap(max(1, round((piece_w + extra) * scale)), row_h * rows + CROP_ROW_GAP * (rows - 1))
+    out.fill(QColor("transparent"))
+    painter = QPainter(out)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    for i in range(rows):
+        x0 = max(0, i * piece_w - (extra if i else 0))
+        x1 = min(w, (i + 1) * piece_w)
+        target_w = round((x1 - x0) * scale)
+        painter.drawPixmap(0, i * (row_h + CROP_ROW_GAP), target_w, row_h, crop, x0, 0, x1 - x0, h)
+    painter.end()
+    return out
