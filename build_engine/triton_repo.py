@@ -38,6 +38,7 @@ class RepoOptions:
     max_batch_size: int = 64
     preferred_batch_sizes: tuple[int, ...] = (8, 16, 32)
     max_queue_delay_us: int = 1000
+    dynamic_batching: bool = True     # off: each request runs alone (the baseline setup to compare with)
     instances: int = 1
     instance_kind: str = "auto"       # auto | cpu | gpu
     cpu_threads: int = 2              # python platform: ONNX Runtime intra-op threads
@@ -105,10 +106,12 @@ def render_config(spec: ModelSpec, opts: RepoOptions) -> str:
         "output [",
         f"  {{ name: {pbtxt_string(spec.output_name)} data_type: TYPE_FP32 dims: {_dims(spec.output_shape)} }}",
         "]",
-        "dynamic_batching {",
-        f"  preferred_batch_size: {_dims(tuple(sorted(set(opts.preferred_batch_sizes))))}",
-        f"  max_queue_delay_microseconds: {opts.max_queue_delay_us}",
-        "}",
+        *([
+            "dynamic_batching {",
+            f"  preferred_batch_size: {_dims(tuple(sorted(set(opts.preferred_batch_sizes))))}",
+            f"  max_queue_delay_microseconds: {opts.max_queue_delay_us}",
+            "}",
+        ] if opts.dynamic_batching else []),
         "instance_group [",
         f"  {{ count: {opts.instances} kind: {opts.kind} }}",
         "]",
@@ -196,6 +199,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="dynamic batching preferred sizes, comma-separated (default: %(default)s)")
     p.add_argument("--max-queue-delay-us", type=int, default=d.max_queue_delay_us,
                    help="how long a request may wait for others to join its batch (default: %(default)s)")
+    p.add_argument("--no-dynamic-batching", action="store_true",
+                   help="serve each request alone (a baseline for benchmarks; not for production)")
     p.add_argument("--instances", type=int, default=d.instances, help="model instances (default: %(default)s)")
     p.add_argument("--instance-kind", choices=("auto", "cpu", "gpu"), default=d.instance_kind)
     p.add_argument("--cpu-threads", type=int, default=d.cpu_threads,
@@ -211,7 +216,7 @@ def options_from_args(args: argparse.Namespace) -> RepoOptions:
         raise InputError("--preferred-batch-sizes must be comma-separated integers.") from exc
     return RepoOptions(model_name=args.model_name, platform=platform, max_batch_size=args.max_batch_size,
                        preferred_batch_sizes=preferred, max_queue_delay_us=args.max_queue_delay_us,
-                       instances=args.instances, instance_kind=args.instance_kind, cpu_threads=args.cpu_threads)
+                       dynamic_batching=not args.no_dynamic_batching, instances=args.instances, instance_kind=args.instance_kind, cpu_threads=args.cpu_threads)
 
 
 def run(args: argparse.Namespace) -> int:

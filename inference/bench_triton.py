@@ -140,12 +140,15 @@ def format_table(rows: Sequence[dict]) -> list[str]:
 def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 8, 40, 64), seconds: float = 10.0,
                        crops_per_request: int = 8, http_url: str | None = None,
                        out: Callable[[str], None] = print, timeout_s: float = 30.0,
-                       headers: dict[str, str] | None = None) -> list[dict]:
+                       headers: dict[str, str] | None = None, naive_model_name: str | None = None) -> list[dict]:
     """Run the load test; print a table (and ours/naive ratios) through ``out``; return the rows.
 
     ``http_url`` is the server's HTTP address for the naive client; when None, port 8000 on the
     gRPC host is used if the gRPC port is 8001, else the naive client is skipped.
+    ``naive_model_name`` lets the naive client use a copy of the model served without dynamic
+    batching (``triton-repo --no-dynamic-batching``), as the setup being replaced was.
     """
+    naive_model = naive_model_name or model_name
     from inference.backends.triton_grpc import TritonBackend
 
     probe = TritonBackend(url, model_name, timeout_s=timeout_s, headers=headers)
@@ -153,7 +156,8 @@ def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 
     probe.close()
     batch = _crop_batch(spec, crops_per_request)
     http_url = http_url or _default_http_url(url)
-    out(f"Triton load test: {url} model {model_name} ({spec.name} {spec.version}); "
+    out(f"Triton load test: {url} model {model_name} ({spec.name} {spec.version}); naive client: HTTP, "
+        f"one crop per request, model {naive_model}; "
         f"{crops_per_request} crops per request, {seconds:g} s per run")
 
     def ours() -> Callable[[], None]:
@@ -174,7 +178,7 @@ def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 
                 inp = httpclient.InferInput(spec.input_name, [1, *spec.input_shape], "FP32")
                 inp.set_data_from_numpy(batch[i:i + 1])
                 try:
-                    client.infer(model_name, [inp], headers=headers)
+                    client.infer(naive_model, [inp], headers=headers)
                 except Exception as exc:  # tritonclient and socket errors
                     raise RemoteInferenceError("naive HTTP request failed") from exc
         send.client = client  # type: ignore[attr-defined]
@@ -189,9 +193,10 @@ def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 
     rows: list[dict] = []
     for n in users:
         for label, make in clients:
-            before = _server_stats(url, model_name, headers)
+            served = naive_model if label == NAIVE else model_name
+            before = _server_stats(url, served, headers)
             latencies, errors, wall = _drive(make, close, n, seconds)
-            after = _server_stats(url, model_name, headers)
+            after = _server_stats(url, served, headers)
             rows.append(_row(label, n, crops_per_request, latencies, errors, wall, before, after))
     for line in format_table(rows):
         out(line)

@@ -180,7 +180,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         users = tuple(int(u) for u in args.users.split(","))
         run_load_benchmark(args.url, args.model_name, users=users, seconds=args.seconds,
-                           http_url=args.http_url, out=print)
+                           http_url=args.http_url, naive_model_name=args.naive_model_name, out=print)
     return 0
 
 
@@ -216,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--users", default="1,8,40,64", help="(triton --load) concurrent users")
     p.add_argument("--seconds", type=float, default=10.0, help="(triton --load) seconds per user count")
     p.add_argument("--http-url", default=None, help="(triton --load) HTTP address for the naive client")
+    p.add_argument("--naive-model-name", default=None,
+                   help="(triton --load) model the naive client calls, e.g. one served without dynamic batching")
     add_backend_arguments(p)
     p.set_defaults(func=cmd_bench)
     return parser

@@ -42,6 +42,11 @@ def test_config_names_dims_and_batching_come_from_the_spec() -> None:
     assert ModelSpec.from_json(cfg.parameters[METADATA_KEY].string_value) == spec
 
 
+def test_baseline_config_without_dynamic_batching() -> None:
+    cfg = parse_config(render_config(ModelSpec(), RepoOptions(dynamic_batching=False)))
+    assert not cfg.HasField("dynamic_batching") and cfg.max_batch_size == 64
+
+
 def test_spec_with_quotes_and_backslashes_survives_pbtxt() -> None:
     spec = ModelSpec(name='odd "name" \\ é', charset='ab"\\c\u00e9')
     cfg = parse_config(render_config(spec, RepoOptions()))
