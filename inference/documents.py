@@ -60,11 +60,11 @@ class Document:
 
 class PdfDocument(Document):
     def __init__(self, path: Path, password: str | None = None) -> None:
-        import fitz  # PyMuPDF 1.x
+        import pymupdf  # PyMuPDF 1.x
 
         try:
-            doc = fitz.open(str(path))
-        except Exception as exc:  # fitz raises FileDataError, RuntimeError, ...
+            doc = pymupdf.open(str(path))
+        except Exception as exc:  # PyMuPDF raises FileDataError, RuntimeError, ...
             raise DocumentError(f"{path.name} is not a readable PDF (damaged or not a PDF).") from exc
         if doc.needs_pass:
             if password is None or not doc.authenticate(password):
@@ -77,7 +77,7 @@ class PdfDocument(Document):
             raise DocumentError(f"{path.name} has no pages.")
         super().__init__(path, doc.page_count, "pdf")
         self._doc = doc
-        self._lock = threading.Lock()  # a fitz.Document must not be used from two threads at once
+        self._lock = threading.Lock()  # a pymupdf.Document must not be used from two threads at once
 
     def page_info(self, index: int) -> PageInfo:
         self._check_index(index)

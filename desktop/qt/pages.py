@@ -39,7 +39,7 @@ class PageCache(QObject):
     def __init__(self, capacity: int = 6, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)  # one fitz document is used by one thread at a time anyway
+        self._pool.setMaxThreadCount(1)  # one PyMuPDF document is used by one thread at a time anyway
         self._capacity = capacity
         self._pages: OrderedDict[int, tuple[npt.NDArray[np.uint8], QImage]] = OrderedDict()
         self._inflight: set[int] = set()
