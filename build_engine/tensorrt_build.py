@@ -76,7 +76,7 @@ def run_onnx_check(onnx_path: Path) -> None:
         if exc.name != "onnx":
             raise
         raise BackendUnavailableError("The ONNX check before a TensorRT build needs the onnx package.",
-                                      hint="pip install 'notelasso[tensorrt]' onnx") from exc
+                                      hint="pip install 'notelasso[tensorrt]'") from exc
     try:
         report = check_onnx(onnx_path)
     except Exception as exc:  # onnx raises DecodeError and friends  # noqa: BLE001

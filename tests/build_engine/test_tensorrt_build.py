@@ -207,10 +207,11 @@ def test_build_module_imports_neither_torch_nor_training_nor_tensorrt():
 
 def test_missing_onnx_package_is_backend_unavailable(monkeypatch, tiny_onnx, tmp_path):
     monkeypatch.delitem(sys.modules, "build_engine.onnx_check")
-    monkeypatch.setitem(sys.modules, "onnx", None)  # a build machine with only the tensorrt extra
+    monkeypatch.setitem(sys.modules, "onnx", None)  # a build machine where onnx went missing
     with pytest.raises(BackendUnavailableError) as err:
         build_plan(tiny_onnx, tmp_path / "m.plan", TrtOptions())
-    assert err.value.exit_code == 4 and "onnx" in err.value.hint
+    assert err.value.exit_code == 4 and "onnx" in err.value.user_message
+    assert err.value.hint == "pip install 'notelasso[tensorrt]'"
 
 
 # --- CLI -------------------------------------------------------------------------------------------
