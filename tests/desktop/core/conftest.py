@@ -18,14 +18,6 @@ ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "resources" / "samples"
 
 
-@pytest.fixture(autouse=True)
-def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own XDG_DATA_HOME, so no test touches the real app data dir."""
-    data = tmp_path / "xdg-data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    return data
-
-
 @pytest.fixture
 def image_doc(tmp_path: Path) -> Path:
     """A small generated grey page (PNG) in its own folder."""

@@ -12,13 +12,6 @@ pytest.importorskip("PySide6", reason="the desktop app needs PySide6")
 TEXT_LINES = ["Patient seen today", "BP 120/80 pulse 72", "Plan: review in 2 weeks"]
 
 
-@pytest.fixture(autouse=True)
-def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "xdg-data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    return data
-
-
 @pytest.fixture
 def page_png(tmp_path: Path) -> Path:
     """A synthetic note page: three lines of dark text on white, 1200x900 pixels."""
