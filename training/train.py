@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from build_engine.parseq import PRESETS, PARSeq, ParseqConfig
-from training.metrics import WordScores, score_words
+from training.metrics import score_words
 from training.plm import Tokenizer, plm_loss
 
 log = logging.getLogger(__name__)
