@@ -495,6 +495,11 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
             return None
         x0, y0, x1, y1 = region.bbox
         pad = 6
+        if region.words:  # show the text that was read, not the empty part of a loose lasso
+            boxes = [box for _, box in region.words]
+            pad = max(pad, int(0.3 * min(b[3] - b[1] for b in boxes)))
+            x0, y0 = max(x0, min(b[0] for b in boxes)), max(y0, min(b[1] for b in boxes))
+            x1, y1 = min(x1, max(b[2] for b in boxes)), min(y1, max(b[3] for b in boxes))
         rect = QRect(int(x0) - pad, int(y0) - pad, int(x1 - x0) + 2 * pad, int(y1 - y0) + 2 * pad)
         return QPixmap.fromImage(cached[1].copy(rect.intersected(cached[1].rect())))
 
