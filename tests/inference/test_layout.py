@@ -55,3 +55,25 @@ def test_overlong_word_is_split_to_fit_the_model() -> None:
     long = "A" * 60  # far more than 25 characters at 32x128
     layout = analyse(render_lines([long], font_size=24).image, LayoutOptions())
     assert len(layout) == 1 and len(layout[0].words) >= 3
+
+
+def test_whole_scanned_page_finds_every_typed_line() -> None:
+    """The sample note as a whole-page region: specks, two columns and a tall handwritten block."""
+    import json
+    from pathlib import Path
+
+    from inference.documents import open_document, to_gray
+    from inference.preprocess import crop_polygon
+
+    samples = Path(__file__).resolve().parents[2] / "resources" / "samples"
+    truth = json.loads((samples / "clinical-note.truth.json").read_text())
+    with open_document(samples / "clinical-note.png") as doc:
+        page = to_gray(doc.render(0))
+    h, w = page.shape
+    region = crop_polygon(page, [(0, 0), (w, 0), (w, h), (0, h)])
+    found = [region.box_to_page(line.box) for line in analyse(region.image)]
+    for line in (t for t in truth["lines"] if t["kind"] == "typed"):
+        x0, y0, x1, y1 = line["box"]
+        centre = (y0 + y1) / 2
+        matches = [b for b in found if b[1] <= centre <= b[3] and b[3] - b[1] < 2.5 * (y1 - y0)]
+        assert matches, f"no line found at y={centre:.0f}"
