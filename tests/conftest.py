@@ -56,3 +56,14 @@ def bundled_model() -> Path:
     if path is None:
         pytest.skip("no model bundled in resources/models")
     return path
+
+
+@pytest.fixture()
+def real_tensorrt() -> None:
+    """Skip, with the reason, unless real TensorRT and a CUDA GPU are here (tests marked ``gpu``)."""
+    pytest.importorskip("tensorrt", reason="TensorRT is not installed (pip install 'notelasso[tensorrt]')")
+    from inference.backends.tensorrt_engine import is_available
+
+    ok, why = is_available()
+    if not ok:
+        pytest.skip(f"TensorRT back end unavailable: {why}")

@@ -264,13 +264,7 @@ def test_cli_exit_codes(fakes, tmp_path, capsys, argv_tail, expected):
 
 
 @pytest.mark.gpu
-def test_real_tensorrt_builds_the_tiny_model(tiny_onnx, tmp_path):
-    pytest.importorskip("tensorrt", reason="TensorRT is not installed (pip install 'notelasso[tensorrt]')")
-    from inference.backends.tensorrt_engine import is_available
-
-    ok, why = is_available()
-    if not ok:
-        pytest.skip(f"TensorRT back end unavailable: {why}")
+def test_real_tensorrt_builds_the_tiny_model(real_tensorrt, tiny_onnx, tmp_path):
     plan = tmp_path / "model.plan"
     info = build_plan(tiny_onnx, plan, TrtOptions(max_batch=16, opt_batch=4))
     assert plan.stat().st_size > 0 and info.max_batch == 16

@@ -324,11 +324,7 @@ def test_failed_load_leaves_nothing_allocated(monkeypatch, fp32_plan):
 
 
 @pytest.mark.gpu
-def test_real_tensorrt_matches_onnx_runtime(tiny_onnx, tmp_path):
-    pytest.importorskip("tensorrt", reason="TensorRT is not installed (pip install 'notelasso[tensorrt]')")
-    ok, why = is_available()
-    if not ok:
-        pytest.skip(f"TensorRT back end unavailable: {why}")
+def test_real_tensorrt_matches_onnx_runtime(real_tensorrt, tiny_onnx, tmp_path):
     plan = tmp_path / "model.plan"
     build_plan(tiny_onnx, plan, TrtOptions(max_batch=16, opt_batch=4, fp16=False))
     be = TensorRTBackend(plan)

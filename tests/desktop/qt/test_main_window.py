@@ -33,14 +33,20 @@ def read_region(qtbot, window, points) -> str:
     return blocker.args[0]
 
 
+def open_page(qtbot, make_window, path):
+    """A new window showing ``path``, its first page rendered."""
+    window = make_window()
+    assert window.open_path(path)
+    wait_page(qtbot, window)
+    return window
+
+
 LINE_2 = [(60, 180), (400, 170), (760, 182), (770, 260), (380, 268), (55, 255)]  # around "BP 120/80 ..."
 
 
 def test_lasso_reads_the_region_and_the_panel_shows_text_with_marks(qtbot, make_window, page_png):
     # GIVEN the window on a generated page
-    window = make_window()
-    assert window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     # WHEN a lasso is drawn with the mouse
     rid = read_region(qtbot, window, LINE_2)
     # THEN the region is read, in page pixels whatever the zoom, and its text is in the panel
@@ -59,9 +65,7 @@ def test_lasso_reads_the_region_and_the_panel_shows_text_with_marks(qtbot, make_
 
 
 def test_rectangle_tool_and_zoom_keep_page_pixels(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     window.view.set_zoom(1.7)
     qtbot.keyClick(window.view, Qt.Key.Key_R)
     assert window.view.tool == "rect" and window.act_rect.isChecked()
@@ -71,9 +75,7 @@ def test_rectangle_tool_and_zoom_keep_page_pixels(qtbot, make_window, page_png):
 
 
 def test_correct_from_the_keyboard_then_undo_and_redo(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, LINE_2)
     model_text = window.session.get(rid).text
     # WHEN the clerk edits (F2), replaces the text and presses Enter
@@ -106,9 +108,7 @@ def test_correct_from_the_keyboard_then_undo_and_redo(qtbot, make_window, page_p
 
 
 def test_keys_in_the_editor_stay_in_the_editor_until_they_mean_the_session(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, LINE_2)
     model_text = window.session.get(rid).text
     window.edit_current()
@@ -135,9 +135,7 @@ def test_keys_in_the_editor_stay_in_the_editor_until_they_mean_the_session(qtbot
 
 
 def test_escape_cancels_an_edit(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, LINE_2)
     before = window.session.get(rid).text
     window.edit_current()
@@ -148,9 +146,7 @@ def test_escape_cancels_an_edit(qtbot, make_window, page_png):
 
 
 def test_tab_f8_delete_and_undo_delete(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     first = read_region(qtbot, window, [(60, 85), (760, 85), (760, 160), (60, 160)])
     second = read_region(qtbot, window, LINE_2)
     ids = [r.id for r in window.session.regions(0)]
@@ -174,9 +170,7 @@ def test_tab_f8_delete_and_undo_delete(qtbot, make_window, page_png):
 
 
 def test_reread_and_move_region(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, LINE_2)
     with qtbot.waitSignal(window.recognition_finished, timeout=30000):
         window.reread_current()
@@ -192,9 +186,7 @@ def test_reread_and_move_region(qtbot, make_window, page_png):
 def test_export_every_format_through_the_core(qtbot, make_window, page_png, tmp_path):
     from desktop.core.export import FORMATS
 
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, LINE_2)
     window.edit_current()
     window.panel.editor.selectAll()
@@ -227,9 +219,7 @@ def test_export_every_format_through_the_core(qtbot, make_window, page_png, tmp_
 
 
 def test_close_and_reopen_restores_regions_and_history(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, LINE_2)
     window.edit_current()
     window.panel.editor.selectAll()
@@ -393,9 +383,7 @@ def test_space_drag_pans_and_ctrl_wheel_zooms(qtbot, make_window, note_pdf):
 
 
 def test_drag_a_corner_handle_to_reshape_then_the_region_is_read_again(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, [(60, 180), (760, 180), (760, 260), (60, 260)])
     window.set_tool("select")
     item = window.view.region_item(rid)
@@ -444,9 +432,7 @@ def test_export_menu_writes_the_current_page_where_the_dialog_says(qtbot, make_w
 
 
 def test_opening_the_same_document_again_keeps_one_session(qtbot, make_window, page_png):
-    window = make_window()
-    window.open_path(page_png)
-    wait_page(qtbot, window)
+    window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, LINE_2)
     assert window.open_path(page_png)
     wait_page(qtbot, window)
