@@ -13,7 +13,6 @@ import pytest
 
 from inference.backends import BackendConfig, open_backend
 from inference.recognizer import Recognizer
-from inference.textimage import render_lines
 from training.corpus import HELDOUT_WORDS
 from training.metrics import score_words
 from training.render import FONT_ROOT, HELDOUT_FONT, discover_fonts
@@ -43,16 +42,11 @@ def test_heldout_font_and_words_are_really_held_out() -> None:
 
 
 def _read_heldout(model: Path):
-    fonts = [p for p in _heldout_fonts() if p.stem in (f"{HELDOUT_FONT}-Roman", f"{HELDOUT_FONT}-Bold")]
-    if not fonts:
+    from training.release import heldout_words
+
+    crops, truths = heldout_words(80)
+    if not crops:
         pytest.skip("fonts-urw-base35 is not installed")
-    words = sorted(HELDOUT_WORDS)[:80]
-    crops, truths = [], []
-    for i, word in enumerate(words):
-        text = word.capitalize() if i % 3 == 0 else word
-        rendered = render_lines([text], font_size=34, margin=6, font_path=str(fonts[i % len(fonts)]))
-        crops.append(rendered.image)
-        truths.append(text)
     backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=1))
     try:
         predictions = [d.text for d in Recognizer(backend).read_crops(crops)]
