@@ -22,6 +22,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, help="data-generation processes")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     p.add_argument("--perm-num", type=int, default=6, help="permutations per batch (PLM)")
+    p.add_argument("--ctc-weight", type=float, default=0.0,
+                   help="weight of an auxiliary CTC loss on the encoder columns (training only; 0: off)")
+    p.add_argument("--plain", type=float, default=0.0, help="share of clean-print samples, 0-1")
+    p.add_argument("--warmup", type=float, default=0.05, help="share of the budget spent warming the LR up")
     p.add_argument("--val-every", type=float, default=10.0, help="minutes between validations")
     p.add_argument("--funsd", type=Path, default=None, help="FUNSD folder for periodic validation (never trained on)")
     p.add_argument("--val-size", type=int, default=1000, help="fixed synthetic validation words")
@@ -57,7 +61,8 @@ def _run_train(args: argparse.Namespace) -> int:
 
     tcfg = TrainConfig(preset=args.preset, out_dir=args.out, batch_size=args.batch_size, lr=args.lr,
                        steps=args.steps, minutes=args.minutes, seed=args.seed, workers=args.workers,
-                       threads=args.threads, perm_num=args.perm_num, val_every_min=args.val_every,
+                       threads=args.threads, perm_num=args.perm_num, ctc_weight=args.ctc_weight,
+                       plain=args.plain, warmup=args.warmup, val_every_min=args.val_every,
                        val_size=args.val_size, funsd_dir=args.funsd, resume=not args.no_resume,
                        overrides=_overrides(args.overrides), init_from=args.init)
     row = train(tcfg)

@@ -92,9 +92,11 @@ def attention_masks(perm: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def plm_loss(model: PARSeq, images: Tensor, tgt: Tensor, perm_num: int = 6,
-             generator: torch.Generator | None = None) -> Tensor:
+             generator: torch.Generator | None = None, memory: Tensor | None = None) -> Tensor:
+    """``memory``: the encoder output for ``images`` when the caller already has it."""
     cfg = model.cfg
-    memory = model.encode(images)
+    if memory is None:
+        memory = model.encode(images)
     perms = generate_permutations(tgt, perm_num, generator)
     tgt_in, tgt_out = tgt[:, :-1], tgt[:, 1:]
     padding = (tgt_in == cfg.pad_id) | (tgt_in == cfg.eos_id)
@@ -111,3 +113,39 @@ def plm_loss(model: PARSeq, images: Tensor, tgt: Tensor, perm_num: int = 6,
             tgt_out = torch.where(tgt_out == cfg.eos_id, cfg.pad_id, tgt_out)
             n = int((tgt_out != cfg.pad_id).sum())
     return loss / numel
+
+
+class CtcHead(torch.nn.Module):
+    """Training-only auxiliary head: CTC over the encoder's patch columns.
+
+    The encoder memory is a (rows x columns) grid of patches; averaging each column gives one
+    feature per horizontal position, left to right. A CTC loss there asks every column to say
+    which character it shows, which teaches the encoder localised glyph features far sooner
+    than the decoder's attention alone (joint CTC-attention training). The head is not part of
+    the exported model: the decoder is unchanged and reads the same memory.
+    """
+
+    def __init__(self, cfg: ParseqConfig) -> None:
+        super().__init__()
+        self.grid = (cfg.img_size[0] // cfg.patch_size[0], cfg.img_size[1] // cfg.patch_size[1])
+        self.norm = torch.nn.LayerNorm(cfg.embed_dim)
+        self.proj = torch.nn.Linear(cfg.embed_dim, len(cfg.charset) + 1)  # 0 = blank, then the charset
+
+    def forward(self, memory: Tensor) -> Tensor:
+        rows, cols = self.grid
+        columns = memory.reshape(memory.shape[0], rows, cols, memory.shape[-1]).mean(1)
+        return self.proj(self.norm(columns))  # (B, columns, classes)
+
+
+def ctc_loss(head: CtcHead, memory: Tensor, tgt: Tensor, cfg: ParseqConfig) -> Tensor:
+    """Mean CTC loss of the column features against the labels in ``tgt`` (padded token ids).
+
+    Character ids in ``tgt`` are already 1..len(charset), the CTC classes after blank. Labels
+    longer than the columns can hold contribute nothing (``zero_infinity``)."""
+    chars = tgt[:, 1:]
+    is_char = (chars != cfg.pad_id) & (chars != cfg.eos_id)
+    lengths = is_char.sum(1)
+    targets = chars[is_char]
+    log_probs = head(memory).float().log_softmax(-1).transpose(0, 1)  # (T, B, C)
+    t = torch.full((memory.shape[0],), log_probs.shape[0], dtype=torch.long, device=memory.device)
+    return F.ctc_loss(log_probs, targets, t, lengths, blank=0, reduction="mean", zero_infinity=True)

@@ -89,8 +89,12 @@ def discover_fonts(include_heldout: bool = False, root: Path = FONT_ROOT) -> lis
 class WordRenderer:
     """Renders a word crop (uint8 grayscale, dark ink on light paper); deterministic by seed."""
 
-    def __init__(self, seed: int, fonts: list[Path] | None = None) -> None:
+    def __init__(self, seed: int, fonts: list[Path] | None = None, plain: float = 0.0) -> None:
+        """``plain``: the share of crops rendered as a clean print (no neighbours, rules, warp,
+        bleed or fax resolution; light paper noise only). Glyph shapes are learnt fastest from
+        those, the scan degradations from the rest."""
         self._r = random.Random(seed)
+        self._plain = plain
         self._np = np.random.default_rng(seed)
         self._fonts = list(fonts) if fonts is not None else discover_fonts()
         if not self._fonts:
@@ -137,6 +141,8 @@ class WordRenderer:
         size = r.choices(_SIZES, _SIZE_WEIGHTS)[0]
         font = self._font(path, size)
         cap = size * _CAP_RATIO
+        if self._plain > 0 and r.random() < self._plain:
+            return self._render_plain(text, font, cap)
 
         left = self._neighbour() + " " if r.random() < 0.3 else ""
         right = " " + self._neighbour() if r.random() < 0.3 else ""
@@ -167,6 +173,19 @@ class WordRenderer:
         mask = self._bleed(mask, cap)
         mask = self._downsample(mask, cap)
         return self._paper(mask)
+
+    def _render_plain(self, text: str, font: ImageFont.FreeTypeFont, cap: float) -> npt.NDArray[np.uint8]:
+        r = self._r
+        tl, tt, tr, tb = font.getbbox(text)
+        pad = int(cap * 1.2) + 4
+        img = Image.new("L", (int(tr) + 2 * pad, int(tb) + 2 * pad), 0)
+        ImageDraw.Draw(img).text((pad, pad), text, fill=255, font=font)
+        mask = self._crop(np.array(img), pad + tl, pad + tt, pad + tr, pad + tb, cap)
+        paper, ink = r.uniform(215, 255), r.uniform(0, 70)
+        out = paper - mask.astype(np.float32) * ((paper - ink) / 255)
+        if r.random() < 0.5:
+            out += self._np.normal(0, r.uniform(1, 6), out.shape).astype(np.float32)
+        return np.clip(out, 0, 255).astype(np.uint8)
 
     def _add_lines(self, mask: np.ndarray, x0: float, x1: float, y0: float, y1: float,
                    baseline: int, descent: int, cap: float) -> None:

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from build_engine.parseq import PRESETS, PARSeq, ParseqConfig
 from training.metrics import score_words
-from training.plm import Tokenizer, plm_loss
+from training.plm import CtcHead, Tokenizer, ctc_loss, plm_loss
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class TrainConfig:
     workers: int = 1
     threads: int = 0            # torch intra-op threads (0: torch default)
     perm_num: int = 6
+    ctc_weight: float = 0.0     # auxiliary CTC loss on the encoder columns (training only)
+    plain: float = 0.0          # share of clean-print samples (training.render.WordRenderer)
     dropout: float | None = None
     val_every_min: float = 5.0
     val_size: int = 1000
@@ -59,8 +61,8 @@ class TrainConfig:
 class SyntheticWords(IterableDataset):
     """Endless (image tensor, label) pairs; each worker seeds its own generators."""
 
-    def __init__(self, seed: int, height: int, width: int) -> None:
-        self.seed, self.height, self.width = seed, height, width
+    def __init__(self, seed: int, height: int, width: int, plain: float = 0.0) -> None:
+        self.seed, self.height, self.width, self.plain = seed, height, width, plain
 
     def __iter__(self):
         from training.corpus import TextSampler
@@ -70,7 +72,7 @@ class SyntheticWords(IterableDataset):
         info = get_worker_info()
         wid = info.id if info else 0
         seed = self.seed * 1000 + wid
-        sampler, renderer = TextSampler(seed), WordRenderer(seed)
+        sampler, renderer = TextSampler(seed), WordRenderer(seed, plain=self.plain)
         while True:
             gray, text = make_sample(renderer, sampler)
             yield torch.from_numpy(to_model_input(gray, self.height, self.width)), text
@@ -109,12 +111,14 @@ def lr_factor(progress: float, warmup: float) -> float:
 
 
 def save_checkpoint(path: Path, model: PARSeq, opt: torch.optim.Optimizer | None, step: int, samples: int,
-                    elapsed: float, metrics: dict, tcfg: TrainConfig) -> None:
+                    elapsed: float, metrics: dict, tcfg: TrainConfig, ctc: CtcHead | None = None) -> None:
     data = {"config": model.cfg.to_dict(), "model": model.state_dict(), "name": "notelasso-parseq",
             "version": time.strftime("%Y.%m.%d"), "step": step, "metrics": metrics,
             "samples": samples, "elapsed_s": elapsed, "train_config": _jsonable(asdict(tcfg))}
     if opt is not None:
         data["optimizer"] = opt.state_dict()
+        if ctc is not None:
+            data["ctc_head"] = ctc.state_dict()
     tmp = path.with_suffix(".tmp")
     torch.save(data, tmp)
     os.replace(tmp, path)
@@ -133,7 +137,9 @@ def train(tcfg: TrainConfig) -> dict:
     cfg = tcfg.model_config()
     model = PARSeq(cfg).to(device)
     tokenizer = Tokenizer(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay, betas=(0.9, 0.999))
+    ctc = CtcHead(cfg).to(device) if tcfg.ctc_weight > 0 else None
+    params = list(model.parameters()) + (list(ctc.parameters()) if ctc is not None else [])
+    opt = torch.optim.AdamW(params, lr=tcfg.lr, weight_decay=tcfg.weight_decay, betas=(0.9, 0.999))
     out = Path(tcfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     last, best = out / "last.pt", out / "best.pt"
@@ -142,6 +148,8 @@ def train(tcfg: TrainConfig) -> dict:
     if tcfg.resume and last.is_file():
         ck = torch.load(last, map_location=device, weights_only=False)
         model.load_state_dict(ck["model"])
+        if ctc is not None and "ctc_head" in ck:
+            ctc.load_state_dict(ck["ctc_head"])
         opt.load_state_dict(ck["optimizer"])
         step, samples, elapsed_before = ck["step"], ck.get("samples", 0), ck.get("elapsed_s", 0.0)
         history = ck.get("metrics", {}).get("history", [])
@@ -166,13 +174,13 @@ def train(tcfg: TrainConfig) -> dict:
         pairs = sample_word_crops(Path(tcfg.funsd_dir), tcfg.funsd_size, seed=7, charset=cfg.charset)
         funsd = (torch.from_numpy(np.stack([to_model_input(c, h, w) for c, _ in pairs])), [t for _, t in pairs])
 
-    loader = DataLoader(SyntheticWords(tcfg.seed + step, h, w), batch_size=tcfg.batch_size,
+    loader = DataLoader(SyntheticWords(tcfg.seed + step, h, w, tcfg.plain), batch_size=tcfg.batch_size,
                         num_workers=tcfg.workers, persistent_workers=tcfg.workers > 0,
                         prefetch_factor=4 if tcfg.workers > 0 else None)
     use_amp = device.type == "cuda"
     gen = torch.Generator().manual_seed(tcfg.seed + step)
     t_start = time.time()
-    t_val = t_start
+    t_val, samples_start = t_start, samples
     budget_s = tcfg.minutes * 60
 
     def progress() -> float:
@@ -193,7 +201,7 @@ def train(tcfg: TrainConfig) -> dict:
         print("VAL", json.dumps(row), flush=True)
         elapsed = elapsed_before + time.time() - t_start
         metrics = {"history": history, "last": row}
-        save_checkpoint(last, model, opt, step, samples, elapsed, metrics, tcfg)
+        save_checkpoint(last, model, opt, step, samples, elapsed, metrics, tcfg, ctc)
         if syn.exact > best_acc:
             best_acc = syn.exact
             save_checkpoint(best, model, None, step, samples, elapsed, metrics, tcfg)
@@ -210,17 +218,20 @@ def train(tcfg: TrainConfig) -> dict:
         images = images.to(device, non_blocking=True)
         tgt = tokenizer.encode(list(labels), device)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
-            loss = plm_loss(model, images, tgt, tcfg.perm_num, gen)
+            memory = model.encode(images)
+            loss = plm_loss(model, images, tgt, tcfg.perm_num, gen, memory=memory)
+            if ctc is not None:
+                loss = loss + tcfg.ctc_weight * ctc_loss(ctc, memory, tgt, cfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 20.0)
+        torch.nn.utils.clip_grad_norm_(params, 20.0)
         opt.step()
         step += 1
         samples += images.shape[0]
         value = loss.item()
         running = 0.98 * running + 0.02 * value if step > 1 else value
         if time.time() - t_log > 60:
-            rate = samples / max(1e-6, elapsed_before + time.time() - t_start)
+            rate = (samples - samples_start) / max(1e-6, time.time() - t_start)
             print(f"step {step} loss {running:.3f} lr {opt.param_groups[0]['lr']:.2e} "
                   f"{rate:.0f} samples/s progress {progress():.2f}", flush=True)
             t_log = time.time()
