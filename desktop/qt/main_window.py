@@ -60,6 +60,7 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
         self.session: ReviewSession | None = None
         self._unsubscribe = None
         self.page_index = 0
+        self._pending_select: str | None = None  # a Tab/F8 target waiting for its page to render
         self.current_id: str | None = None
         self.recognizer = None
         self.backend_label = ""
@@ -303,6 +304,7 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
         if index != self.page_index:
             self._commit_edit()
             self.current_id = None
+        self._pending_select = None
         self.page_index = index
         self.thumbs.set_current(index)
         cached = self.pages.get(index)
@@ -323,6 +325,7 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
         self.view.set_regions(self.session.regions(index))
         self._refresh_panel()
         self.statusBar().clearMessage()
+        self._take_pending_select()
         self.page_shown.emit(index)
         QTimer.singleShot(0, self._ensure_backend)
         self._retry_waiting()

@@ -30,23 +30,47 @@ class ReviewKeysMixin:
     def _ids(self) -> list[str]:
         return [r.id for r in self.session.regions(self.page_index)] if self.session else []
 
-    def _step(self, delta: int) -> None:
-        ids = self._ids()
-        if not ids:
-            return
-        if self.current_id not in ids:
-            target = ids[0] if delta > 0 else ids[-1]
-        else:
-            i = ids.index(self.current_id) + delta
-            if not 0 <= i < len(ids):
-                self._commit_edit()
-                self.view.setFocus()
-                self.statusBar().showMessage("Last region on this page: draw the next one" if delta > 0
-                                             else "First region on this page", 4000)
+    def _document_order(self) -> list[tuple[int, str]]:
+        """(page, id) of every region in the document, in reading order."""
+        return [(r.page, r.id) for r in self.session.regions()] if self.session else []
+
+    def _go_to(self, page: int, region_id: str) -> None:
+        """Select a region and put the cursor in its text, turning the page first if needed."""
+        if page != self.page_index:
+            self.show_page(page)
+            if not self.view.has_page:  # still rendering: select it when the page is shown
+                self._pending_select = region_id
                 return
-            target = ids[i]
-        self.select_region(target)
+        self.select_region(region_id)
         self.edit_current()
+
+    def _take_pending_select(self) -> None:
+        """Called when a page is displayed: finish a Tab/F8 that had to wait for the page."""
+        rid, self._pending_select = self._pending_select, None
+        region = self.session.get(rid) if self.session and rid else None
+        if region is not None and region.page == self.page_index:
+            self.select_region(rid)
+            self.edit_current()
+
+    def _step(self, delta: int) -> None:
+        """Tab / Shift+Tab: the next or previous region, across pages, in reading order."""
+        order = self._document_order()
+        if not order:
+            return
+        ids = [rid for _, rid in order]
+        if self.current_id in ids:
+            i = ids.index(self.current_id) + delta
+        elif delta > 0:  # nothing selected: the first region on or after this page
+            i = next((k for k, (page, _) in enumerate(order) if page >= self.page_index), len(order))
+        else:
+            i = max((k for k, (page, _) in enumerate(order) if page <= self.page_index), default=-1)
+        if not 0 <= i < len(order):
+            self._commit_edit()
+            self.view.setFocus()
+            self.statusBar().showMessage("Last region in the document: draw the next one" if delta > 0
+                                         else "First region in the document", 4000)
+            return
+        self._go_to(*order[i])
 
     def next_region(self) -> None:
         self._step(+1)
@@ -55,21 +79,25 @@ class ReviewKeysMixin:
         self._step(-1)
 
     def next_low_confidence(self) -> None:
-        """F8: the next region (after the current one, wrapping) still holding doubtful characters."""
+        """F8: the next region (after the current one, across pages, wrapping) still holding
+        doubtful characters."""
         if self.session is None:
             return
-        ids = self._ids()
-        start = ids.index(self.current_id) + 1 if self.current_id in ids else 0
+        order = self._document_order()
+        ids = [rid for _, rid in order]
+        if self.current_id in ids:
+            start = ids.index(self.current_id) + 1
+        else:
+            start = next((k for k, (page, _) in enumerate(order) if page >= self.page_index), 0)
         threshold = self._threshold()
-        for rid in ids[start:] + ids[:start]:
+        for page, rid in order[start:] + order[:start]:
             r = self.session.get(rid)
             if r is None or r.status == RegionStatus.VERIFIED:
                 continue
             if has_doubtful(r.model_text, r.confidences, r.text, threshold):
-                self.select_region(rid)
-                self.edit_current()
+                self._go_to(page, rid)
                 return
-        self.statusBar().showMessage("No doubtful characters left on this page", 4000)
+        self.statusBar().showMessage("No doubtful characters left in this document", 4000)
 
     def edit_current(self) -> None:
         """F2: put the cursor in the editor, at the first doubtful character if there is one."""

@@ -169,6 +169,36 @@ def test_tab_f8_delete_and_undo_delete(qtbot, make_window, page_png):
     assert window.view.region_item(second) is not None
 
 
+def test_tab_and_f8_go_on_to_regions_on_other_pages(qtbot, make_window, note_pdf):
+    # GIVEN a 3-page PDF with a region on page 1 and one on page 3 (page 2 has none)
+    window = open_page(qtbot, make_window, note_pdf)
+    window.set_tool("rect")
+    first = read_region(qtbot, window, [(190, 230), (900, 300)])
+    window.show_page(2)
+    wait_page(qtbot, window, 2)
+    last = read_region(qtbot, window, [(190, 230), (900, 300)])
+    window.show_page(0)
+    wait_page(qtbot, window, 0)
+    window.select_region(first)
+    window.edit_current()
+    window.pages._pages.pop(2, None)  # page 3 must render again: Tab waits for it
+    # WHEN Tab is pressed in the editor of the page's last region
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Tab)
+    # THEN the window turns to page 3 and selects its region, ready to type
+    qtbot.waitUntil(lambda: window.current_id == last, timeout=15000)
+    assert window.page_index == 2 and window.panel.editor.hasFocus()
+    # Tab on the document's last region stays there and says so
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Tab)
+    assert window.current_id == last and "Last region in the document" in window.statusBar().currentMessage()
+    # Shift+Tab goes back across pages; F8 wraps round the document (a random model doubts everything)
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: window.current_id == first and window.page_index == 0, timeout=15000)
+    window.next_low_confidence()
+    qtbot.waitUntil(lambda: window.current_id == last and window.page_index == 2, timeout=15000)
+    window.next_low_confidence()
+    qtbot.waitUntil(lambda: window.current_id == first and window.page_index == 0, timeout=15000)
+
+
 def test_reread_and_move_region(qtbot, make_window, page_png):
     window = open_page(qtbot, make_window, page_png)
     rid = read_region(qtbot, window, LINE_2)
