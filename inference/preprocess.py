@@ -47,8 +47,18 @@ def polygon_area(polygon: Sequence[Point]) -> float:
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
 
 
-def crop_polygon(page: GrayImage, polygon: Sequence[Point], *, deskew: bool = True) -> RegionCrop:
-    """Cut ``polygon`` out of a gray page; pixels outside it become the local background."""
+#: Quarter turns a region can be read at: how far (clockwise) the page was turned on screen.
+ROTATIONS = (0, 90, 180, 270)
+
+
+def crop_polygon(page: GrayImage, polygon: Sequence[Point], *, deskew: bool = True, rotation: int = 0) -> RegionCrop:
+    """Cut ``polygon`` out of a gray page; pixels outside it become the local background.
+
+    ``rotation``: clockwise degrees (0, 90, 180, 270) that make the region's text upright, i.e.
+    how the page was turned on screen when the region was drawn. The crop is turned by it, and
+    ``to_page`` still maps back to the unturned page."""
+    if rotation not in ROTATIONS:
+        raise InputError("A region can only be turned by 0, 90, 180 or 270 degrees.")
     if page.ndim != 2:
         raise InputError("crop_polygon expects a gray page image.")
     pts = np.asarray(polygon, dtype=np.float64)
@@ -71,12 +81,26 @@ def crop_polygon(page: GrayImage, polygon: Sequence[Point], *, deskew: bool = Tr
     background = int(np.percentile(inside, 90))
     image = np.where(mask > 0, crop, np.uint8(background)).astype(np.uint8)
     to_page = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0]])
+    if rotation:
+        image, to_page = _quarter_turn(image, rotation, to_page)
     skew = 0.0
     if deskew:
         skew = estimate_skew(image)
         if abs(skew) >= 0.3:
             image, to_page = _rotate(image, skew, background, to_page)
     return RegionCrop(image, to_page, skew)
+
+
+def _quarter_turn(image: GrayImage, rotation: int, to_page: npt.NDArray[np.float64]
+                  ) -> tuple[GrayImage, npt.NDArray[np.float64]]:
+    """Turn ``image`` clockwise by ``rotation`` degrees; compose the map back to the page."""
+    h, w = image.shape
+    turned = np.ascontiguousarray(np.rot90(image, k=-(rotation // 90)))
+    # turned crop (x', y') -> original crop (x, y), in pixel-edge coordinates
+    back = {90: [[0.0, 1.0, 0.0], [-1.0, 0.0, h]],
+            180: [[-1.0, 0.0, w], [0.0, -1.0, h]],
+            270: [[0.0, -1.0, w], [1.0, 0.0, 0.0]]}[rotation]
+    return turned, to_page @ np.vstack([np.array(back), [0.0, 0.0, 1.0]])
 
 
 def _rotate(image: GrayImage, angle: float, fill: int, to_page: npt.NDArray[np.float64]

@@ -107,17 +107,24 @@ class Recognizer:
             out.extend(decode_logits(logits, spec))
         return out
 
-    def recognize(self, page: np.ndarray, polygon: Sequence[Point]) -> RegionResult:
-        return self.recognize_many(page, [polygon])[0]
+    def recognize(self, page: np.ndarray, polygon: Sequence[Point], *, rotation: int = 0) -> RegionResult:
+        """Read one region; ``rotation`` (clockwise degrees) turns its text upright first."""
+        return self.recognize_many(page, [polygon], rotations=[rotation])[0]
 
-    def recognize_many(self, page: np.ndarray, polygons: Sequence[Sequence[Point]]) -> list[RegionResult]:
-        """Read several regions of one page; all their word crops share batches."""
+    def recognize_many(self, page: np.ndarray, polygons: Sequence[Sequence[Point]],
+                       rotations: Sequence[int] | None = None) -> list[RegionResult]:
+        """Read several regions of one page; all their word crops share batches.
+
+        ``rotations``: per region, the clockwise quarter turn that makes its text upright."""
         t0 = time.perf_counter()
         gray = to_gray(page)
         regions: list[tuple[RegionCrop, list]] = []
         crops: list[GrayImage] = []
-        for polygon in polygons:
-            region = crop_polygon(gray, polygon)
+        turns = list(rotations) if rotations is not None else [0] * len(polygons)
+        if len(turns) != len(polygons):
+            raise ValueError("one rotation per polygon")
+        for polygon, turn in zip(polygons, turns):
+            region = crop_polygon(gray, polygon, rotation=turn)
             layout = analyse(region.image, self.layout)
             regions.append((region, layout))
             for line in layout:

@@ -114,11 +114,39 @@ def _spread_words(text: str, box: IntBox) -> tuple[WordGeom, ...]:
     return tuple(out)
 
 
+def _reading_frame(region: Region) -> tuple[Callable[[IntBox], IntBox], Callable[[IntBox], IntBox]]:
+    """Box maps page -> upright and upright -> page for a region drawn on a turned page.
+
+    The upright frame is the region's bounding box turned clockwise by ``region.rotation``,
+    with its origin at the turned box's top-left corner; lines run along its x axis."""
+    x0, y0, x1, y1 = region.bbox
+    w, h = x1 - x0, y1 - y0
+    turn = region.rotation
+
+    def up_to_page(u: float, v: float) -> tuple[float, float]:
+        x, y = {0: (u, v), 90: (v, h - u), 180: (w - u, h - v), 270: (w - v, u)}[turn]
+        return x0 + x, y0 + y
+
+    def page_to_up(x: float, y: float) -> tuple[float, float]:
+        x, y = x - x0, y - y0
+        return {0: (x, y), 90: (h - y, x), 180: (w - x, h - y), 270: (y, w - x)}[turn]
+
+    def mapper(point: Callable[[float, float], tuple[float, float]]) -> Callable[[IntBox], IntBox]:
+        def box(b: IntBox) -> IntBox:
+            pts = [point(b[0], b[1]), point(b[2], b[3])]
+            return _int_box((min(p[0] for p in pts), min(p[1] for p in pts),
+                             max(p[0] for p in pts), max(p[1] for p in pts)))
+        return box
+
+    return mapper(page_to_up), mapper(up_to_page)
+
+
 def region_lines(region: Region) -> list[LineGeom]:
     """The final text of a region as lines and words with page-pixel boxes.
 
     Untouched model text keeps the recogniser's word boxes and confidences; corrected text
     reuses the model's line boxes when the line count matches, else equal strips of the region.
+    A region drawn on a turned page is laid out as it reads (lines along the turned axis).
     """
     text_lines = [ln for ln in region.text.split("\n") if ln.strip()]
     if not text_lines:
@@ -126,13 +154,16 @@ def region_lines(region: Region) -> list[LineGeom]:
     model = _model_lines(region)
     if model is not None and region.text == region.model_text:
         return [ln for ln in model if ln.text.strip()]
+    to_upright, to_page = _reading_frame(region)
     if model is not None and len(model) == len(text_lines):
-        boxes = [ln.box for ln in model]
+        boxes = [to_upright(ln.box) for ln in model]
     else:
-        x0, y0, x1, y1 = region.bbox
+        x0, y0, x1, y1 = to_upright(_int_box(region.bbox))
         h = (y1 - y0) / len(text_lines)
         boxes = [_int_box((x0, y0 + i * h, x1, y0 + (i + 1) * h)) for i in range(len(text_lines))]
-    return [LineGeom(t, b, _spread_words(t, b)) for t, b in zip(text_lines, boxes, strict=False)]
+    return [LineGeom(t, to_page(b), tuple(WordGeom(w.text, to_page(w.box), w.confidence)
+                                          for w in _spread_words(t, b)))
+            for t, b in zip(text_lines, boxes, strict=False)]
 
 
 # -- atomic writes ----------------------------------------------------------------------------

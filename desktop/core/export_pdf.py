@@ -55,24 +55,29 @@ def _page_image_bytes(document: Document, index: int, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def _insert_word(page, rect, text: str, font_for, *, is_last: bool) -> None:  # noqa: ANN001 - pymupdf types
+def _insert_word(page, rect, text: str, font_for, *, is_last: bool, turn: int = 0) -> None:  # noqa: ANN001
     """One word in render mode 3, stretched over its box; a trailing space (outside the box)
-    keeps words apart for text extraction and search, however close the boxes are."""
+    keeps words apart for text extraction and search, however close the boxes are.
+    ``turn``: the region's rotation (clockwise degrees the page was turned to read it)."""
     import pymupdf
 
     fontname, font = font_for(text)
-    height = rect.height
-    if height <= 0 or rect.width <= 0 or not text:
+    sideways = turn in (90, 270)
+    length, height = (rect.height, rect.width) if sideways else (rect.width, rect.height)
+    if height <= 0 or length <= 0 or not text:
         return
     fontsize = max(height * 0.8, 1.0)
     width = font.text_length(text, fontsize=fontsize)
     if width <= 0:
         return
-    # Baseline near the bottom of the box; stretch along the line so the text spans the word
-    # box. ``rect`` is in the page as displayed; rotated pages get the origin moved to the
-    # unrotated page space and the text turned with the page, so it reads along the line.
-    origin = pymupdf.Point(rect.x0, rect.y1 - height * 0.2) * page.derotation_matrix
-    matrix = pymupdf.Matrix(rect.width / width, 1) * pymupdf.Matrix(page.rotation)
+    # Baseline near the bottom of the box as the word reads; stretch along the line so the
+    # text spans the word box. A word on a turned region runs up (90), right-to-left upside
+    # down (180) or down (270) the page. ``rect`` is in the page as displayed; rotated PDF
+    # pages get the origin moved to the unrotated page space and the text turned with the page.
+    start = {0: (rect.x0, rect.y1 - height * 0.2), 90: (rect.x1 - height * 0.2, rect.y1),
+             180: (rect.x1, rect.y0 + height * 0.2), 270: (rect.x0 + height * 0.2, rect.y0)}[turn]
+    origin = pymupdf.Point(*start) * page.derotation_matrix
+    matrix = pymupdf.Matrix(length / width, 1) * pymupdf.Matrix(turn) * pymupdf.Matrix(page.rotation)
     page.insert_text(origin, text if is_last else text + " ", fontsize=fontsize, fontname=fontname,
                      render_mode=3, morph=(origin, matrix), overlay=True)
 
@@ -117,7 +122,8 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
                     for wi, wd in enumerate(line.words):
                         x0, y0, x1, y1 = (v * px_to_pt for v in wd.box)
                         rect = pymupdf.Rect(x0, y0, x1, y1)  # page as displayed (rotation applied)
-                        _insert_word(page, rect, wd.text, font_for, is_last=wi == len(line.words) - 1)
+                        _insert_word(page, rect, wd.text, font_for, is_last=wi == len(line.words) - 1,
+                                     turn=r.rotation)
                         words += 1
         if used_unicode:
             try:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from desktop.core.regions import Point, Polygon, Region, RegionStatus, as_polygon, new_region_id
+from desktop.core.regions import Point, Polygon, Region, RegionStatus, as_polygon, as_rotation, new_region_id
 from inference.errors import InputError
 
 if TYPE_CHECKING:
@@ -109,20 +109,22 @@ class AddRegion(RegionOperation):
     kind: ClassVar[str] = "add_region"
     page: int = 0
     polygon: Polygon = ()
+    rotation: int = 0
 
     @classmethod
-    def new(cls, page: int, polygon: Sequence[Point], region_id: str | None = None) -> AddRegion:
-        return cls(region_id=region_id or new_region_id(), page=page, polygon=as_polygon(polygon))
+    def new(cls, page: int, polygon: Sequence[Point], region_id: str | None = None, rotation: int = 0) -> AddRegion:
+        return cls(region_id=region_id or new_region_id(), page=page, polygon=as_polygon(polygon),
+                   rotation=as_rotation(rotation))
 
     @property
     def label(self) -> str:
         return "Add region"
 
     def _first_apply(self, session: ReviewSession) -> None:
-        session.add_region(self.page, self.polygon, region_id=self.region_id)
+        session.add_region(self.page, self.polygon, region_id=self.region_id, rotation=self.rotation)
 
     def _params(self) -> dict[str, Any]:
-        return {"page": self.page, "polygon": [list(p) for p in self.polygon]}
+        return {"page": self.page, "polygon": [list(p) for p in self.polygon], "rotation": self.rotation}
 
     def __post_init__(self) -> None:
         self.polygon = as_polygon(self.polygon)

@@ -52,9 +52,22 @@ def as_polygon(points: Iterable[Sequence[float]]) -> Polygon:
     return poly
 
 
+def as_rotation(value: Any) -> int:
+    """A page turn in clockwise degrees: 0, 90, 180 or 270."""
+    try:
+        turn = int(value) % 360
+    except (TypeError, ValueError):
+        raise InputError("A rotation must be a whole number of degrees.") from None
+    if turn % 90:
+        raise InputError("A page can only be turned by quarter turns.")
+    return turn
+
+
 @dataclass(frozen=True, slots=True)
 class Region:
-    """One lassoed region. Coordinates are page pixels at the session's dpi; ``page`` is 0-based."""
+    """One lassoed region. Coordinates are page pixels at the session's dpi; ``page`` is 0-based.
+    ``rotation``: clockwise degrees the page was turned on screen when it was drawn, so that
+    its text is read upright."""
 
     id: str
     page: int
@@ -69,6 +82,7 @@ class Region:
     updated_by: str = ""
     updated_at: str = ""
     error: str = ""
+    rotation: int = 0
 
     @property
     def bbox(self) -> Box:
@@ -91,7 +105,7 @@ class Region:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "page": self.page, "polygon": [list(p) for p in self.polygon],
-            "status": self.status.value, "model_text": self.model_text, "text": self.text,
+            "rotation": self.rotation, "status": self.status.value, "model_text": self.model_text, "text": self.text,
             "confidences": list(self.confidences),
             "words": [[t, list(b)] for t, b in self.words],
             "engine": self.engine, "model": self.model, "updated_by": self.updated_by,
@@ -102,7 +116,7 @@ class Region:
     def from_dict(cls, d: Mapping[str, Any]) -> Region:
         return cls(
             id=str(d["id"]), page=int(d["page"]), polygon=as_polygon(d["polygon"]),
-            status=RegionStatus(d.get("status", "pending")),
+            rotation=as_rotation(d.get("rotation", 0)), status=RegionStatus(d.get("status", "pending")),
             model_text=d.get("model_text", ""), text=d.get("text", ""),
             confidences=tuple(float(c) for c in d.get("confidences", ())),
             words=tuple((str(t), tuple(int(v) for v in b)) for t, b in d.get("words", ())),  # type: ignore[misc]

@@ -12,6 +12,7 @@ history; a person's actions go through ``do(op)`` with an operation from
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.history import Operation
-from desktop.core.regions import DECIDED, Point, Region, RegionStatus, as_polygon, new_region_id, sort_regions, utc_now
+from desktop.core.regions import (DECIDED, Point, Region, RegionStatus, as_polygon, as_rotation, new_region_id,
+                                   sort_regions, utc_now)
 from desktop.core.storage import SessionStore
 from inference.errors import DocumentError, InputError
 
@@ -131,6 +133,29 @@ class ReviewSession:
     def get(self, region_id: str) -> Region | None:
         return self._regions.get(region_id)
 
+    # -- how each page is turned on screen (kept with the review, not part of undo) ---------
+    def page_rotation(self, page: int) -> int:
+        """Clockwise degrees page ``page`` was last shown turned by (0 if never turned)."""
+        return int(self._page_rotations().get(str(page), 0))
+
+    def set_page_rotation(self, page: int, rotation: int) -> None:
+        turns = self._page_rotations()
+        turn = as_rotation(rotation)
+        if turns.get(str(page), 0) == turn:
+            return
+        if turn:
+            turns[str(page)] = turn
+        else:
+            turns.pop(str(page), None)
+        self.store.set_meta("page_rotations", json.dumps(turns, sort_keys=True))
+
+    def _page_rotations(self) -> dict[str, int]:
+        try:
+            raw = json.loads(self.store.get_meta("page_rotations", "{}") or "{}")
+        except ValueError:
+            return {}
+        return {k: v for k, v in raw.items() if isinstance(v, int) and v in (90, 180, 270)} if isinstance(raw, dict) else {}
+
     def __len__(self) -> int:
         return len(self._regions)
 
@@ -155,11 +180,13 @@ class ReviewSession:
         return self._generation[region_id]
 
     # -- plain changes (no undo history) ---------------------------------------------------
-    def add_region(self, page: int, polygon: Sequence[Point], *, region_id: str | None = None) -> Region:
+    def add_region(self, page: int, polygon: Sequence[Point], *, region_id: str | None = None,
+                   rotation: int = 0) -> Region:
+        """``rotation``: how the page was turned on screen (clockwise degrees) when it was drawn."""
         if page < 0:
             raise InputError("Page numbers start at 0.")
         region = Region(id=region_id or new_region_id(), page=int(page), polygon=as_polygon(polygon),
-                        status=RegionStatus.PENDING, updated_by=self.user, updated_at=utc_now())
+                        rotation=as_rotation(rotation), status=RegionStatus.PENDING, updated_by=self.user, updated_at=utc_now())
         if region.id in self._regions:
             raise InputError("A region with that id already exists.")
         with self._change():

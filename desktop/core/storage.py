@@ -32,7 +32,7 @@ from inference.errors import NoteLassoError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SIDECAR_SUFFIX = ".notelasso.sqlite"
 MAX_SCAN = 500  # sidecars inspected when looking for a renamed document's session
 
@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS regions (
     seq INTEGER NOT NULL,
     page INTEGER NOT NULL,
     polygon TEXT NOT NULL,
+    rotation INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL,
     model_text TEXT NOT NULL DEFAULT '',
     text TEXT NOT NULL DEFAULT '',
@@ -210,7 +211,9 @@ class SessionStore:
         return store
 
     def _migrate(self, version: int) -> None:
-        """Upgrade older schemas step by step (none yet: version 1 is the first)."""
+        """Upgrade older schemas step by step. ``version`` 0 is a new file (already current)."""
+        if version == 1:  # 2: regions remember the page turn they were drawn under
+            self._con.execute("ALTER TABLE regions ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0")
 
     # -- transactions ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -259,11 +262,11 @@ class SessionStore:
     def load_regions(self) -> list[Region]:
         with self._lock:
             rows = self._con.execute(
-                "SELECT id, page, polygon, status, model_text, text, confidences, words, engine, model, "
+                "SELECT id, page, polygon, rotation, status, model_text, text, confidences, words, engine, model, "
                 "updated_by, updated_at, error FROM regions ORDER BY seq").fetchall()
         out = []
         for row in rows:
-            d = dict(zip(("id", "page", "polygon", "status", "model_text", "text", "confidences", "words",
+            d = dict(zip(("id", "page", "polygon", "rotation", "status", "model_text", "text", "confidences", "words",
                           "engine", "model", "updated_by", "updated_at", "error"), row, strict=False))
             for key in ("polygon", "confidences", "words"):
                 d[key] = json.loads(d[key])
@@ -274,14 +277,14 @@ class SessionStore:
         d = region.to_dict()
         with self.transaction() as con:
             con.execute(
-                "INSERT INTO regions(id, seq, page, polygon, status, model_text, text, confidences, words, engine,"
-                " model, updated_by, updated_at, error) VALUES(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM regions),"
-                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET page=excluded.page,"
-                " polygon=excluded.polygon, status=excluded.status, model_text=excluded.model_text,"
+                "INSERT INTO regions(id, seq, page, polygon, rotation, status, model_text, text, confidences, words,"
+                " engine, model, updated_by, updated_at, error) VALUES(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM"
+                " regions), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET page=excluded.page,"
+                " polygon=excluded.polygon, rotation=excluded.rotation, status=excluded.status, model_text=excluded.model_text,"
                 " text=excluded.text, confidences=excluded.confidences, words=excluded.words,"
                 " engine=excluded.engine, model=excluded.model, updated_by=excluded.updated_by,"
                 " updated_at=excluded.updated_at, error=excluded.error",
-                (d["id"], d["page"], json.dumps(d["polygon"]), d["status"], d["model_text"], d["text"],
+                (d["id"], d["page"], json.dumps(d["polygon"]), d["rotation"], d["status"], d["model_text"], d["text"],
                  json.dumps(d["confidences"]), json.dumps(d["words"]), d["engine"], d["model"],
                  d["updated_by"], d["updated_at"], d["error"]))
 

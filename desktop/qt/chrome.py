@@ -64,7 +64,7 @@ class ChromeMixin:
         self.act_zoom_out = A("Zoom &out", lambda: self.view.zoom_by(0.8), "Ctrl+-")
         self.act_fit_width = A("Fit &width", self.view.fit_width, "Ctrl+1")
         self.act_fit_page = A("Fit &page", self.view.fit_page, "Ctrl+0")
-        self.act_rotate = A("&Rotate page view 90°", lambda: self.view.rotate_page(90), "Ctrl+]")
+        self.act_rotate = A("&Turn page 90°", lambda: self.view.rotate_page(90), "Ctrl+]")
         self.act_prev_page = A("Pr&evious page", lambda: self.show_page(self.page_index - 1), "PgUp", "SP_ArrowUp")
         self.act_next_page = A("Ne&xt page", lambda: self.show_page(self.page_index + 1), "PgDown", "SP_ArrowDown")
         self.act_shortcuts = A("&Keyboard shortcuts", self.show_shortcuts, "F1")

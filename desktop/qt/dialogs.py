@@ -25,7 +25,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("PgUp / PgDn", "Previous / next page"),
     ("Ctrl+wheel, Ctrl+= / Ctrl+-", "Zoom in / out"),
     ("Ctrl+1 / Ctrl+0", "Fit width / fit page"),
-    ("Ctrl+]", "Rotate the page view 90°"),
+    ("Ctrl+]", "Turn the page 90° (a sideways scan: new regions are read that way)"),
     ("Space+drag, middle drag", "Pan"),
     ("Tab / Shift+Tab", "Next / previous region"),
     ("F2", "Edit the current region's text"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRect, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPixmap
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPixmap, QTransform
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout,
                                QWidget)
 
@@ -102,6 +102,7 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
         self.view.region_moved.connect(self._on_region_moved)
         self.view.region_clicked.connect(self.select_region)
         self.view.zoom_changed.connect(self._on_zoom_changed)
+        self.view.rotation_changed.connect(self._on_rotation_changed)
 
         self.banner = QWidget()
         self.banner.setObjectName("banner")
@@ -322,6 +323,7 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
         if cached is None or self.session is None:
             return
         self.view.set_page(cached[1])
+        self.view.set_rotation(self.session.page_rotation(index))
         self.view.set_regions(self.session.regions(index))
         self._refresh_panel()
         self.statusBar().clearMessage()
@@ -354,11 +356,11 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
             return
         started = _now_ms()
         self._commit_edit()
-        op = AddRegion.new(self.page_index, polygon)
+        op = AddRegion.new(self.page_index, polygon, rotation=self.view.rotation)
         # The worker starts reading before the region is saved: the two saves (add, begin) then
         # overlap the inference instead of delaying it. A result whose region never got saved
         # finds no generation in its ticket and is dropped.
-        ticket = self._start_job(op.region_id, self.page_index, op.polygon)
+        ticket = self._start_job(op.region_id, self.page_index, op.polygon, op.rotation)
         try:
             self.undo.push(op)
         except NoteLassoError as exc:
@@ -377,7 +379,7 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
         region = session.get(region_id) if session else None
         if session is None or region is None:
             return
-        ticket = self._start_job(region_id, region.page, region.polygon)
+        ticket = self._start_job(region_id, region.page, region.polygon, region.rotation)
         if ticket is None:  # retried when the back end or the page is ready
             if region_id not in self._waiting_for_backend:
                 self._waiting_for_backend.append(region_id)
@@ -387,7 +389,7 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
         self._started.setdefault(region_id, _now_ms())
         ticket["gen"] = session.begin_recognition(region_id)
 
-    def _start_job(self, region_id: str, page_index: int, polygon: Any) -> dict[str, int] | None:
+    def _start_job(self, region_id: str, page_index: int, polygon: Any, rotation: int) -> dict[str, int] | None:
         """Submit the recognition; returns the ticket to fill with the session's generation,
         or None when the back end or the page image is not ready yet."""
         page = self.page_array(page_index)
@@ -395,7 +397,7 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
             return None
         rec = self.recognizer
         ticket: dict[str, int] = {}
-        run_job(self.pool, (self._doc_generation, region_id, ticket), lambda: rec.recognize(page, polygon),
+        run_job(self.pool, (self._doc_generation, region_id, ticket), lambda: rec.recognize(page, polygon, rotation=rotation),
                 self._on_recognised, self._on_recognition_failed)
         return ticket
 
@@ -504,7 +506,17 @@ class MainWindow(ChromeMixin, ReviewKeysMixin, QMainWindow):
             x0, y0 = max(x0, min(b[0] for b in boxes)), max(y0, min(b[1] for b in boxes))
             x1, y1 = min(x1, max(b[2] for b in boxes)), min(y1, max(b[3] for b in boxes))
         rect = QRect(int(x0) - pad, int(y0) - pad, int(x1 - x0) + 2 * pad, int(y1 - y0) + 2 * pad)
-        return QPixmap.fromImage(cached[1].copy(rect.intersected(cached[1].rect())))
+        crop = QPixmap.fromImage(cached[1].copy(rect.intersected(cached[1].rect())))
+        return crop.transformed(QTransform().rotate(region.rotation)) if region.rotation else crop
+
+    def _on_rotation_changed(self, degrees: int) -> None:
+        """The page was turned on screen: remember it with the review; new regions read that way."""
+        if self.session is None or not self.view.has_page:
+            return
+        try:
+            self.session.set_page_rotation(self.page_index, degrees)
+        except NoteLassoError as exc:
+            self._report("Cannot save the page turn", exc)
 
     # ------------------------------------------------------------------ export
     def choose_export(self, fmt: str, scope: str) -> None:

@@ -38,6 +38,7 @@ class PageView(QGraphicsView):
     region_clicked = Signal(str)           # region id
     selection_emptied = Signal()
     zoom_changed = Signal(float)
+    rotation_changed = Signal(int)  # clockwise degrees the page is now turned on screen
     tool_changed = Signal(str)
 
     def __init__(self, parent: object | None = None) -> None:
@@ -178,7 +179,15 @@ class PageView(QGraphicsView):
         self._refit()
 
     def rotate_page(self, degrees: int = 90) -> None:
-        self._rotation = (self._rotation + degrees) % 360
+        self.set_rotation(self._rotation + degrees)
+
+    def set_rotation(self, degrees: int) -> None:
+        """Turn the page on screen to ``degrees`` clockwise (a quarter-turn multiple)."""
+        degrees %= 360
+        if degrees == self._rotation:
+            return
+        self._rotation = degrees
+        self.rotation_changed.emit(degrees)
         if self._fit_mode:
             self._refit()
         else:

@@ -32,6 +32,33 @@ def test_pixels_outside_the_lasso_become_background() -> None:
     assert crop.box_to_page((5, 7, 6, 8)) == (15, 17, 16, 18)
 
 
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_region_drawn_on_a_turned_page_is_turned_upright_and_maps_back(rotation: int) -> None:
+    # GIVEN a text line on a page that was scanned turned (the reader turned the view to read it)
+    line = render_lines(["Metformin 500 mg"], font_size=26, margin=8).image
+    page = np.full((400, 500), 255, np.uint8)
+    turned = np.rot90(line, k=rotation // 90)  # counter-clockwise: the view turns it back clockwise
+    th, tw = turned.shape
+    page[50:50 + th, 60:60 + tw] = turned
+    # WHEN the region around it is cropped with the view's rotation
+    crop = crop_polygon(page, rectangle(60, 50, 60 + tw, 50 + th), deskew=False, rotation=rotation)
+    # THEN the crop is the upright line, and its boxes map back onto the page
+    assert np.array_equal(crop.image, line)
+    lh, lw = line.shape
+    assert crop.box_to_page((0, 0, lw, lh)) == (60, 50, 60 + tw, 50 + th)
+    ink = np.argwhere(line < 128)
+    (y0, x0), (y1, x1) = ink.min(0), ink.max(0) + 1
+    px0, py0, px1, py1 = crop.box_to_page((int(x0), int(y0), int(x1), int(y1)))
+    page_ink = np.argwhere(page < 128)
+    assert (px0, py0, px1, py1) == (page_ink[:, 1].min(), page_ink[:, 0].min(),
+                                    page_ink[:, 1].max() + 1, page_ink[:, 0].max() + 1)
+
+
+def test_only_quarter_turns_are_accepted() -> None:
+    with pytest.raises(InputError, match="90"):
+        crop_polygon(np.full((50, 50), 255, np.uint8), rectangle(0, 0, 40, 40), rotation=45)
+
+
 @pytest.mark.parametrize("angle", [-4.0, -1.5, 2.0, 5.0])
 def test_small_skew_is_measured_and_straightened(angle: float) -> None:
     page = _rotated(render_lines(LINES, font_size=26).image, angle)

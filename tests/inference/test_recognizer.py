@@ -109,3 +109,26 @@ def test_model_not_matching_its_spec_is_refused(tmp_path) -> None:
     (tmp_path / "model.spec.json").write_text(bad_spec.to_json())
     with pytest.raises(ModelMismatchError):
         open_backend(BackendConfig(kind="cpu", model_path=path))
+
+
+def test_a_turned_region_reads_as_the_upright_one(bundled_model) -> None:
+    # GIVEN a note line, and the same page turned a quarter (a sideways scan)
+    page = render_lines(["Metformin 500 mg PO BID", "BP 128/82 HR 72"], font_size=30, margin=20).image
+    h, w = page.shape
+    sideways = np.ascontiguousarray(np.rot90(page))  # the view shows it upright when turned 90 clockwise
+    backend = open_backend(BackendConfig(kind="cpu", model_path=bundled_model, threads=1))
+    try:
+        reader = Recognizer(backend)
+        upright = reader.recognize(page, [(0, 0), (w, 0), (w, h), (0, h)])
+        # WHEN the region is read with the view's rotation
+        turned = reader.recognize(sideways, [(0, 0), (h, 0), (h, w), (0, w)], rotation=90)
+        as_is = reader.recognize(sideways, [(0, 0), (h, 0), (h, w), (0, w)])
+    finally:
+        backend.close()
+    # THEN it reads what the upright page reads, with boxes on the sideways page
+    assert turned.text == upright.text and len(turned.lines) == 2
+    assert as_is.text != upright.text
+    for line in turned.lines:
+        x0, y0, x1, y1 = line.box
+        assert y1 - y0 > x1 - x0  # a line runs down the sideways page
+        assert 0 <= x0 < x1 <= h and 0 <= y0 < y1 <= w

@@ -274,3 +274,32 @@ def test_searchable_pdf_on_rotated_pages(tmp_path: Path, rotation: int) -> None:
     assert [t for _, t in words] == ["Hello", "there"]
     region = pymupdf.Rect(200, 100, 800, 160) * (72 / 200)
     assert all(region.x0 - 3 <= b.x0 and b.x1 <= region.x1 + 3 for b, _ in words)
+
+
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+def test_corrected_text_on_a_turned_region_runs_along_the_turned_line(session: ReviewSession, tmp_path: Path,
+                                                                     turn: int) -> None:
+    import pymupdf
+
+    from desktop.core.history import AddRegion
+
+    # GIVEN a region drawn on a page turned by ``turn`` (a line running up the page for 90)
+    box = rect(120, 20, 150, 380) if turn in (90, 270) else rect(10, 180, 290, 210)
+    op = AddRegion.new(0, box, rotation=turn)
+    session.do(op)
+    session.set_text(op.region_id, "Lisinopril 10 mg daily")
+    # THEN its words are laid out along the line as it reads ...
+    [line] = region_lines(session.get(op.region_id))
+    centres = [((w.box[0] + w.box[2]) / 2, (w.box[1] + w.box[3]) / 2) for w in line.words]
+    key = {0: lambda c: c[0], 90: lambda c: -c[1], 180: lambda c: -c[0], 270: lambda c: c[1]}[turn]
+    assert [key(c) for c in centres] == sorted(key(c) for c in centres)
+    # ... and the searchable PDF holds them in order, inside the region, along the same axis
+    [out] = export_session(session, "pdf", tmp_path / "turned.pdf")
+    with pymupdf.open(str(out)) as doc:
+        words = doc[0].get_text("words")
+    assert [w[4] for w in words] == ["Lisinopril", "10", "mg", "daily"]
+    x0, y0, x1, y1 = (v * 72 / 200 for v in session.get(op.region_id).bbox)
+    for w in words:
+        assert x0 - 3 <= w[0] < w[2] <= x1 + 3 and y0 - 3 <= w[1] < w[3] <= y1 + 3, (w, (x0, y0, x1, y1))
+        tall = (w[3] - w[1]) > (w[2] - w[0])
+        assert tall == (turn in (90, 270)) or w[4] in ("10", "mg"), w

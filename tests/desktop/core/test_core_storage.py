@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from desktop.core.history import AddRegion
 from desktop.core.regions import RegionStatus
 from desktop.core.session import ReviewSession
 from desktop.core.storage import SCHEMA_VERSION, SessionStore, StorageError, sidecar_path
+from inference.errors import InputError
 from tests.desktop.core.conftest import ROOT, make_result, rect
 
 
@@ -171,3 +173,39 @@ def test_store_refuses_a_file_of_another_document(image_doc: Path, tmp_path: Pat
     s.close()
     with pytest.raises(StorageError, match="different document"):
         SessionStore(path, "0" * 64, "x.png", 200)
+
+
+def test_rotations_are_kept_and_a_version_1_file_is_upgraded(image_doc: Path) -> None:
+    # GIVEN a review saved before regions had a rotation (schema 1), with one region
+    s = ReviewSession.open(image_doc)
+    old = s.add_region(0, rect(5, 5, 80, 30))
+    path = s.store.path
+    s.close()
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE regions DROP COLUMN rotation")
+    con.execute("PRAGMA user_version=1")
+    con.commit()
+    con.close()
+    # WHEN it is opened, a turned page is recorded and a region is drawn on it
+    s = ReviewSession.open(image_doc)
+    assert s.get(old.id).rotation == 0
+    s.set_page_rotation(0, 90)
+    s.do(AddRegion.new(0, rect(10, 40, 40, 200), rotation=90))
+    s.close()
+    # THEN both survive reopening, and undo/redo of the add keeps the rotation
+    s = ReviewSession.open(image_doc)
+    try:
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert s.page_rotation(0) == 90 and s.page_rotation(1) == 0
+        rid = [r.id for r in s.regions() if r.id != old.id][0]
+        assert s.get(rid).rotation == 90
+        s.undo()
+        assert s.get(rid) is None
+        s.redo()
+        assert s.get(rid).rotation == 90
+        s.set_page_rotation(0, 360)
+        assert s.page_rotation(0) == 0
+        with pytest.raises(InputError):
+            s.set_page_rotation(0, 45)
+    finally:
+        s.close()

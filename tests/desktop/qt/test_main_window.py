@@ -284,6 +284,33 @@ def test_file_on_the_command_line_opens(qtbot, make_window, note_pdf):
     assert window.view.rotation == 90
 
 
+def test_a_sideways_scan_is_turned_read_upright_and_reopens_turned(qtbot, make_window, page_png):
+    import numpy as np
+    from PIL import Image
+
+    # GIVEN the same note as an upright scan and as a sideways one (turned a quarter to the left)
+    upright = open_page(qtbot, make_window, page_png)
+    upright.set_tool("rect")
+    expected = upright.session.get(read_region(qtbot, upright, [(60, 170), (770, 265)])).text
+    sideways_png = page_png.with_name("sideways.png")
+    Image.fromarray(np.rot90(np.asarray(Image.open(page_png).convert("L")))).save(sideways_png)
+    window = open_page(qtbot, make_window, sideways_png)
+    # WHEN the reader turns the page (Ctrl+]) and draws around the line as it now reads
+    window.act_rotate.trigger()
+    assert window.view.rotation == 90
+    window.set_tool("rect")
+    rid = read_region(qtbot, window, [(170, 430), (265, 1140)])
+    # THEN the region is read upright: the same text as the upright scan, a crop wider than tall
+    region = window.session.get(rid)
+    assert region.rotation == 90 and region.text == expected
+    crop = window.panel.crop.pixmap()
+    assert crop.width() > crop.height()
+    # and the turn is kept with the review: reopening shows the page turned
+    window.close()
+    again = open_page(qtbot, make_window, sideways_png)
+    assert again.view.rotation == 90 and again.session.get(rid).rotation == 90
+
+
 def test_corrupt_file_reports_and_the_window_keeps_working(qtbot, make_window, tmp_path, page_png):
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.7\nthis is not really a pdf\n")
