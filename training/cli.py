@@ -46,6 +46,12 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _add_recover(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("recover", help="rebuild a training checkpoint from a released fp32 ONNX model")
+    p.add_argument("onnx", type=Path, help="ONNX exported by notelasso-engine (e.g. the bundled model)")
+    p.add_argument("-o", "--out", type=Path, required=True, help="checkpoint to write (use with train --init)")
+
+
 def _overrides(items: list[str]) -> dict:
     out = {}
     for item in items:
@@ -79,15 +85,25 @@ def _run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_recover(args: argparse.Namespace) -> int:
+    from training.onnx_weights import recover_checkpoint
+
+    out = recover_checkpoint(args.onnx, args.out)
+    print(f"wrote {out}; its logits match {args.onnx}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="notelasso-train", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_eval(sub)
+    _add_recover(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return _run_train(args) if args.command == "train" else _run_eval(args)
+        run = {"train": _run_train, "eval": _run_eval, "recover": _run_recover}[args.command]
+        return run(args)
     except NoteLassoError as exc:
         return report_error("notelasso-train", exc)
     except KeyboardInterrupt:

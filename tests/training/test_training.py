@@ -186,3 +186,42 @@ def test_word_scores() -> None:
     assert s.cer == pytest.approx((0 + 2 + 2) / (7 + 7 + 2))
     with pytest.raises(ValueError):
         score_words(["a"], [])
+
+
+# ---- recovering weights from a released model -------------------------------------------------
+
+def test_recover_rebuilds_the_exact_weights_of_an_exported_model(tmp_path: Path) -> None:
+    from build_engine.export import export_onnx
+    from build_engine.parseq import load_checkpoint
+    from training.cli import main
+    from training.onnx_weights import recover
+
+    torch.manual_seed(5)
+    model = PARSeq(MICRO)
+    with torch.no_grad():  # LayerNorms away from their 1/0 start, so a swapped weight would show
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    export_onnx(model, tmp_path / "m.onnx", name="m", version="1")
+
+    cfg, state = recover(tmp_path / "m.onnx")
+    assert cfg.to_dict() == MICRO.to_dict()
+    for k, v in model.state_dict().items():
+        assert torch.equal(state[k], v), k
+
+    assert main(["recover", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "base.pt")]) == 0
+    back, _cfg, _meta = load_checkpoint(str(tmp_path / "base.pt"))
+    assert torch.equal(back.state_dict()["head.weight"], model.state_dict()["head.weight"])
+
+
+def test_recover_refuses_a_model_without_notelasso_metadata(tmp_path: Path) -> None:
+    import onnx
+
+    from inference.errors import ModelMismatchError
+    from training.onnx_weights import recover
+
+    graph = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
+                                   [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+                                   [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])])
+    onnx.save(onnx.helper.make_model(graph), str(tmp_path / "foreign.onnx"))
+    with pytest.raises(ModelMismatchError, match="configuration"):
+        recover(tmp_path / "foreign.onnx")
