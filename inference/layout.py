@@ -26,6 +26,8 @@ class LayoutOptions:
     min_line_height: int = 5      # px; shorter ink bands are specks or rules
     max_word_aspect: float = 14.0  # wider words are split (a 32x128 crop holds ~25 chars)
     pad: float = 0.12             # padding around a word crop (x line height)
+    edge_fragment: float = 0.6    # a band cut by the region's edge and shorter than this (x line
+                                  # height) is part of a neighbouring line, not text to read
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tu
     # are merged into the nearest line.
     heights = [b - a for a, b in bands if b - a >= opts.min_line_height] or [max(b - a for a, b in bands)]
     min_h = max(opts.min_line_height, int(0.35 * float(np.median(heights))))
+    bands = _drop_edge_fragments(bands, len(profile), min_h, opts)
     lines = [list(b) for b in bands if b[1] - b[0] >= min_h]
     if not lines:
         return []
@@ -94,6 +97,19 @@ def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tu
         if min(abs(a - nearest[1]), abs(nearest[0] - b)) <= 0.5 * (nearest[1] - nearest[0]):
             nearest[0], nearest[1] = min(nearest[0], a), max(nearest[1], b)
     return [(a, b) for a, b in sorted(lines)]
+
+
+def _drop_edge_fragments(bands: list[tuple[int, int]], height: int, min_h: int,
+                         opts: LayoutOptions) -> list[tuple[int, int]]:
+    """Without the bands cut by the region's top or bottom edge that are much shorter than its
+    lines: the tops or bottoms of neighbouring lines a hand-drawn lasso clipped. Read, they turn
+    into a line of invented words; merged into the line next to them, they spoil its crops."""
+    inner = [b - a for a, b in bands if a > 0 and b < height and b - a >= min_h]
+    # A tight crop whose lines all touch its edges: measure against the tallest band, never dropped.
+    tallest = max(bands, key=lambda band: band[1] - band[0])
+    line_h = float(np.median(inner)) if inner else float(tallest[1] - tallest[0])
+    return [(a, b) for a, b in bands
+            if (a, b) == tallest or not ((a == 0 or b == height) and b - a < opts.edge_fragment * line_h)]
 
 
 def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int]]:

@@ -77,3 +77,36 @@ def test_whole_scanned_page_finds_every_typed_line() -> None:
         centre = (y0 + y1) / 2
         matches = [b for b in found if b[1] <= centre <= b[3] and b[3] - b[1] < 2.5 * (y1 - y0)]
         assert matches, f"no line found at y={centre:.0f}"
+
+
+@pytest.mark.parametrize("clip", [0.2, 0.45])
+def test_neighbouring_lines_clipped_by_the_lasso_are_not_read(clip: float) -> None:
+    # GIVEN three typed lines, and a region around the middle one that also takes in the bottom
+    # of the line above and the top of the line below (as a hand-drawn lasso does)
+    rendered = render_lines(["Dr. Example wrote", "Patient: TESTPATIENT, Alex Q", "MRN 000-TEST-0042 DOB"],
+                            font_size=32, line_gap=0.25)
+    above, middle, below = ([b for _, b in line] for line in rendered.lines)
+    above_h = max(b[3] for b in above) - min(b[1] for b in above)
+    below_h = max(b[3] for b in below) - min(b[1] for b in below)
+    top = max(b[3] for b in above) - int(clip * above_h)
+    bottom = min(b[1] for b in below) + int(clip * below_h)
+    # WHEN it is laid out
+    layout = analyse(rendered.image[top:bottom])
+    # THEN only the middle line is there, its words whole and only its own
+    assert len(layout) == 1
+    assert len(layout[0].words) == len(middle)
+    line_top, line_bottom = min(b[1] for b in middle) - top, max(b[3] for b in middle) - top
+    pad = 0.2 * (line_bottom - line_top)
+    for box, true_box in zip(layout[0].words, middle):
+        assert _iou(box, (true_box[0], true_box[1] - top, true_box[2], true_box[3] - top)) > 0.5
+        # no more than the usual padding above and below the line: the fragments are left out
+        assert box[1] >= line_top - pad and box[3] <= line_bottom + pad
+
+
+def test_a_tight_crop_that_cuts_into_its_only_line_is_still_read() -> None:
+    rendered = render_lines(["Lisinopril 10 mg daily"], font_size=32)
+    boxes = [b for _, b in rendered.lines[0]]
+    y0, y1 = min(b[1] for b in boxes), max(b[3] for b in boxes)
+    cut = (y1 - y0) // 5
+    layout = analyse(rendered.image[y0 + cut:y1 - cut])
+    assert len(layout) == 1 and len(layout[0].words) == 4
