@@ -20,9 +20,11 @@ from training.render import FONT_ROOT, HELDOUT_FONT, discover_fonts
 #: The goal: a model that reads most unseen words exactly.
 TARGET_EXACT = 0.50
 TARGET_CER = 0.15
-#: What the released model must at least keep (measured 2026.11.25: exact 0.00, CER 0.568; an
-#: untrained or mis-normalised model scores CER ~1.0). See resources/models/MODEL_CARD.md.
-FLOOR_CER = 0.65
+#: What the released model must at least keep (measured 2026.11.30: exact 0.425, CER 0.107; the
+#: 2026.11.25 release scored 0.00 / 0.568, an untrained or mis-normalised model CER ~1.0).
+#: See resources/models/MODEL_CARD.md.
+FLOOR_EXACT = 0.35
+FLOOR_CER = 0.15
 
 
 def _heldout_fonts() -> list[Path]:
@@ -57,11 +59,11 @@ def _read_heldout(model: Path):
 
 def test_bundled_model_keeps_its_measured_level_on_heldout_words(bundled_model: Path) -> None:
     scores = _read_heldout(bundled_model)
-    assert scores.cer <= FLOOR_CER, scores.row()
+    assert scores.exact >= FLOOR_EXACT and scores.cer <= FLOOR_CER, scores.row()
 
 
-@pytest.mark.xfail(strict=True, reason="the released model (CPU-limited training) does not yet read most "
-                   "unseen words; see MODEL_CARD.md. A model that does makes this test pass: raise the floor.")
+@pytest.mark.xfail(strict=True, reason="the released model (CPU-limited training) reads 42 % of unseen "
+                   "words exactly, not yet most; see MODEL_CARD.md. A model that does makes this test pass.")
 def test_bundled_model_reads_most_heldout_words(bundled_model: Path) -> None:
     scores = _read_heldout(bundled_model)
     assert scores.exact >= TARGET_EXACT and scores.cer <= TARGET_CER, scores.row()
