@@ -17,6 +17,7 @@ from inference.spec import METADATA_KEY, ModelSpec, sidecar_path
 
 log = logging.getLogger(__name__)
 DEFAULT_OPSET = 17
+CONFIG_KEY = "notelasso.config"  # ONNX metadata: the ParseqConfig the graph was exported from
 
 
 def export_onnx(model: PARSeq, out_path: Path, *, name: str, version: str, opset: int = DEFAULT_OPSET,
@@ -52,7 +53,7 @@ def export_onnx(model: PARSeq, out_path: Path, *, name: str, version: str, opset
     proto.producer_name = "notelasso-engine"
     proto.doc_string = f"PARSeq text recogniser {name} {version} (NoteLasso)"
     del proto.metadata_props[:]
-    onnx.helper.set_model_props(proto, {METADATA_KEY: spec.to_json(), "notelasso.config": _config_json(cfg)})
+    onnx.helper.set_model_props(proto, {METADATA_KEY: spec.to_json(), CONFIG_KEY: _config_json(cfg)})
     report = check_model(proto, str(out_path))
     if not report.ok:
         raise ModelMismatchError("The exported graph would not build in TensorRT:\n" + "\n".join(report.problems))

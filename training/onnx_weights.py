@@ -26,12 +26,12 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from build_engine.export import export_onnx
+from build_engine.export import CONFIG_KEY, export_onnx
 from build_engine.parseq import PARSeq, ParseqConfig
 from inference.errors import ModelMismatchError
+from inference.spec import load_spec
 
 log = logging.getLogger(__name__)
-CONFIG_KEY = "notelasso.config"
 
 
 @dataclass(frozen=True)
@@ -124,27 +124,27 @@ def recover_checkpoint(onnx_path: Path, out: Path, *, check: bool = True) -> Pat
     model.eval()
     if check:
         _check_logits(model, onnx_path)
-    spec = json.loads(Path(onnx_path).with_suffix(".spec.json").read_text()) \
-        if Path(onnx_path).with_suffix(".spec.json").is_file() else {}
+    spec = load_spec(Path(onnx_path))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "name": spec.get("name", "notelasso-parseq"),
-                "version": spec.get("version", ""), "step": 0, "samples": 0, "metrics": {},
+    torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "name": spec.name,
+                "version": spec.version, "step": 0, "samples": 0, "metrics": {},
                 "recovered_from": str(onnx_path)}, out)
     return out
 
 
 def _check_logits(model: PARSeq, onnx_path: Path) -> float:
-    import onnxruntime as ort
+    from inference.backends import BackendConfig, open_backend
 
     h, w = model.cfg.img_size
     x = torch.rand(4, 3, h, w, generator=torch.Generator().manual_seed(1)) * 2 - 1
     with torch.no_grad():
         ours = model(x).numpy()
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-    theirs = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})[0]
+    backend = open_backend(BackendConfig(kind="cpu", model_path=Path(onnx_path), threads=1))
+    try:
+        theirs = backend.infer(x.numpy())
+    finally:
+        backend.close()
     diff = float(np.abs(ours - theirs).max())
     if diff > 1e-3:
         raise ModelMismatchError(f"recovered weights do not reproduce {onnx_path.name} (max logit difference {diff:.3g})")
