@@ -85,7 +85,9 @@ def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tu
     # the median of the bands that could be text. Smaller bands (dots, accents, punctuation)
     # are merged into the nearest line.
     heights = [b - a for a, b in bands if b - a >= opts.min_line_height] or [max(b - a for a, b in bands)]
-    min_h = max(opts.min_line_height, int(0.35 * float(np.median(heights))))
+    # With only a few bands that median is weak (a word and the row of its i-dots give two), so a
+    # line must also be at least half as tall as a typical glyph.
+    min_h = max(opts.min_line_height, int(0.35 * float(np.median(heights))), int(0.5 * _glyph_height(ink)))
     bands = _drop_edge_fragments(bands, len(profile), min_h, opts)
     lines = [list(b) for b in bands if b[1] - b[0] >= min_h]
     if not lines:
@@ -97,6 +99,14 @@ def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tu
         if min(abs(a - nearest[1]), abs(nearest[0] - b)) <= 0.5 * (nearest[1] - nearest[0]):
             nearest[0], nearest[1] = min(nearest[0], a), max(nearest[1], b)
     return [(a, b) for a, b in sorted(lines)]
+
+
+def _glyph_height(ink: npt.NDArray[np.bool_]) -> float:
+    """Median height of the ink's connected components (glyphs, mostly)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return 0.0
+    return float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
 
 
 def _drop_edge_fragments(bands: list[tuple[int, int]], height: int, min_h: int,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -110,3 +112,25 @@ def test_a_tight_crop_that_cuts_into_its_only_line_is_still_read() -> None:
     cut = (y1 - y0) // 5
     layout = analyse(rendered.image[y0 + cut:y1 - cut])
     assert len(layout) == 1 and len(layout[0].words) == 4
+
+
+def _serif() -> str:
+    # A book face with round i/j dots set well above the x-height (as in most serif prints).
+    for path in ("/usr/share/fonts/opentype/urw-base35/P052-Roman.otf",
+                 "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"):
+        if Path(path).is_file():
+            return path
+    pytest.skip("no serif font installed")
+
+
+@pytest.mark.parametrize("word", ["eugenics", "minimum", "quizzing", "jiggy"])
+@pytest.mark.parametrize("font_size", [30, 34, 38, 44])
+def test_dots_of_i_and_j_stay_with_their_word(word: str, font_size: int) -> None:
+    # GIVEN one lassoed word without ascenders, so its i/j dots form a row of their own above it
+    rendered = render_lines([word], font_size=font_size, margin=12, font_path=_serif())
+    # WHEN it is laid out
+    layout = analyse(rendered.image)
+    # THEN it is one line of one word whose crop takes in the dots
+    assert len(layout) == 1 and len(layout[0].words) == 1
+    (_, (_, top, _, bottom)), = rendered.lines[0]
+    assert layout[0].words[0][1] <= top and layout[0].words[0][3] >= bottom
