@@ -236,7 +236,13 @@ class WordRenderer:
         xb = min(w, int(np.ceil(x1 + margin())) + 1)
         ya = max(0, int(y0 - margin() * 0.8))
         yb = min(h, int(np.ceil(y1 + margin() * 0.8)) + 1)
-        return mask[ya:yb, xa:xb]
+        crop = mask[ya:yb, xa:xb]
+        if r.random() < 0.15:
+            # A hand-drawn lasso: the word off-centre, with empty paper up to ~1.5 cap heights on
+            # one or two sides (beyond what the rendered canvas holds).
+            sides = [int(cap * r.uniform(0.0, 1.5)) if r.random() < 0.5 else 0 for _ in range(4)]
+            crop = cv2.copyMakeBorder(crop, *sides, cv2.BORDER_CONSTANT, value=0)
+        return crop
 
     def _bleed(self, mask: np.ndarray, cap: float) -> np.ndarray:
         r = self._r.random()
