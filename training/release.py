@@ -2,8 +2,9 @@
 
 ``python -m training.release runs/x/best.pt --version 2026.11.25 [--funsd DIR]`` exports the
 checkpoint (static Squeeze, spec metadata and sidecar), makes fp16 and int8 variants, and
-measures each on the fixed synthetic validation words, on held-out words in the held-out font,
-and on FUNSD word crops when given (validation only). Prints one JSON report; with ``--ship
+measures each on the fixed synthetic validation words, on held-out words in the held-out font
+(lassoed and read as the app reads a region; and each word's whole text canvas as one crop), and
+on FUNSD word crops when given (validation only). Prints one JSON report; with ``--ship
 VARIANT`` copies that variant to resources/models/notelasso-parseq.onnx (+ spec).
 """
 
@@ -21,6 +22,7 @@ from inference.backends import BackendConfig, open_backend
 from inference.models import DEFAULT_MODEL_NAME, MODELS_DIR
 from inference.recognizer import Recognizer
 from inference.spec import sidecar_path
+from training.heldout import HeldoutLasso, heldout_canvas_crops, heldout_lassos
 from training.metrics import score_words
 
 
@@ -34,37 +36,28 @@ def synthetic_words(n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
-def heldout_words(n: int = 80) -> tuple[list[np.ndarray], list[str]]:
-    """Held-out words (``HELDOUT_WORDS``), every third capitalised, each rendered alone in the
-    held-out P052 Roman/Bold fonts as a clean 200-dpi print. Empty when those fonts are missing."""
-    from inference.textimage import render_lines
-    from training.corpus import HELDOUT_WORDS
-    from training.render import FONT_ROOT, HELDOUT_FONT
-
-    fonts = sorted(p for p in FONT_ROOT.rglob(f"{HELDOUT_FONT}-*")
-                   if p.suffix.lower() in (".otf", ".ttf") and p.stem in (f"{HELDOUT_FONT}-Roman", f"{HELDOUT_FONT}-Bold"))
-    crops, truths = [], []
-    if not fonts:
-        return crops, truths
-    for i, word in enumerate(sorted(HELDOUT_WORDS)[:n]):
-        text = word.capitalize() if i % 3 == 0 else word
-        crops.append(render_lines([text], font_size=34, margin=6, font_path=str(fonts[i % len(fonts)])).image)
-        truths.append(text)
-    return crops, truths
+def _row(preds: list[str], truths: list[str], seconds: float) -> dict:
+    s = score_words(preds, truths)
+    return {"exact": round(s.exact, 4), "alnum_ci": round(s.alnum_ci, 4), "cer": round(s.cer, 4),
+            "n": s.count, "ms_per_word": round(seconds * 1e3 / max(1, len(truths)), 1)}
 
 
-def measure(model: Path, sets: dict[str, tuple[list, list[str]]]) -> dict:
+def measure(model: Path, sets: dict[str, tuple[list, list[str]]], lassos: list[HeldoutLasso] | None = None) -> dict:
+    """Word-crop sets read as crops; ``lassos`` (held-out words) read as the app reads a region."""
     backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=2))
     try:
         reader = Recognizer(backend, batch_size=32)
         out: dict = {"size_mb": round(model.stat().st_size / 1e6, 2)}
+        if lassos:
+            t0 = time.perf_counter()
+            preds = [reader.recognize(item.page, item.lasso).text for item in lassos]
+            out["heldout"] = _row(preds, [item.truth for item in lassos], time.perf_counter() - t0)
         for name, (crops, truths) in sets.items():
+            if not crops:
+                continue
             t0 = time.perf_counter()
             preds = [d.text for d in reader.read_crops(crops)]
-            ms = (time.perf_counter() - t0) * 1e3 / len(crops)
-            s = score_words(preds, truths)
-            out[name] = {"exact": round(s.exact, 4), "alnum_ci": round(s.alnum_ci, 4), "cer": round(s.cer, 4),
-                         "n": s.count, "ms_per_word": round(ms, 1)}
+            out[name] = _row(preds, truths, time.perf_counter() - t0)
         return out
     finally:
         backend.close()
@@ -94,14 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     variants["int8"] = args.out / f"{args.name}-int8.onnx"
     quantize_int8(variants["fp32"], variants["int8"])
 
-    sets = {"synthetic": synthetic_words(args.synthetic_n, seed=2024), "heldout": heldout_words()}
+    sets = {"synthetic": synthetic_words(args.synthetic_n, seed=2024), "heldout_canvas": heldout_canvas_crops()}
     if args.funsd:
         from inference.spec import PARSEQ_CHARSET
         from training.funsd import sample_word_crops
 
         pairs = sample_word_crops(args.funsd, args.funsd_n, seed=7, charset=PARSEQ_CHARSET)
         sets["funsd"] = ([c for c, _ in pairs], [t for _, t in pairs])
-    report = {name: measure(path, sets) for name, path in variants.items()}
+    lassos = heldout_lassos()
+    report = {name: measure(path, sets, lassos) for name, path in variants.items()}
     print(json.dumps(report, indent=2))
     (args.out / "release_report.json").write_text(json.dumps(report, indent=2))
     if args.ship:
