@@ -28,6 +28,11 @@ class LayoutOptions:
     pad: float = 0.12             # padding around a word crop (x line height)
     edge_fragment: float = 0.6    # a band cut by the region's edge and shorter than this (x line
                                   # height) is part of a neighbouring line, not text to read
+    letter_gap_ratio: float = 2.5  # a word gap is also at least this x the line's letter gap
+    mark_width: float = 0.4       # narrower marks (x line height), short ones, stay with the word
+                                  # before them across up to twice the word gap
+    side_fragment: float = 0.35   # a word cut by the region's left/right edge and narrower than
+                                  # this (x line height) is a piece of a neighbouring word
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,20 @@ def _drop_edge_fragments(bands: list[tuple[int, int]], height: int, min_h: int,
             if (a, b) == tallest or not ((a == 0 or b == height) and b - a < opts.edge_fragment * line_h)]
 
 
+def _drop_side_fragments(words: list[tuple[int, int]], width: int, line_h: int,
+                         opts: LayoutOptions) -> list[tuple[int, int]]:
+    """Without a narrow first/last word cut by the region's left/right edge: the end of a
+    neighbouring word that the lasso clipped (read, it adds a stray letter or mark)."""
+    def fragment(x0: int, x1: int) -> bool:
+        return (x0 == 0 or x1 == width) and x1 - x0 < opts.side_fragment * line_h
+
+    if len(words) > 1 and fragment(*words[-1]):
+        words = words[:-1]
+    if len(words) > 1 and fragment(*words[0]):
+        words = words[1:]
+    return words
+
+
 def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int]]:
     """Columns [x0, x1) of each word in one line, left to right."""
     h = line_ink.shape[0]
@@ -129,9 +148,24 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
     if not cols:
         return []
     gap_threshold = max(2.0, opts.word_gap * h)
+    gaps = [b[0] - a[1] for a, b in zip(cols, cols[1:])]
+    if len(gaps) >= 3:
+        # Letter-spaced type (typewriter capitals, low-resolution scans) has letter gaps near a
+        # third of the line height; a word gap is also well above the line's letter gaps (their
+        # lower quartile: in a line of short words, word gaps are a large share of all gaps).
+        gap_threshold = max(gap_threshold, opts.letter_gap_ratio * float(np.percentile(gaps, 25)))
+    rows = line_ink.any(1)
+
+    def trailing_mark(a: int, b: int) -> bool:
+        # A full stop, comma or colon set a little apart from its word (typewriters, fax): narrow
+        # and short. Read alone it becomes "_", "=" or "-".
+        ink_rows = np.flatnonzero(line_ink[:, a:b].any(1))
+        return b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.6 * max(1, int(rows.sum()))
+
     words = [list(cols[0])]
     for a, b in cols[1:]:
-        if a - words[-1][1] > gap_threshold:
+        gap = a - words[-1][1]
+        if gap > gap_threshold and not (gap <= 2 * gap_threshold and trailing_mark(a, b)):
             words.append([a, b])
         else:
             words[-1][1] = b
@@ -162,7 +196,7 @@ def analyse(gray: GrayImage, opts: LayoutOptions | None = None) -> list[LineLayo
     for y0, y1 in split_into_lines(ink, opts):
         line_h = y1 - y0
         words = []
-        for x0, x1 in split_into_words(ink[y0:y1], opts):
+        for x0, x1 in _drop_side_fragments(split_into_words(ink[y0:y1], opts), w, line_h, opts):
             rows = np.flatnonzero(ink[y0:y1, x0:x1].any(1))
             wy0, wy1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
             pad = max(2, int(round(opts.pad * line_h)))

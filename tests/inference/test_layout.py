@@ -134,3 +134,72 @@ def test_dots_of_i_and_j_stay_with_their_word(word: str, font_size: int) -> None
     assert len(layout) == 1 and len(layout[0].words) == 1
     (_, (_, top, _, bottom)), = rendered.lines[0]
     assert layout[0].words[0][1] <= top and layout[0].words[0][3] >= bottom
+
+
+def _typewriter() -> str:
+    for path in ("/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
+                 "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
+                 "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"):
+        if Path(path).is_file():
+            return path
+    pytest.skip("no monospace font installed")
+
+
+def _spaced(parts: list[tuple[str, float]], font_size: int = 22) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Draw characters one by one: (char, extra space before it in em). Returns the page and
+    each character's ink columns [x0, x1)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(_typewriter(), font_size)
+    img = Image.new("L", (40 + sum(int(font_size * (1 + gap)) for _, gap in parts), 3 * font_size), 255)
+    draw = ImageDraw.Draw(img)
+    x, cols = 12.0, []
+    for ch, gap in parts:
+        x += gap * font_size
+        left, _, right, _ = draw.textbbox((x, font_size), ch, font=font)
+        draw.text((x, font_size), ch, font=font, fill=0)
+        cols.append((left, right))
+        x += font.getlength(ch)
+    return np.asarray(img, dtype=np.uint8), cols
+
+
+def test_letter_spaced_capitals_stay_one_word_until_a_real_word_gap() -> None:
+    # GIVEN typewritten capitals with letters set apart by a third of the line height (as on
+    # typed forms scanned at fax resolution), then a real word gap (a space plus as much again)
+    word1 = [(c, 0.25) for c in "ISLAND"]
+    word2 = [("A", 1.2)] + [(c, 0.25) for c in "VE"]
+    page, _ = _spaced(word1 + word2)
+    # WHEN it is laid out
+    layout = analyse(page)
+    # THEN it is two words, not a word per letter
+    assert len(layout) == 1 and len(layout[0].words) == 2
+
+
+def test_a_mark_set_apart_after_its_word_stays_with_it() -> None:
+    # GIVEN "DATE" then a colon a little further away than the usual word gap, then a date
+    parts = [(c, 0.0) for c in "DATE"] + [(":", 0.15)] + [(c, 0.0) if i else (c, 0.9) for i, c in enumerate("12/10/98")]
+    page, cols = _spaced(parts)
+    # WHEN it is laid out
+    (line,) = analyse(page)
+    # THEN the colon is in the first word's crop, and the date is a word of its own
+    ink_x = np.flatnonzero((page < 128).any(0))
+    colon_right = int(ink_x[ink_x < cols[5][0]].max())
+    assert len(line.words) == 2
+    assert line.words[0][2] > colon_right and line.words[1][0] > colon_right
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_sliver_of_a_neighbouring_word_cut_by_the_region_edge_is_not_read(side: str) -> None:
+    # GIVEN a region drawn over "Allergies nil known" that cuts through the first/last word,
+    # leaving a sliver of it at the edge
+    rendered = render_lines(["Allergies nil known"], font_size=30)
+    (_, first), (_, middle), (_, last) = rendered.lines[0]
+    top, bottom = first[1] - 8, max(b[3] for _, b in rendered.lines[0]) + 8
+    ink_x = np.flatnonzero((rendered.image < 128).any(0))
+    if side == "left":  # the last 4 ink columns of "Allergies"
+        x0, x1 = int(ink_x[ink_x < first[2]].max()) - 3, last[2] + 8
+    else:  # the first 4 ink columns of "known"
+        x0, x1 = first[0] - 8, int(ink_x[ink_x >= last[0]].min()) + 4
+    layout = analyse(rendered.image[top:bottom, x0:x1])
+    # THEN only the whole words are read
+    assert len(layout) == 1 and len(layout[0].words) == 2
