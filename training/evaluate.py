@@ -3,6 +3,10 @@
 Both read the same crops (the word box padded by 2 px, as FUNSD's reference figures do).
 NoteLasso reads them through the shipped inference path (ONNX Runtime, batched); Tesseract
 reads each crop as one text line (``--psm 7``) through its command-line program.
+
+A second NoteLasso row reads the same words as the app reads a lassoed region: a rectangle of
+the same pixels on the page, through ``Recognizer.recognize`` (crop, layout, word crops). What
+it loses against the crop row is what the layout (word splitting, fragments at the edges) costs.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import cv2
 from inference.backends import BackendConfig, open_backend
 from inference.errors import DocumentError, InputError
 from inference.recognizer import Recognizer
-from training.funsd import sample_word_crops
+from training.funsd import FunsdWord, sample_words
 from training.metrics import WordScores, score_words
 
 
@@ -31,6 +35,23 @@ def read_with_notelasso(crops: list, model: Path | None, threads: int) -> tuple[
         t0 = time.perf_counter()
         texts = [d.text for d in reader.read_crops(crops)]
         ms = (time.perf_counter() - t0) * 1e3 / max(1, len(crops))
+        return texts, ms
+    finally:
+        backend.close()
+
+
+def read_lassoed(words: list[FunsdWord], model: Path | None, threads: int) -> tuple[list[str], float]:
+    """Each word read through a rectangular region around its box, as the app reads a lasso."""
+    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=threads or None))
+    try:
+        reader = Recognizer(backend, batch_size=32)
+        t0 = time.perf_counter()
+        texts = []
+        for word in words:
+            x0, y0, x1, y1 = word.box
+            result = reader.recognize(word.page, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+            texts.append(" ".join(result.text.split()))
+        ms = (time.perf_counter() - t0) * 1e3 / max(1, len(words))
         return texts, ms
     finally:
         backend.close()
@@ -64,15 +85,18 @@ def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0
         raise DocumentError(f"{funsd_dir} has no annotations/ folder: is it the FUNSD folder?")
     from inference.spec import PARSEQ_CHARSET
 
-    pairs = sample_word_crops(funsd_dir, limit or None, seed=seed, charset=PARSEQ_CHARSET)
-    if not pairs:
+    words = sample_words(funsd_dir, limit or None, seed=seed, charset=PARSEQ_CHARSET)
+    if not words:
         raise InputError(f"No word crops found in {funsd_dir}.")
-    crops, truths = [c for c, _ in pairs], [t for _, t in pairs]
+    crops, truths = [w.crop for w in words], [w.text for w in words]
     ours, ours_ms = read_with_notelasso(crops, model, threads)
-    report: dict = {"words": len(pairs), "notelasso": {**asdict(score_words(ours, truths)), "ms_per_word": ours_ms}}
-    lines = [f"FUNSD word crops: {len(pairs)} (seed {seed})",
+    lassoed, lassoed_ms = read_lassoed(words, model, threads)
+    report: dict = {"words": len(words), "notelasso": {**asdict(score_words(ours, truths)), "ms_per_word": ours_ms},
+                    "notelasso_lassoed": {**asdict(score_words(lassoed, truths)), "ms_per_word": lassoed_ms}}
+    lines = [f"FUNSD word crops: {len(words)} (seed {seed})",
              f"{'reader':<24}{'exact':>8}{'alnum-ci':>10}{'CER':>8}{'ms/word':>10}",
-             _row("NoteLasso (batched)", score_words(ours, truths), ours_ms)]
+             _row("NoteLasso (batched)", score_words(ours, truths), ours_ms),
+             _row("NoteLasso (lassoed)", score_words(lassoed, truths), lassoed_ms)]
     if tesseract:
         tess = read_with_tesseract(crops)
         if tess is None:
