@@ -160,7 +160,7 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
         # A full stop, comma or colon set a little apart from its word (typewriters, fax): narrow
         # and short. Read alone it becomes "_", "=" or "-".
         ink_rows = np.flatnonzero(line_ink[:, a:b].any(1))
-        return b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.6 * max(1, int(rows.sum()))
+        return b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.7 * max(1, int(rows.sum()))
 
     words = [list(cols[0])]
     for a, b in cols[1:]:

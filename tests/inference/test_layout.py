@@ -203,3 +203,18 @@ def test_a_sliver_of_a_neighbouring_word_cut_by_the_region_edge_is_not_read(side
     layout = analyse(rendered.image[top:bottom, x0:x1])
     # THEN only the whole words are read
     assert len(layout) == 1 and len(layout[0].words) == 2
+
+
+@pytest.mark.parametrize("font", ["/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
+                                  "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"])
+@pytest.mark.parametrize("font_size", [16, 28])
+def test_typewritten_label_colons_stay_with_their_label(font: str, font_size: int) -> None:
+    # GIVEN typed form labels: a monospace colon sits in the middle of its cell, far from the label
+    if not Path(font).is_file():
+        pytest.skip(f"{font} is not installed")
+    rendered = render_lines(["Patient: TESTPATIENT, Alex Q", "Visit date: 03/14/2025", "so I said a word"],
+                            font_size=font_size, font_path=font)
+    # WHEN it is laid out
+    layout = analyse(rendered.image)
+    # THEN each label keeps its colon, and short words (I, a) are not swallowed as marks
+    assert [len(line.words) for line in layout] == [4, 3, 5]
