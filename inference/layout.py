@@ -154,13 +154,13 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
         # third of the line height; a word gap is also well above the line's letter gaps (their
         # lower quartile: in a line of short words, word gaps are a large share of all gaps).
         gap_threshold = max(gap_threshold, opts.letter_gap_ratio * float(np.percentile(gaps, 25)))
-    rows = line_ink.any(1)
+    ink_height = max(1, int(line_ink.any(1).sum()))
 
     def trailing_mark(a: int, b: int) -> bool:
         # A full stop, comma or colon set a little apart from its word (typewriters, fax): narrow
         # and short. Read alone it becomes "_", "=" or "-".
         ink_rows = np.flatnonzero(line_ink[:, a:b].any(1))
-        return b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.7 * max(1, int(rows.sum()))
+        return b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.7 * ink_height
 
     words = [list(cols[0])]
     for a, b in cols[1:]:

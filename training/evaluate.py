@@ -27,34 +27,24 @@ from training.funsd import FunsdWord, sample_words
 from training.metrics import WordScores, score_words
 
 
-def read_with_notelasso(crops: list, model: Path | None, threads: int) -> tuple[list[str], float]:
-    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=threads or None))
-    try:
-        reader = Recognizer(backend, batch_size=32)
-        reader.read_crops(crops[:8])  # warm-up
-        t0 = time.perf_counter()
-        texts = [d.text for d in reader.read_crops(crops)]
-        ms = (time.perf_counter() - t0) * 1e3 / max(1, len(crops))
-        return texts, ms
-    finally:
-        backend.close()
+def read_with_notelasso(reader: Recognizer, crops: list) -> tuple[list[str], float]:
+    reader.read_crops(crops[:8])  # warm-up
+    t0 = time.perf_counter()
+    texts = [d.text for d in reader.read_crops(crops)]
+    ms = (time.perf_counter() - t0) * 1e3 / max(1, len(crops))
+    return texts, ms
 
 
-def read_lassoed(words: list[FunsdWord], model: Path | None, threads: int) -> tuple[list[str], float]:
+def read_lassoed(reader: Recognizer, words: list[FunsdWord]) -> tuple[list[str], float]:
     """Each word read through a rectangular region around its box, as the app reads a lasso."""
-    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=threads or None))
-    try:
-        reader = Recognizer(backend, batch_size=32)
-        t0 = time.perf_counter()
-        texts = []
-        for word in words:
-            x0, y0, x1, y1 = word.box
-            result = reader.recognize(word.page, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
-            texts.append(" ".join(result.text.split()))
-        ms = (time.perf_counter() - t0) * 1e3 / max(1, len(words))
-        return texts, ms
-    finally:
-        backend.close()
+    t0 = time.perf_counter()
+    texts = []
+    for word in words:
+        x0, y0, x1, y1 = word.box
+        result = reader.recognize(word.page, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        texts.append(" ".join(result.text.split()))
+    ms = (time.perf_counter() - t0) * 1e3 / max(1, len(words))
+    return texts, ms
 
 
 def read_with_tesseract(crops: list) -> tuple[list[str], float] | None:
@@ -89,14 +79,21 @@ def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0
     if not words:
         raise InputError(f"No word crops found in {funsd_dir}.")
     crops, truths = [w.crop for w in words], [w.text for w in words]
-    ours, ours_ms = read_with_notelasso(crops, model, threads)
-    lassoed, lassoed_ms = read_lassoed(words, model, threads)
-    report: dict = {"words": len(words), "notelasso": {**asdict(score_words(ours, truths)), "ms_per_word": ours_ms},
-                    "notelasso_lassoed": {**asdict(score_words(lassoed, truths)), "ms_per_word": lassoed_ms}}
+    # One model load serves both NoteLasso rows.
+    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=threads or None))
+    try:
+        reader = Recognizer(backend, batch_size=32)
+        rows = {"notelasso": ("NoteLasso (batched)", *read_with_notelasso(reader, crops)),
+                "notelasso_lassoed": ("NoteLasso (lassoed)", *read_lassoed(reader, words))}
+    finally:
+        backend.close()
+    report: dict = {"words": len(words)}
     lines = [f"FUNSD word crops: {len(words)} (seed {seed})",
-             f"{'reader':<24}{'exact':>8}{'alnum-ci':>10}{'CER':>8}{'ms/word':>10}",
-             _row("NoteLasso (batched)", score_words(ours, truths), ours_ms),
-             _row("NoteLasso (lassoed)", score_words(lassoed, truths), lassoed_ms)]
+             f"{'reader':<24}{'exact':>8}{'alnum-ci':>10}{'CER':>8}{'ms/word':>10}"]
+    for key, (label, texts, ms) in rows.items():
+        scores = score_words(texts, truths)
+        report[key] = {**asdict(scores), "ms_per_word": ms}
+        lines.append(_row(label, scores, ms))
     if tesseract:
         tess = read_with_tesseract(crops)
         if tess is None:
