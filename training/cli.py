@@ -25,6 +25,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ctc-weight", type=float, default=0.0,
                    help="weight of an auxiliary CTC loss on the encoder columns (training only; 0: off)")
     p.add_argument("--plain", type=float, default=0.0, help="share of clean-print samples, 0-1")
+    p.add_argument("--phrases", type=float, default=0.0,
+                   help="share of multi-word samples, 0-1; above 0 the charset gains the space")
     p.add_argument("--warmup", type=float, default=0.05, help="share of the budget spent warming the LR up")
     p.add_argument("--val-every", type=float, default=10.0, help="minutes between validations")
     p.add_argument("--funsd", type=Path, default=None, help="FUNSD folder for periodic validation (never trained on)")
@@ -36,10 +38,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="word accuracy on FUNSD crops, side by side with Tesseract")
-    p.add_argument("--funsd", type=Path, required=True, help="FUNSD folder (annotations/, images/)")
+    p = sub.add_parser("eval", help="accuracy on FUNSD word crops or lassoed regions, beside Tesseract")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--funsd", type=Path, help="word crops of this FUNSD folder (annotations/, images/)")
+    where.add_argument("--regions", type=Path, metavar="FUNSD",
+                       help="whole entities of this FUNSD folder read as lassoed regions (the release figure)")
     p.add_argument("--model", type=Path, default=None, help="ONNX model (default: the bundled one)")
-    p.add_argument("-n", "--limit", type=int, default=0, help="evaluate a random sample of N words (0: all)")
+    p.add_argument("-n", "--limit", type=int, default=None,
+                   help="a random sample of N words or regions (0: all; default all words, 1000 regions)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-tesseract", action="store_true")
@@ -68,7 +74,7 @@ def _run_train(args: argparse.Namespace) -> int:
     tcfg = TrainConfig(preset=args.preset, out_dir=args.out, batch_size=args.batch_size, lr=args.lr,
                        steps=args.steps, minutes=args.minutes, seed=args.seed, workers=args.workers,
                        threads=args.threads, perm_num=args.perm_num, ctc_weight=args.ctc_weight,
-                       plain=args.plain, warmup=args.warmup, val_every_min=args.val_every,
+                       plain=args.plain, phrases=args.phrases, warmup=args.warmup, val_every_min=args.val_every,
                        val_size=args.val_size, funsd_dir=args.funsd, resume=not args.no_resume,
                        overrides=_overrides(args.overrides), init_from=args.init)
     row = train(tcfg)
@@ -77,10 +83,15 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_eval(args: argparse.Namespace) -> int:
-    from training.evaluate import evaluate_funsd
+    from training.evaluate import evaluate_funsd, evaluate_regions
 
-    report = evaluate_funsd(args.funsd, model=args.model, limit=args.limit, seed=args.seed,
-                            threads=args.threads, tesseract=not args.no_tesseract)
+    if args.regions is not None:
+        report = evaluate_regions(args.regions, model=args.model, seed=args.seed, threads=args.threads,
+                                  limit=1000 if args.limit is None else args.limit,
+                                  tesseract=not args.no_tesseract)
+    else:
+        report = evaluate_funsd(args.funsd, model=args.model, limit=args.limit or 0, seed=args.seed,
+                                threads=args.threads, tesseract=not args.no_tesseract)
     print(json.dumps(report, indent=2) if args.json else report["table"])
     return 0
 

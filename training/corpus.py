@@ -123,10 +123,15 @@ def is_heldout(token: str) -> bool:
 
 
 class TextSampler:
-    """Draws one token (1..25 charset chars, no spaces) per call; deterministic by seed."""
+    """Draws one token (1..25 charset chars, no spaces) per call; deterministic by seed.
 
-    def __init__(self, seed: int) -> None:
+    ``phrases``: the share of draws that are a phrase instead, 2-5 tokens joined by single
+    spaces (<= 25 characters in all), for a model whose charset holds the space and reads
+    across word gaps instead of depending on the layout to find them."""
+
+    def __init__(self, seed: int, phrases: float = 0.0) -> None:
         self._rng = random.Random(seed)
+        self._phrases = phrases
         self._english = [w for w in english_words() if w.lower() not in HELDOUT_WORDS]
         self._medical = [w for w in medical_words() if w.lower() not in HELDOUT_WORDS]
         gens: list[tuple[Callable[[], str], float]] = [
@@ -150,6 +155,26 @@ class TextSampler:
         self._weights = [w for _, w in gens]
 
     def sample(self) -> str:
+        if self._phrases > 0 and self._rng.random() < self._phrases:
+            return self.phrase()
+        return self.token()
+
+    def phrase(self) -> str:
+        """2-5 tokens joined by single spaces, at most MAX_LEN characters (at least 2 tokens)."""
+        rng = self._rng
+        want = rng.choice((2, 2, 2, 3, 3, 3, 4, 5))
+        while True:
+            words = [self.token()]
+            while len(words) < want:
+                nxt = self.token()
+                if len(" ".join(words)) + 1 + len(nxt) > MAX_LEN:
+                    break
+                words.append(nxt)
+            if len(words) >= 2:
+                return " ".join(words)
+
+    def token(self) -> str:
+        """One space-free token."""
         while True:
             gen = self._rng.choices(self._gens, self._weights)[0]
             token = gen()

@@ -104,3 +104,38 @@ def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0
             lines.append(_row("Tesseract --psm 7", scores, tess[1]))
     report["table"] = "\n".join(lines)
     return report
+
+
+def evaluate_regions(funsd_dir: Path, *, model: Path | None = None, limit: int = 1000, seed: int = 7,
+                     threads: int = 0, tesseract: bool = True, others: bool = True) -> dict:
+    """Region accuracy (training.regions) of NoteLasso beside Tesseract and any other engine."""
+    from training.regions import notelasso_reader, rapidocr_reader, region_report, sample_regions, tesseract_reader
+
+    funsd_dir = Path(funsd_dir)
+    if not (funsd_dir / "annotations").is_dir():
+        raise DocumentError(f"{funsd_dir} has no annotations/ folder: is it the FUNSD folder?")
+    regions = sample_regions(funsd_dir, limit, seed=seed)
+    if not regions:
+        raise InputError(f"No regions found in {funsd_dir}.")
+    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=threads or None))
+    try:
+        spec = backend.spec
+        readers = {f"NoteLasso {spec.version}": notelasso_reader(Recognizer(backend, batch_size=32))}
+        missing = []
+        if tesseract:
+            tess = tesseract_reader(6)
+            if tess is None:
+                missing.append("Tesseract: not installed (apt install tesseract-ocr tesseract-ocr-eng)")
+            else:
+                readers["Tesseract 5 --psm 6"] = tess
+        if others:
+            rapid = rapidocr_reader()
+            if rapid is not None:
+                readers["PP-OCR (rapidocr)"] = rapid
+        report = region_report(regions, readers)
+    finally:
+        backend.close()
+    report["seed"] = seed
+    if missing:
+        report["table"] += "\n" + "\n".join(missing)
+    return report

@@ -86,6 +86,24 @@ def discover_fonts(include_heldout: bool = False, root: Path = FONT_ROOT) -> lis
     return fonts
 
 
+def _place(font: ImageFont.FreeTypeFont, words: list[tuple[str, float]]) -> list[tuple[float, str]]:
+    """Left x of each word on one line; the space before a word is the font's times its scale."""
+    space = font.getlength(" ")
+    x, out = 0.0, []
+    for i, (word, scale) in enumerate(words):
+        if i:
+            x += space * scale
+        out.append((x, word))
+        x += font.getlength(word)
+    return out
+
+
+def _bbox(font: ImageFont.FreeTypeFont, placed: list[tuple[float, str]]) -> tuple[float, float, float, float]:
+    """Ink box of placed words (as ``font.getbbox``, relative to the line's origin)."""
+    boxes = [(x + b[0], b[1], x + b[2], b[3]) for x, word in placed for b in [font.getbbox(word)]]
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
 class WordRenderer:
     """Renders a word crop (uint8 grayscale, dark ink on light paper); deterministic by seed."""
 
@@ -144,21 +162,28 @@ class WordRenderer:
         if self._plain > 0 and r.random() < self._plain:
             return self._render_plain(text, font, cap)
 
-        left = self._neighbour() + " " if r.random() < 0.3 else ""
-        right = " " + self._neighbour() if r.random() < 0.3 else ""
-        line = left + text + right
-        x_off = font.getlength(left) if left else 0.0
-        tl, tt, tr, tb = font.getbbox(text)
+        # Neighbouring words at the natural word space; the words of a phrase at a word space that
+        # varies from line to line, down to the narrow gaps of fax and typewriter text.
+        scale = self._space_scale(text)
+        pieces = ([(self._neighbour(), 1.0)] if r.random() < 0.3 else []) + \
+            [(w, scale) for w in text.split(" ")]
+        first = len(pieces) - len(text.split(" "))
+        if r.random() < 0.3:
+            pieces.append((self._neighbour(), 1.0))
+        placed = _place(font, pieces)
+        ll, lt, lr, lb = _bbox(font, placed)
+        tl, tt, tr, tb = _bbox(font, placed[first:first + len(text.split(" "))])
         if tr <= tl:  # nothing visible (should not happen with charset text)
             tl, tt, tr, tb = 0, 0, max(1, int(cap / 2)), int(cap)
-        ll, lt, lr, lb = font.getbbox(line) if line != text else (tl, tt, tr, tb)
         pad = int(cap * 1.2) + 4
-        width = int(max(lr, x_off + tr)) + 2 * pad
+        width = int(max(lr, tr)) + 2 * pad
         height = int(max(lb, tb)) + 2 * pad
         img = Image.new("L", (width, height), 0)
-        ImageDraw.Draw(img).text((pad, pad), line, fill=255, font=font)
+        draw = ImageDraw.Draw(img)
+        for x, word in placed:
+            draw.text((pad + x, pad), word, fill=255, font=font)
         mask = np.array(img)
-        x0, x1 = pad + x_off + tl, pad + x_off + tr
+        x0, x1 = pad + tl, pad + tr
         y0, y1 = pad + tt, pad + tb
         ascent, descent = font.getmetrics()
         baseline = pad + ascent
@@ -176,16 +201,28 @@ class WordRenderer:
 
     def _render_plain(self, text: str, font: ImageFont.FreeTypeFont, cap: float) -> npt.NDArray[np.uint8]:
         r = self._r
-        tl, tt, tr, tb = font.getbbox(text)
+        placed = _place(font, [(w, self._space_scale(text)) for w in text.split(" ")])
+        tl, tt, tr, tb = _bbox(font, placed)
         pad = int(cap * 1.2) + 4
         img = Image.new("L", (int(tr) + 2 * pad, int(tb) + 2 * pad), 0)
-        ImageDraw.Draw(img).text((pad, pad), text, fill=255, font=font)
+        draw = ImageDraw.Draw(img)
+        for x, word in placed:
+            draw.text((pad + x, pad), word, fill=255, font=font)
         mask = self._crop(np.array(img), pad + tl, pad + tt, pad + tr, pad + tb, cap)
         paper, ink = r.uniform(215, 255), r.uniform(0, 70)
         out = paper - mask.astype(np.float32) * ((paper - ink) / 255)
         if r.random() < 0.5:
             out += self._np.normal(0, r.uniform(1, 6), out.shape).astype(np.float32)
         return np.clip(out, 0, 255).astype(np.uint8)
+
+    def _space_scale(self, text: str) -> float:
+        """Word space of a phrase, x the font's own: narrow (fax, typewriter) to wide."""
+        if " " not in text:
+            return 1.0
+        r = self._r.random()
+        if r < 0.35:
+            return self._r.uniform(0.45, 0.8)
+        return self._r.uniform(0.8, 1.6)
 
     def _add_lines(self, mask: np.ndarray, x0: float, x1: float, y0: float, y1: float,
                    baseline: int, descent: int, cap: float) -> None:

@@ -42,6 +42,7 @@ class TrainConfig:
     perm_num: int = 6
     ctc_weight: float = 0.0     # auxiliary CTC loss on the encoder columns (training only)
     plain: float = 0.0          # share of clean-print samples (training.render.WordRenderer)
+    phrases: float = 0.0        # share of multi-word samples; > 0 adds the space to the charset
     dropout: float | None = None
     val_every_min: float = 5.0
     val_size: int = 1000
@@ -55,14 +56,16 @@ class TrainConfig:
         cfg = PRESETS[self.preset]
         if self.dropout is not None:
             cfg = replace(cfg, dropout=self.dropout)
+        if self.phrases > 0 and " " not in cfg.charset:
+            cfg = replace(cfg, charset=cfg.charset + " ")
         return replace(cfg, **self.overrides) if self.overrides else cfg
 
 
 class SyntheticWords(IterableDataset):
     """Endless (image tensor, label) pairs; each worker seeds its own generators."""
 
-    def __init__(self, seed: int, height: int, width: int, plain: float = 0.0) -> None:
-        self.seed, self.height, self.width, self.plain = seed, height, width, plain
+    def __init__(self, seed: int, height: int, width: int, plain: float = 0.0, phrases: float = 0.0) -> None:
+        self.seed, self.height, self.width, self.plain, self.phrases = seed, height, width, plain, phrases
 
     def __iter__(self):
         from training.corpus import TextSampler
@@ -72,18 +75,19 @@ class SyntheticWords(IterableDataset):
         info = get_worker_info()
         wid = info.id if info else 0
         seed = self.seed * 1000 + wid
-        sampler, renderer = TextSampler(seed), WordRenderer(seed, plain=self.plain)
+        sampler, renderer = TextSampler(seed, self.phrases), WordRenderer(seed, plain=self.plain)
         while True:
             gray, text = make_sample(renderer, sampler)
             yield torch.from_numpy(to_model_input(gray, self.height, self.width)), text
 
 
-def fixed_validation_set(n: int, seed: int, height: int, width: int) -> tuple[torch.Tensor, list[str]]:
+def fixed_validation_set(n: int, seed: int, height: int, width: int,
+                         phrases: float = 0.0) -> tuple[torch.Tensor, list[str]]:
     from training.corpus import TextSampler
     from training.render import WordRenderer
     from training.synth import make_sample, to_model_input
 
-    sampler, renderer = TextSampler(seed), WordRenderer(seed)
+    sampler, renderer = TextSampler(seed, phrases), WordRenderer(seed)
     images, labels = [], []
     for _ in range(n):
         gray, text = make_sample(renderer, sampler)
@@ -99,6 +103,25 @@ def predict(model: PARSeq, images: torch.Tensor, tokenizer: Tokenizer, batch: in
     device = next(model.parameters()).device
     for i in range(0, len(images), batch):
         out.extend(tokenizer.decode(model(images[i:i + batch].to(device)).float().cpu()))
+    return out
+
+
+def widen_charset(state: dict[str, torch.Tensor], old: ParseqConfig, new: ParseqConfig) -> dict[str, torch.Tensor]:
+    """Weights of ``old`` for a charset that appends characters to its own.
+
+    The token layout is [E] + charset + [B] + [P] (embedding) and [E] + charset (head), so the
+    new characters go between the old charset and [B]: [B] and [P] keep their rows at their new
+    ids. A new character's embedding starts small and random, its head row at zero with a bias
+    well below the others, so the widened model reads exactly as before until it is trained."""
+    added = len(new.charset) - len(old.charset)
+    out = dict(state)
+    emb = state["text_embed.embedding.weight"]
+    n_old = len(old.charset) + 1  # [E] + charset
+    fresh = torch.randn(added, emb.shape[1], dtype=emb.dtype) * emb[:n_old].std()
+    out["text_embed.embedding.weight"] = torch.cat([emb[:n_old], fresh, emb[n_old:]])
+    head_w, head_b = state["head.weight"], state["head.bias"]
+    out["head.weight"] = torch.cat([head_w, torch.zeros(added, head_w.shape[1], dtype=head_w.dtype)])
+    out["head.bias"] = torch.cat([head_b, torch.full((added,), float(head_b.min()) - 5.0, dtype=head_b.dtype)])
     return out
 
 
@@ -157,15 +180,20 @@ def train(tcfg: TrainConfig) -> dict:
         log.info("resumed at step %d", step)
     elif tcfg.init_from:
         ck = torch.load(tcfg.init_from, map_location=device, weights_only=False)
-        if cfg.to_dict() != ParseqConfig.from_dict(ck["config"]).to_dict():
+        state, init_cfg = ck["model"], ParseqConfig.from_dict(ck["config"])
+        if init_cfg.charset != cfg.charset and cfg.charset.startswith(init_cfg.charset):
+            state = widen_charset(state, init_cfg, cfg)
+            log.info("charset widened by %r", cfg.charset[len(init_cfg.charset):])
+            init_cfg = replace(init_cfg, charset=cfg.charset)
+        if cfg.to_dict() != init_cfg.to_dict():
             raise ValueError("--init checkpoint has a different model configuration than the preset/--set")
-        model.load_state_dict(ck["model"])
+        model.load_state_dict(state)
         samples = int(ck.get("samples", 0))
         log.info("initialised from %s (%d samples seen)", tcfg.init_from, samples)
     (out / "train_config.json").write_text(json.dumps(_jsonable(asdict(tcfg)), indent=2))
 
     h, w = cfg.img_size
-    val_images, val_labels = fixed_validation_set(tcfg.val_size, tcfg.seed + 99991, h, w)
+    val_images, val_labels = fixed_validation_set(tcfg.val_size, tcfg.seed + 99991, h, w, tcfg.phrases)
     funsd = None
     if tcfg.funsd_dir and Path(tcfg.funsd_dir).is_dir():
         from training.funsd import sample_word_crops
@@ -174,7 +202,7 @@ def train(tcfg: TrainConfig) -> dict:
         pairs = sample_word_crops(Path(tcfg.funsd_dir), tcfg.funsd_size, seed=7, charset=cfg.charset)
         funsd = (torch.from_numpy(np.stack([to_model_input(c, h, w) for c, _ in pairs])), [t for _, t in pairs])
 
-    loader = DataLoader(SyntheticWords(tcfg.seed + step, h, w, tcfg.plain), batch_size=tcfg.batch_size,
+    loader = DataLoader(SyntheticWords(tcfg.seed + step, h, w, tcfg.plain, tcfg.phrases), batch_size=tcfg.batch_size,
                         num_workers=tcfg.workers, persistent_workers=tcfg.workers > 0,
                         prefetch_factor=4 if tcfg.workers > 0 else None)
     use_amp = device.type == "cuda"

@@ -225,3 +225,45 @@ def test_recover_refuses_a_model_without_notelasso_metadata(tmp_path: Path) -> N
     onnx.save(onnx.helper.make_model(graph), str(tmp_path / "foreign.onnx"))
     with pytest.raises(ModelMismatchError, match="configuration"):
         recover(tmp_path / "foreign.onnx")
+
+
+# ---- phrases (a model that reads spaces) -----------------------------------------------------
+
+def test_phrase_sampler_joins_two_to_five_tokens_within_the_label_length() -> None:
+    sampler = TextSampler(5, phrases=1.0)
+    draws = [sampler.sample() for _ in range(2000)]
+    assert all(2 <= len(t.split(" ")) <= 5 and len(t) <= 25 for t in draws)
+    assert all("  " not in t and t == t.strip() for t in draws)
+    mixed = TextSampler(5, phrases=0.5)
+    share = sum(" " in mixed.sample() for _ in range(2000)) / 2000
+    assert 0.4 < share < 0.6
+    assert not any(" " in TextSampler(5).sample() for _ in range(2000))  # words only by default
+
+
+def test_phrases_render_with_word_spaces_from_narrow_to_wide(fonts: list[Path]) -> None:
+    from training.render import WordRenderer
+
+    renderer = WordRenderer(3, fonts=fonts[:3], plain=1.0)
+    widths = [renderer.render("Follow up").shape[1] for _ in range(40)]
+    assert max(widths) > min(widths)  # the word space varies (and the font, and the margins)
+    image = renderer.render("BP 128/82 HR 72")
+    assert image.dtype == np.uint8 and image.shape[1] > 3 * image.shape[0]
+
+
+def test_widening_the_charset_keeps_what_the_model_reads(tmp_path: Path) -> None:
+    from training.train import widen_charset
+
+    torch.manual_seed(0)
+    old = MICRO
+    new = replace(MICRO, charset=MICRO.charset + " ")
+    model = PARSeq(old).eval()
+    widened = PARSeq(new).eval()
+    widened.load_state_dict(widen_charset(model.state_dict(), old, new))
+    x = torch.randn(4, 3, *old.img_size)
+    with torch.no_grad():
+        a, b = model(x), widened(x)
+    assert b.shape[-1] == a.shape[-1] + 1
+    torch.testing.assert_close(b[..., :-1], a)
+    assert (b.argmax(-1) == a.argmax(-1)).all()  # the space is never chosen before training
+    tok = Tokenizer(new)
+    assert tok.decode(torch.nn.functional.one_hot(tok.encode(["a b"])[:, 1:], new.num_tokens - 2).float()) == ["a b"]
