@@ -18,27 +18,51 @@ from inference.preprocess import GrayImage, ink_mask
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in crop pixels
 SPECK_FRACTION = 0.15  # of the typical glyph height
+MIN_WORD_GAP = 0.25   # x line height: no narrower gap separates words
+VALLEY = 0.1          # a row with under this share of its neighbours' ink separates two lines
+VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
 
 
 @dataclass(frozen=True, slots=True)
 class LayoutOptions:
     word_gap: float = 0.33        # gap (x line height) that separates words
     min_line_height: int = 5      # px; shorter ink bands are specks or rules
-    max_word_aspect: float = 14.0  # wider words are split (a 32x128 crop holds ~25 chars)
+    max_word_aspect: float = 7.0  # wider words are split (a 32x128 crop holds ~25 chars)
     pad: float = 0.12             # padding around a word crop (x line height)
     edge_fragment: float = 0.6    # a band cut by the region's edge and shorter than this (x line
                                   # height) is part of a neighbouring line, not text to read
-    letter_gap_ratio: float = 2.5  # a word gap is also at least this x the line's letter gap
+    letter_gap_ratio: float = 2.0  # word gaps are told from letter gaps when this much wider
     mark_width: float = 0.4       # narrower marks (x line height), short ones, stay with the word
                                   # before them across up to twice the word gap
     side_fragment: float = 0.35   # a word cut by the region's left/right edge and narrower than
                                   # this (x line height) is a piece of a neighbouring word
 
 
+#: For a model that reads spaces: only clear word gaps cut a line; narrower ones are left to the
+#: model, which reads the phrase with its spaces (fax and typewriter text has word gaps no wider
+#: than some letter gaps, and a wrong cut splits a word for good).
+PHRASE_LAYOUT = LayoutOptions(word_gap=0.6, letter_gap_ratio=4.0, max_word_aspect=9.0)
+
+
 @dataclass(frozen=True, slots=True)
 class LineLayout:
     box: Box
     words: tuple[Box, ...]
+    #: per crop: True where it continues the crop before it (a word too wide for the model's
+    #: input, cut in pieces): their readings join without a space
+    glued: tuple[bool, ...] = ()
+
+    @property
+    def word_boxes(self) -> tuple[Box, ...]:
+        """One box per word: the crops of a word cut to fit the model, joined again."""
+        out: list[Box] = []
+        for box, glued in zip(self.words, self.glued or (False,) * len(self.words)):
+            if glued and out:
+                a = out[-1]
+                out[-1] = (min(a[0], box[0]), min(a[1], box[1]), max(a[2], box[2]), max(a[3], box[3]))
+            else:
+                out.append(box)
+        return tuple(out)
 
 
 def _runs(on: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -51,19 +75,19 @@ def _runs(on: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
 
 
 def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    """Drop specks and long straight rules (form lines, underlines) that are not text."""
+    """Drop specks and long straight rules (form lines, underlines, box borders) that are not text."""
     if not ink.any():
         return ink
     u8 = ink.astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(u8, connectivity=8)
     areas = stats[:, cv2.CC_STAT_AREA]
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
     keep = areas >= 3
     keep[0] = False
+    typical = float(np.median(heights[1:][areas[1:] >= 3])) if keep.any() else 0.0
     if n > 20:
         # Scanner specks: components far smaller than the typical glyph in both directions.
         # (Measured on the glyph-sized components; dots of i/j and full stops are ~0.2-0.3 of it.)
-        heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
-        typical = float(np.median(heights[1:][areas[1:] >= 3])) if keep.any() else 0.0
         speck = max(3.0, SPECK_FRACTION * typical)
         keep &= (heights >= speck) | (widths >= speck)
     cleaned = keep[labels]
@@ -73,6 +97,13 @@ def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     rules = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1))) > 0
     if rules.any() and w > 2 * h // 3:
         cleaned &= ~rules
+    # Vertical rules (box borders, column lines): straight runs far taller than a glyph. They
+    # join the text lines of a boxed field into one band, so no line could be found.
+    kv = int(max(12, VERTICAL_RULE * typical))
+    if h > kv:
+        vertical = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, kv))) > 0
+        if vertical.any():
+            cleaned &= ~cv2.dilate(vertical.astype(np.uint8), np.ones((1, 3), np.uint8)).astype(bool)
     return cleaned
 
 
@@ -86,6 +117,7 @@ def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tu
     bands = [(a, b) for a, b in bands if b - a >= 2]
     if not bands:
         return []
+    bands = [part for band in bands for part in _split_at_valleys(profile, *band)]
     # A typical line height, robust to a few tall bands (touching handwritten lines, a logo):
     # the median of the bands that could be text. Smaller bands (dots, accents, punctuation)
     # are merged into the nearest line.
@@ -104,6 +136,25 @@ def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tu
         if min(abs(a - nearest[1]), abs(nearest[0] - b)) <= 0.5 * (nearest[1] - nearest[0]):
             nearest[0], nearest[1] = min(nearest[0], a), max(nearest[1], b)
     return [(a, b) for a, b in sorted(lines)]
+
+
+def _split_at_valleys(profile: npt.NDArray[np.int64], a: int, b: int) -> list[tuple[int, int]]:
+    """A band split where its rows hold almost no ink between two inked parts: lines whose
+    descenders and ascenders touch, or the clipped edge of a neighbouring line joined to a line
+    by a stray stroke. A row counts as a valley when it has under VALLEY x the ink of the
+    fuller rows on both sides of it."""
+    if b - a < 6:
+        return [(a, b)]
+    rows = profile[a:b].astype(np.float64)
+    before = np.maximum.accumulate(rows)
+    after = np.maximum.accumulate(rows[::-1])[::-1]
+    inner = np.arange(2, len(rows) - 2)
+    depth = rows[inner] / np.maximum(1.0, np.minimum(before[inner - 1], after[inner + 1]))
+    valleys = inner[depth <= VALLEY]
+    if valleys.size == 0:
+        return [(a, b)]
+    cut = a + int(valleys[np.argmin(depth[depth <= VALLEY])])
+    return _split_at_valleys(profile, a, cut) + _split_at_valleys(profile, cut + 1, b)
 
 
 def _glyph_height(ink: npt.NDArray[np.bool_]) -> float:
@@ -147,13 +198,7 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
     cols = _runs(line_ink.any(0))
     if not cols:
         return []
-    gap_threshold = max(2.0, opts.word_gap * h)
-    gaps = [b[0] - a[1] for a, b in zip(cols, cols[1:])]
-    if len(gaps) >= 3:
-        # Letter-spaced type (typewriter capitals, low-resolution scans) has letter gaps near a
-        # third of the line height; a word gap is also well above the line's letter gaps (their
-        # lower quartile: in a line of short words, word gaps are a large share of all gaps).
-        gap_threshold = max(gap_threshold, opts.letter_gap_ratio * float(np.percentile(gaps, 25)))
+    gap_threshold = word_gap_threshold([b[0] - a[1] for a, b in zip(cols, cols[1:])], h, opts)
     ink_height = max(1, int(line_ink.any(1).sum()))
 
     def trailing_mark(a: int, b: int) -> bool:
@@ -169,21 +214,52 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
             words.append([a, b])
         else:
             words[-1][1] = b
-    out = []
-    for a, b in words:
-        out.extend(_split_long(line_ink[:, a:b], a, opts))
-    return out
+    return [(a, b) for a, b in words]
+
+
+def word_gap_threshold(gaps: list[int], h: int, opts: LayoutOptions) -> float:
+    """The gap width (px) above which a gap in a line of height ``h`` separates words.
+
+    A line's gaps are of two kinds, between letters and between words, and their widths vary
+    with the type: letter-spaced typewriter capitals have letter gaps near a third of the line
+    height, while proportional print at fax resolution has touching letters, so nearly every gap
+    is a word gap. Otsu's split of the line's own gap widths finds the two kinds where they are
+    clearly apart (the wider at least ``letter_gap_ratio`` x the narrower and not tiny); else
+    every gap is judged by its size against the line height alone (``word_gap``)."""
+    base = max(2.0, opts.word_gap * h)
+    if len(gaps) < 3:
+        return base
+    g = np.sort(np.asarray(gaps, np.float64))
+    best, split = -1.0, None
+    for i in range(1, len(g)):
+        if g[i] == g[i - 1]:
+            continue
+        lo, hi = g[:i], g[i:]
+        between = len(lo) * len(hi) * (hi.mean() - lo.mean()) ** 2
+        if between > best:
+            best, split = between, (float(g[i - 1]), float(g[i]), float(lo.mean()), float(hi.mean()))
+    if split is None:
+        return base
+    below, above, lo_mean, hi_mean = split
+    if hi_mean >= opts.letter_gap_ratio * max(lo_mean, 1.0) and above >= MIN_WORD_GAP * h:
+        return max(2.0, below)
+    return base
 
 
 def _split_long(word_ink: npt.NDArray[np.bool_], offset: int, opts: LayoutOptions) -> list[tuple[int, int]]:
+    """Cut a crop too wide for the model's input (it would be squeezed past reading) at its
+    widest gap away from the ends, or at its emptiest column where there is none; recursively."""
     h, w = word_ink.shape
     if w <= opts.max_word_aspect * h:
         return [(offset, offset + w)]
-    # Cut at the emptiest column near the middle, recursively.
-    profile = word_ink.sum(0).astype(np.float64)
-    mid = w // 2
-    window = profile[w // 4: 3 * w // 4]
-    cut = w // 4 + int(np.argmin(window)) if window.size else mid
+    profile = word_ink.sum(0)
+    lo, hi = int(0.15 * w), int(0.85 * w)
+    gaps = [(b - a, -abs((a + b) / 2 - w / 2), (a + b) // 2) for a, b in _runs(profile[lo:hi] == 0)]
+    if gaps:
+        cut = lo + max(gaps)[2]
+    else:
+        window = profile[w // 4: 3 * w // 4]
+        cut = w // 4 + int(np.argmin(window)) if window.size else w // 2
     return _split_long(word_ink[:, :cut], offset, opts) + _split_long(word_ink[:, cut:], offset + cut, opts)
 
 
@@ -195,13 +271,17 @@ def analyse(gray: GrayImage, opts: LayoutOptions | None = None) -> list[LineLayo
     lines = []
     for y0, y1 in split_into_lines(ink, opts):
         line_h = y1 - y0
-        words = []
-        for x0, x1 in _drop_side_fragments(split_into_words(ink[y0:y1], opts), w, line_h, opts):
-            rows = np.flatnonzero(ink[y0:y1, x0:x1].any(1))
-            wy0, wy1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
-            pad = max(2, int(round(opts.pad * line_h)))
-            words.append((max(0, x0 - pad), max(0, min(wy0, y0) - pad), min(w, x1 + pad), min(h, max(wy1, y1) + pad)))
+        words, glued = [], []
+        for a, b in _drop_side_fragments(split_into_words(ink[y0:y1], opts), w, line_h, opts):
+            for i, (x0, x1) in enumerate(_split_long(ink[y0:y1, a:b], a, opts)):
+                rows = np.flatnonzero(ink[y0:y1, x0:x1].any(1))
+                if rows.size == 0:
+                    continue
+                wy0, wy1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
+                pad = max(2, int(round(opts.pad * line_h)))
+                words.append((max(0, x0 - pad), max(0, min(wy0, y0) - pad), min(w, x1 + pad), min(h, max(wy1, y1) + pad)))
+                glued.append(i > 0 and bool(words[:-1]))
         if words:
             box = (min(b[0] for b in words), min(b[1] for b in words), max(b[2] for b in words), max(b[3] for b in words))
-            lines.append(LineLayout(box, tuple(words)))
+            lines.append(LineLayout(box, tuple(words), tuple(glued)))
     return lines

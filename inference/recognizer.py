@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from inference.backends.base import Backend
 from inference.decoding import Decoded, decode_logits
 from inference.documents import to_gray
-from inference.layout import LayoutOptions, analyse
+from inference.layout import PHRASE_LAYOUT, LayoutOptions, analyse
 from inference.preprocess import GrayImage, Point, RegionCrop, crop_polygon, resize_normalise
 from inference.spec import ModelSpec
 
@@ -48,6 +48,7 @@ class RegionResult:
     lines: tuple[LineResult, ...]
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
     skew_deg: float = 0.0
+    auto_turn: int = 0  # clockwise quarter turn the recogniser found upright, beyond the one asked for
 
     @property
     def words(self) -> list[WordResult]:
@@ -89,6 +90,7 @@ class Recognizer:
     def __init__(self, backend: Backend, *, batch_size: int = 32, layout: LayoutOptions | None = None) -> None:
         self.backend = backend
         self.batch_size = batch_size
+        self._layout_given = layout is not None
         self.layout = layout or LayoutOptions()
 
     @property
@@ -115,17 +117,43 @@ class Recognizer:
                        rotations: Sequence[int] | None = None) -> list[RegionResult]:
         """Read several regions of one page; all their word crops share batches.
 
-        ``rotations``: per region, the clockwise quarter turn that makes its text upright."""
+        ``rotations``: per region, the clockwise quarter turn that makes its text upright, as the
+        reviewer sees it. A region whose text still runs vertically (taller than wide) or reads
+        with low confidence is also read a quarter turn either way, and upside down, and the
+        most confident reading is kept: a sideways id along a page edge, or a region of a page
+        scanned sideways, comes out upright without the reviewer turning anything."""
         t0 = time.perf_counter()
         gray = to_gray(page)
-        regions: list[tuple[RegionCrop, list]] = []
-        crops: list[GrayImage] = []
         turns = list(rotations) if rotations is not None else [0] * len(polygons)
         if len(turns) != len(polygons):
             raise ValueError("one rotation per polygon")
+        read, crop_count = self._read(gray, polygons, turns)
+        results = [r for r, _ in read]
+        best = [_orientation_score(*pair) for pair in read]
+        retry = [i for i, pair in enumerate(read) if _may_be_turned(*pair)]
+        if retry:
+            tries = [(i, extra) for i in retry for extra in ((90, 270) if _is_tall(read[i][1]) else (90, 180, 270))]
+            others, more = self._read(gray, [polygons[i] for i, _ in tries],
+                                      [(turns[i] + extra) % 360 for i, extra in tries])
+            crop_count += more
+            for (i, extra), (other, ink) in zip(tries, others):
+                score = _orientation_score(other, ink)
+                if score > best[i] + (ORIENTATION_MARGIN if results[i].auto_turn == 0 else 0.0):
+                    results[i], best[i] = replace(other, auto_turn=extra), score
+        t1 = time.perf_counter()
+        timings = {"total_ms": (t1 - t0) * 1e3, "crops": float(crop_count)}
+        return [replace(r, timings_ms={**r.timings_ms, **timings}) for r in results]
+
+    def _read(self, gray: GrayImage, polygons: Sequence[Sequence[Point]], turns: Sequence[int]
+              ) -> tuple[list[tuple[RegionResult, tuple[int, int]]], int]:
+        """Crop, lay out, read in shared batches and assemble each region, with the (height,
+        width) of its lines' extent in the turned crop; also the number of crops read."""
+        t0 = time.perf_counter()
+        regions: list[tuple[RegionCrop, list]] = []
+        crops: list[GrayImage] = []
         for polygon, turn in zip(polygons, turns):
             region = crop_polygon(gray, polygon, rotation=turn)
-            layout = analyse(region.image, self.layout)
+            layout = analyse(region.image, self.layout_options)
             regions.append((region, layout))
             for line in layout:
                 crops.extend(region.image[y0:y1, x0:x1] for x0, y0, x1, y1 in line.words)
@@ -137,12 +165,82 @@ class Recognizer:
         for region, layout in regions:
             lines = []
             for line in layout:
-                words = tuple(WordResult(d.text, d.confidences, region.box_to_page(box))
-                              for box, d in zip(line.words, it))
-                lines.append(LineResult(words, region.box_to_page(line.box)))
+                words: list[WordResult] = []
+                glued = line.glued or (False,) * len(line.words)
+                for box, d, glue in zip(line.words, it, glued):
+                    pieces = _split_at_spaces(d, box, region)
+                    if glue and words and pieces and d.text[:1] != " ":
+                        words[-1] = _joined(words[-1], pieces[0])
+                        pieces = pieces[1:]
+                    words.extend(pieces)
+                lines.append(LineResult(tuple(words), region.box_to_page(line.box)))
             text, confs = join_lines(lines)
-            results.append(RegionResult(text, confs, tuple(lines), skew_deg=region.skew_deg))
+            extent = (max((ln.box[3] for ln in layout), default=0) - min((ln.box[1] for ln in layout), default=0),
+                      max((ln.box[2] for ln in layout), default=0) - min((ln.box[0] for ln in layout), default=0))
+            results.append((RegionResult(text, confs, tuple(lines), skew_deg=region.skew_deg), extent))
         t3 = time.perf_counter()
-        timings = {"preprocess_ms": (t1 - t0) * 1e3, "infer_ms": (t2 - t1) * 1e3,
-                   "decode_ms": (t3 - t2) * 1e3, "total_ms": (t3 - t0) * 1e3, "crops": float(len(crops))}
-        return [RegionResult(r.text, r.confidences, r.lines, dict(timings), r.skew_deg) for r in results]
+        timings = {"preprocess_ms": (t1 - t0) * 1e3, "infer_ms": (t2 - t1) * 1e3, "decode_ms": (t3 - t2) * 1e3}
+        return [(replace(r, timings_ms=dict(timings)), ink) for r, ink in results], len(crops)
+
+    @property
+    def layout_options(self) -> LayoutOptions:
+        """The layout options for this model: one that reads spaces is given whole phrases
+        wherever a gap is not clearly a word gap (it finds the spaces there itself)."""
+        if self._layout_given or " " not in self.spec.charset:
+            return self.layout
+        return PHRASE_LAYOUT
+
+#: Orientation: a region is read at other quarter turns when its lines are taller than wide or its
+#: reading is this unsure (mean character confidence), and another turn must beat it by a margin.
+LOW_CONFIDENCE = 0.55
+ORIENTATION_MARGIN = 0.1
+
+
+def _is_tall(extent: tuple[int, int]) -> bool:
+    """Text whose lines together are much taller than wide runs down the crop, not across it."""
+    return extent[0] > 1.5 * extent[1]
+
+
+def _may_be_turned(result: RegionResult, extent: tuple[int, int]) -> bool:
+    if not result.text:
+        return False
+    return _is_tall(extent) or (_mean_confidence(result) < LOW_CONFIDENCE and len(result.words) <= 12)
+
+
+def _mean_confidence(result: RegionResult) -> float:
+    confs = [c for w in result.words for c in w.confidences]
+    return float(np.mean(confs)) if confs else 0.0
+
+
+def _orientation_score(result: RegionResult, extent: tuple[int, int]) -> float:
+    """How upright a reading looks: its mean character confidence, less when its text runs
+    down the crop (upright text is mostly wider than tall)."""
+    if not result.text:
+        return 0.0
+    return _mean_confidence(result) - (0.15 if _is_tall(extent) else 0.0)
+
+
+def _joined(a: WordResult, b: WordResult) -> WordResult:
+    """Two pieces of one word, read from the two crops it was cut into."""
+    box = (min(a.box[0], b.box[0]), min(a.box[1], b.box[1]), max(a.box[2], b.box[2]), max(a.box[3], b.box[3]))
+    return WordResult(a.text + b.text, a.confidences + b.confidences, box)
+
+
+def _split_at_spaces(decoded: Decoded, box: Box, region: RegionCrop) -> list[WordResult]:
+    """One crop's reading as words: a phrase the model read with spaces becomes one word per
+    token, each with its share of the crop's width (by characters) as its box."""
+    text, confs = decoded.text, decoded.confidences
+    tokens = [t for t in text.split(" ") if t]
+    if len(tokens) <= 1:
+        return [WordResult(text.strip(" "), tuple(c for ch, c in zip(text, confs) if ch != " "),
+                           region.box_to_page(box))]
+    x0, y0, x1, y1 = box
+    per_char = (x1 - x0) / max(1, len(text))
+    out, start = [], 0
+    for token in tokens:
+        i = text.index(token, start)
+        j = i + len(token)
+        wx0, wx1 = x0 + int(round(i * per_char)), x0 + int(round(j * per_char))
+        out.append(WordResult(token, tuple(confs[i:j]), region.box_to_page((wx0, y0, max(wx1, wx0 + 1), y1))))
+        start = j
+    return out

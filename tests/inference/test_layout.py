@@ -27,8 +27,8 @@ def test_paragraph_splits_into_lines_and_words_in_reading_order(font_size: int) 
     layout = analyse(rendered.image)
     assert len(layout) == 3
     for found, truth in zip(layout, rendered.lines):
-        assert len(found.words) == len(truth)
-        for box, (_word, true_box) in zip(found.words, truth):
+        assert len(found.word_boxes) == len(truth)
+        for box, (_word, true_box) in zip(found.word_boxes, truth):
             assert _iou(box, true_box) > 0.5
         xs = [b[0] for b in found.words]
         assert xs == sorted(xs)
@@ -46,7 +46,7 @@ def test_underline_and_specks_do_not_make_lines() -> None:
     page[ys, xs] = 0  # salt-and-pepper specks
     layout = analyse(page)
     assert len(layout) == 1
-    assert len(layout[0].words) == 3
+    assert len(layout[0].word_boxes) == 3
 
 
 def test_blank_region_has_no_lines() -> None:
@@ -56,7 +56,9 @@ def test_blank_region_has_no_lines() -> None:
 def test_overlong_word_is_split_to_fit_the_model() -> None:
     long = "A" * 60  # far more than 25 characters at 32x128
     layout = analyse(render_lines([long], font_size=24).image, LayoutOptions())
-    assert len(layout) == 1 and len(layout[0].words) >= 3
+    # cut into crops the model can read, joined again into one word
+    assert len(layout) == 1 and len(layout[0].words) >= 3 and len(layout[0].word_boxes) == 1
+    assert layout[0].glued == (False,) + (True,) * (len(layout[0].words) - 1)
 
 
 def test_whole_scanned_page_finds_every_typed_line() -> None:
@@ -96,10 +98,10 @@ def test_neighbouring_lines_clipped_by_the_lasso_are_not_read(clip: float) -> No
     layout = analyse(rendered.image[top:bottom])
     # THEN only the middle line is there, its words whole and only its own
     assert len(layout) == 1
-    assert len(layout[0].words) == len(middle)
+    assert len(layout[0].word_boxes) == len(middle)
     line_top, line_bottom = min(b[1] for b in middle) - top, max(b[3] for b in middle) - top
     pad = 0.2 * (line_bottom - line_top)
-    for box, true_box in zip(layout[0].words, middle):
+    for box, true_box in zip(layout[0].word_boxes, middle):
         assert _iou(box, (true_box[0], true_box[1] - top, true_box[2], true_box[3] - top)) > 0.5
         # no more than the usual padding above and below the line: the fragments are left out
         assert box[1] >= line_top - pad and box[3] <= line_bottom + pad
@@ -111,7 +113,7 @@ def test_a_tight_crop_that_cuts_into_its_only_line_is_still_read() -> None:
     y0, y1 = min(b[1] for b in boxes), max(b[3] for b in boxes)
     cut = (y1 - y0) // 5
     layout = analyse(rendered.image[y0 + cut:y1 - cut])
-    assert len(layout) == 1 and len(layout[0].words) == 4
+    assert len(layout) == 1 and len(layout[0].word_boxes) == 4
 
 
 def _serif() -> str:
@@ -131,7 +133,7 @@ def test_dots_of_i_and_j_stay_with_their_word(word: str, font_size: int) -> None
     # WHEN it is laid out
     layout = analyse(rendered.image)
     # THEN it is one line of one word whose crop takes in the dots
-    assert len(layout) == 1 and len(layout[0].words) == 1
+    assert len(layout) == 1 and len(layout[0].word_boxes) == 1
     (_, (_, top, _, bottom)), = rendered.lines[0]
     assert layout[0].words[0][1] <= top and layout[0].words[0][3] >= bottom
 
@@ -172,7 +174,7 @@ def test_letter_spaced_capitals_stay_one_word_until_a_real_word_gap() -> None:
     # WHEN it is laid out
     layout = analyse(page)
     # THEN it is two words, not a word per letter
-    assert len(layout) == 1 and len(layout[0].words) == 2
+    assert len(layout) == 1 and len(layout[0].word_boxes) == 2
 
 
 def test_a_mark_set_apart_after_its_word_stays_with_it() -> None:
@@ -184,7 +186,7 @@ def test_a_mark_set_apart_after_its_word_stays_with_it() -> None:
     # THEN the colon is in the first word's crop, and the date is a word of its own
     ink_x = np.flatnonzero((page < 128).any(0))
     colon_right = int(ink_x[ink_x < cols[5][0]].max())
-    assert len(line.words) == 2
+    assert len(line.word_boxes) == 2
     assert line.words[0][2] > colon_right and line.words[1][0] > colon_right
 
 
@@ -202,7 +204,7 @@ def test_a_sliver_of_a_neighbouring_word_cut_by_the_region_edge_is_not_read(side
         x0, x1 = first[0] - 8, int(ink_x[ink_x >= last[0]].min()) + 4
     layout = analyse(rendered.image[top:bottom, x0:x1])
     # THEN only the whole words are read
-    assert len(layout) == 1 and len(layout[0].words) == 2
+    assert len(layout) == 1 and len(layout[0].word_boxes) == 2
 
 
 @pytest.mark.parametrize("font", ["/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
@@ -217,4 +219,48 @@ def test_typewritten_label_colons_stay_with_their_label(font: str, font_size: in
     # WHEN it is laid out
     layout = analyse(rendered.image)
     # THEN each label keeps its colon, and short words (I, a) are not swallowed as marks
-    assert [len(line.words) for line in layout] == [4, 3, 5]
+    assert [len(line.word_boxes) for line in layout] == [4, 3, 5]
+
+
+def test_a_boxed_field_is_split_into_its_lines() -> None:
+    # GIVEN two lines inside a form's box (its left and right borders join every row of ink)
+    rendered = render_lines(["FOLLOW DEPARTMENT AND", "SAFETY MANUALS"], font_size=24, line_gap=0.3)
+    page = rendered.image.copy()
+    h, w = page.shape
+    cv2.rectangle(page, (6, 6), (w - 7, h - 7), 0, 2)
+    # WHEN it is laid out
+    layout = analyse(page)
+    # THEN the borders are not text, and each line is found with its words
+    assert [len(line.word_boxes) for line in layout] == [3, 2]
+
+
+def test_lines_whose_descenders_touch_the_next_line_are_split() -> None:
+    # GIVEN two lines set so close that the descenders of one reach the ascenders of the next
+    rendered = render_lines(["Quantity, Cartons", "of 200 each"], font_size=30, line_gap=-0.2)
+    ink = rendered.image < 128
+    mids = [(min(b[1] for _, b in line) + max(b[3] for _, b in line)) // 2 for line in rendered.lines]
+    assert ink[mids[0]:mids[1]].any(1).all()  # no blank row between them
+    # WHEN it is laid out
+    layout = analyse(rendered.image)
+    # THEN they are two lines again
+    assert [len(line.word_boxes) for line in layout] == [2, 3]
+
+
+def test_narrow_word_gaps_of_tightly_set_print_still_separate_words() -> None:
+    # GIVEN a line whose words stand closer than a third of its height (a fax's tight setting),
+    # and whose letters touch
+    from inference.textimage import load_font
+    from PIL import Image, ImageDraw
+
+    font = load_font(22)
+    words = ["The", "information", "contained", "in", "this", "facsimile"]
+    img = Image.new("L", (900, 60), 255)
+    draw = ImageDraw.Draw(img)
+    x = 10.0
+    for word in words:
+        draw.text((x, 15), word, font=font, fill=0)
+        x += font.getlength(word) + 0.18 * 22
+    # WHEN it is laid out
+    layout = analyse(cv2.threshold(np.asarray(img), 160, 255, cv2.THRESH_BINARY)[1])
+    # THEN each word is a word
+    assert len(layout) == 1 and len(layout[0].word_boxes) == len(words)

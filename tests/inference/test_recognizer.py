@@ -126,9 +126,45 @@ def test_a_turned_region_reads_as_the_upright_one(bundled_model) -> None:
     finally:
         backend.close()
     # THEN it reads what the upright page reads, with boxes on the sideways page
-    assert turned.text == upright.text and len(turned.lines) == 2
-    assert as_is.text != upright.text
-    for line in turned.lines:
+    assert turned.text == upright.text and len(turned.lines) == 2 and turned.auto_turn == 0
+    # AND read as it lies, with no turn asked for, it is found sideways and read upright too
+    assert as_is.text == upright.text and as_is.auto_turn == 90
+    for line in [*turned.lines, *as_is.lines]:
         x0, y0, x1, y1 = line.box
         assert y1 - y0 > x1 - x0  # a line runs down the sideways page
         assert 0 <= x0 < x1 <= h and 0 <= y0 < y1 <= w
+
+
+@pytest.mark.parametrize("turn", [1, 3])
+def test_a_vertical_id_along_the_page_edge_is_read_upright(bundled_model, turn: int) -> None:
+    # GIVEN an id printed sideways (as along the edge of a form), and a rectangle drawn around it
+    rendered = render_lines(["82200067"], font_size=30, margin=12)
+    (_, (x0, y0, x1, y1)), = rendered.lines[0]
+    printed = rendered.image[y0 - 8:y1 + 8, x0 - 8:x1 + 8]
+    page = np.ascontiguousarray(np.rot90(printed, k=turn))
+    h, w = page.shape
+    assert h > 2 * w
+    backend = open_backend(BackendConfig(kind="cpu", model_path=bundled_model, threads=1))
+    try:
+        # WHEN it is read with no turn asked for
+        result = Recognizer(backend).recognize(page, [(0, 0), (w, 0), (w, h), (0, h)])
+    finally:
+        backend.close()
+    # THEN it reads upright, and says which turn made it so
+    assert result.text == "82200067"
+    assert result.auto_turn == (90 if turn == 1 else 270)
+
+
+def test_a_word_cut_to_fit_the_model_is_read_as_one_word(bundled_model) -> None:
+    # GIVEN a long word in a tight crop (wider than the model's input holds, so it is read in pieces)
+    image = render_lines(["Hydrochlorothiazide"], font_size=30, margin=6).image
+    h, w = image.shape
+    backend = open_backend(BackendConfig(kind="cpu", model_path=bundled_model, threads=1))
+    try:
+        result = Recognizer(backend).recognize(image, [(0, 0), (w, 0), (w, h), (0, h)])
+    finally:
+        backend.close()
+    # THEN its pieces join again into one word, with one confidence per character
+    assert result.timings_ms["crops"] >= 2
+    assert len(result.words) == 1 and " " not in result.text
+    assert len(result.confidences) == len(result.text) and len(result.text) >= 17
