@@ -18,7 +18,8 @@ from inference.preprocess import GrayImage, ink_mask
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in crop pixels
 SPECK_FRACTION = 0.15  # of the typical glyph height
-MIN_WORD_GAP = 0.25   # x line height: no narrower gap separates words
+MIN_WORD_GAP = 0.25   # x line height: no narrower gap separates words (in a short line)
+MIN_WORD_GAP_LONG = 0.15  # the same in a line of ten gaps or more
 VALLEY = 0.1          # a row with under this share of its neighbours' ink separates two lines
 VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
 
@@ -241,7 +242,10 @@ def word_gap_threshold(gaps: list[int], h: int, opts: LayoutOptions) -> float:
     if split is None:
         return base
     below, above, lo_mean, hi_mean = split
-    if hi_mean >= opts.letter_gap_ratio * max(lo_mean, 1.0) and above >= MIN_WORD_GAP * h:
+    # In a long line the two kinds are measured well; in a word or two, wider letter gaps could
+    # pass for word gaps, so a word gap must be wider there.
+    least = MIN_WORD_GAP * h if len(gaps) < 10 else MIN_WORD_GAP_LONG * h
+    if hi_mean >= opts.letter_gap_ratio * max(lo_mean, 1.0) and above >= least:
         return max(2.0, below)
     return base
 
