@@ -20,6 +20,11 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in crop pixels
 SPECK_FRACTION = 0.15  # of the typical glyph height
 MIN_WORD_GAP = 0.25   # x line height: no narrower gap separates words (in a short line)
 MIN_WORD_GAP_LONG = 0.15  # the same in a line of ten gaps or more
+CUT_FRAGMENT = 0.9    # x line height: a shorter band whose glyphs the edge cuts is a fragment
+CUT_COLUMNS = 0.15    # ... when this share of its inked columns reach the edge row
+EDGE_NEAR = 0.35      # x line height: a band this close to the region's edge was cut by it
+SLIVER = 0.35         # a band under this x a neighbour's height, close to it, is part of it
+SLIVER_GAP = 0.2      # ... when no farther than this x the neighbour's height
 VALLEY = 0.1          # a row with under this share of its neighbours' ink separates two lines
 VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
 
@@ -52,6 +57,9 @@ class LineLayout:
     #: per crop: True where it continues the crop before it (a word too wide for the model's
     #: input, cut in pieces): their readings join without a space
     glued: tuple[bool, ...] = ()
+    #: a band at the region's edge that may be part of a neighbouring line the lasso cut: kept
+    #: only if it reads well (Recognizer)
+    tentative: bool = False
 
     @property
     def word_boxes(self) -> tuple[Box, ...]:
@@ -99,8 +107,12 @@ def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     if rules.any() and w > 2 * h // 3:
         cleaned &= ~rules
     # Vertical rules (box borders, column lines): straight runs far taller than a glyph. They
-    # join the text lines of a boxed field into one band, so no line could be found.
-    kv = int(max(12, VERTICAL_RULE * typical))
+    # join the text lines of a boxed field into one band, so no line could be found. Glyphs are
+    # measured by the taller of the components (the upper quartile, rules themselves left out):
+    # the small pieces of neighbouring lines a lasso cut must not make a letter's stem a rule.
+    glyphs = keep & (heights <= 8 * np.maximum(widths, 1))
+    tall = float(np.percentile(heights[glyphs], 75)) if glyphs.any() else typical
+    kv = int(max(12, VERTICAL_RULE * tall))
     if h > kv:
         vertical = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, kv))) > 0
         if vertical.any():
@@ -109,7 +121,14 @@ def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
 
 
 def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int]]:
-    """Rows [y0, y1) of each text line, top to bottom."""
+    """Rows [y0, y1) of each text line, top to bottom (without the tentative ones)."""
+    return [(a, b) for a, b, tentative in find_lines(ink, opts) if not tentative]
+
+
+def find_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int, bool]]:
+    """Rows [y0, y1) of each text line, top to bottom, and whether it is tentative: a band at
+    the region's edge that may be a neighbouring line the lasso cut (see _edge_fragments). Only
+    its reading can tell a cut fragment (junk, unsure) from a short line the lasso touched."""
     profile = ink.sum(1)
     if profile.max(initial=0) == 0:
         return []
@@ -118,7 +137,7 @@ def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tu
     bands = [(a, b) for a, b in bands if b - a >= 2]
     if not bands:
         return []
-    bands = [part for band in bands for part in _split_at_valleys(profile, *band)]
+    bands = _merge_slivers([part for band in bands for part in _split_at_valleys(profile, *band)], len(profile))
     # A typical line height, robust to a few tall bands (touching handwritten lines, a logo):
     # the median of the bands that could be text. Smaller bands (dots, accents, punctuation)
     # are merged into the nearest line.
@@ -126,17 +145,42 @@ def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tu
     # With only a few bands that median is weak (a word and the row of its i-dots give two), so a
     # line must also be at least half as tall as a typical glyph.
     min_h = max(opts.min_line_height, int(0.35 * float(np.median(heights))), int(0.5 * _glyph_height(ink)))
-    bands = _drop_edge_fragments(bands, len(profile), min_h, opts)
-    lines = [list(b) for b in bands if b[1] - b[0] >= min_h]
+    fragments = _edge_fragments(bands, ink, min_h, opts)
+    lines = [[a, b, (a, b) in fragments] for a, b in bands if b - a >= min_h]
     if not lines:
         return []
     for a, b in bands:
-        if b - a >= min_h:
+        if b - a >= min_h or (a, b) in fragments:
             continue
         nearest = min(lines, key=lambda ln: min(abs(a - ln[1]), abs(ln[0] - b)))
         if min(abs(a - nearest[1]), abs(nearest[0] - b)) <= 0.5 * (nearest[1] - nearest[0]):
             nearest[0], nearest[1] = min(nearest[0], a), max(nearest[1], b)
-    return [(a, b) for a, b in sorted(lines)]
+    return [(a, b, bool(t)) for a, b, t in sorted(lines)]
+
+
+def _merge_slivers(bands: list[tuple[int, int]], height: int) -> list[tuple[int, int]]:
+    """Bands joined to a much taller neighbour a row or two away: the descenders, i-dots and
+    accents of that line, set apart by the few rows where only thin strokes pass. (Not those at
+    the region's edge: they may be pieces of a neighbouring line, see _edge_fragments.)"""
+    out = list(bands)
+    changed = True
+    while changed and len(out) > 1:
+        changed = False
+        for i, (a, b) in enumerate(out):
+            for j in (i - 1, i + 1):
+                if not 0 <= j < len(out):
+                    continue
+                na, nb = out[j]
+                gap = a - nb if j < i else na - b
+                at_edge = a <= 2 or b >= height - 2
+                if not at_edge and b - a < SLIVER * (nb - na) and gap <= SLIVER_GAP * (nb - na):
+                    out[min(i, j)] = (min(a, na), max(b, nb))
+                    del out[max(i, j)]
+                    changed = True
+                    break
+            if changed:
+                break
+    return out
 
 
 def _split_at_valleys(profile: npt.NDArray[np.int64], a: int, b: int) -> list[tuple[int, int]]:
@@ -166,17 +210,34 @@ def _glyph_height(ink: npt.NDArray[np.bool_]) -> float:
     return float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
 
 
-def _drop_edge_fragments(bands: list[tuple[int, int]], height: int, min_h: int,
-                         opts: LayoutOptions) -> list[tuple[int, int]]:
-    """Without the bands cut by the region's top or bottom edge that are much shorter than its
-    lines: the tops or bottoms of neighbouring lines a hand-drawn lasso clipped. Read, they turn
-    into a line of invented words; merged into the line next to them, they spoil its crops."""
+def _edge_fragments(bands: list[tuple[int, int]], ink: npt.NDArray[np.bool_], min_h: int,
+                    opts: LayoutOptions) -> set[tuple[int, int]]:
+    """The bands that may be cut by the region's top or bottom edge: the tops or bottoms of
+    neighbouring lines a hand-drawn lasso or a loose rectangle clipped. Read as lines, they turn
+    into invented words; merged into the line next to them, they spoil its crops.
+
+    A band is a candidate when it is much shorter than the region's lines and lies at (or a row
+    or two from) the edge, or when it is somewhat shorter and the edge cuts through its glyphs
+    (many of its inked columns run into the edge row). A short line of x-height letters that a
+    tight lasso touches looks the same, so a candidate is not dropped here: it is read, and kept
+    only when it reads well. The tallest band is never a candidate."""
+    height = ink.shape[0]
     inner = [b - a for a, b in bands if a > 0 and b < height and b - a >= min_h]
-    # A tight crop whose lines all touch its edges: measure against the tallest band, never dropped.
+    # A tight crop whose lines all touch its edges: measure against the tallest band.
     tallest = max(bands, key=lambda band: band[1] - band[0])
     line_h = float(np.median(inner)) if inner else float(tallest[1] - tallest[0])
-    return [(a, b) for a, b in bands
-            if (a, b) == tallest or not ((a == 0 or b == height) and b - a < opts.edge_fragment * line_h)]
+    near = max(2.0, EDGE_NEAR * line_h)
+
+    def cut_through(a: int, b: int) -> bool:
+        if b - a >= CUT_FRAGMENT * line_h or (a > 0 and b < height):
+            return False
+        columns = ink[a:b].any(0).sum()
+        edge = ink[0 if a == 0 else height - 1].sum()
+        return columns > 0 and edge >= CUT_COLUMNS * columns
+
+    return {(a, b) for a, b in bands
+            if (a, b) != tallest and (((a <= near or b >= height - near) and b - a < opts.edge_fragment * line_h)
+                                      or cut_through(a, b))}
 
 
 def _drop_side_fragments(words: list[tuple[int, int]], width: int, line_h: int,
@@ -273,7 +334,7 @@ def analyse(gray: GrayImage, opts: LayoutOptions | None = None) -> list[LineLayo
     ink = clean_ink(ink_mask(gray))
     h, w = ink.shape
     lines = []
-    for y0, y1 in split_into_lines(ink, opts):
+    for y0, y1, tentative in find_lines(ink, opts):
         line_h = y1 - y0
         words, glued = [], []
         for a, b in _drop_side_fragments(split_into_words(ink[y0:y1], opts), w, line_h, opts):
@@ -287,5 +348,5 @@ def analyse(gray: GrayImage, opts: LayoutOptions | None = None) -> list[LineLayo
                 glued.append(i > 0 and bool(words[:-1]))
         if words:
             box = (min(b[0] for b in words), min(b[1] for b in words), max(b[2] for b in words), max(b[3] for b in words))
-            lines.append(LineLayout(box, tuple(words), tuple(glued)))
+            lines.append(LineLayout(box, tuple(words), tuple(glued), tentative))
     return lines

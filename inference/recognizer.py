@@ -167,12 +167,15 @@ class Recognizer:
             for line in layout:
                 words: list[WordResult] = []
                 glued = line.glued or (False,) * len(line.words)
-                for box, d, glue in zip(line.words, it, glued):
+                read = [next(it) for _ in line.words]
+                for box, d, glue in zip(line.words, read, glued):
                     pieces = _split_at_spaces(d, box, region)
                     if glue and words and pieces and d.text[:1] != " ":
                         words[-1] = _joined(words[-1], pieces[0])
                         pieces = pieces[1:]
                     words.extend(pieces)
+                if line.tentative and not _reads_well(read):
+                    continue  # a piece of a neighbouring line the lasso cut: it read as junk
                 lines.append(LineResult(tuple(words), region.box_to_page(line.box)))
             text, confs = join_lines(lines)
             extent = (max((ln.box[3] for ln in layout), default=0) - min((ln.box[1] for ln in layout), default=0),
@@ -189,6 +192,18 @@ class Recognizer:
         if self._layout_given or " " not in self.spec.charset:
             return self.layout
         return PHRASE_LAYOUT
+
+#: A line at the region's edge that may be a cut piece of a neighbouring line is kept only when
+#: its characters read with at least this mean confidence, and nearly all its crops read as text.
+KEEP_TENTATIVE = 0.85
+KEEP_TENTATIVE_CROPS = 0.75
+
+
+def _reads_well(read: Sequence[Decoded]) -> bool:
+    """A line read as text, not as the junk (or nothing) that pieces of glyphs read as."""
+    confs = [c for d in read for c in d.confidences]
+    texts = sum(bool(d.text.strip()) for d in read)
+    return bool(confs) and float(np.mean(confs)) >= KEEP_TENTATIVE and texts >= KEEP_TENTATIVE_CROPS * len(read)
 
 #: Orientation: a region is read at other quarter turns when its lines are taller than wide or its
 #: reading is this unsure (mean character confidence), and another turn must beat it by a margin.
@@ -208,7 +223,11 @@ def _may_be_turned(result: RegionResult, extent: tuple[int, int]) -> bool:
 
 
 def _mean_confidence(result: RegionResult) -> float:
-    confs = [c for w in result.words for c in w.confidences]
+    return _word_confidence(result.words)
+
+
+def _word_confidence(words: Sequence[WordResult]) -> float:
+    confs = [c for w in words for c in w.confidences]
     return float(np.mean(confs)) if confs else 0.0
 
 

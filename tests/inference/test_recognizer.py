@@ -168,3 +168,29 @@ def test_a_word_cut_to_fit_the_model_is_read_as_one_word(bundled_model) -> None:
     assert result.timings_ms["crops"] >= 2
     assert len(result.words) == 1 and " " not in result.text
     assert len(result.confidences) == len(result.text) and len(result.text) >= 17
+
+
+@pytest.mark.parametrize("clip", [0.3, 0.8])
+def test_pieces_of_neighbouring_lines_are_not_read_but_a_short_last_line_is(bundled_model, clip: float) -> None:
+    # GIVEN a loose region around a middle line that cuts into the lines above and below
+    rendered = render_lines(["Dr. Example wrote", "Metformin 500 mg BID", "MRN 000-TEST-0042 DOB"],
+                            font_size=32, line_gap=0.25)
+    above, _, below = ([b for _, b in line] for line in rendered.lines)
+    top = max(b[3] for b in above) - int(clip * (max(b[3] for b in above) - min(b[1] for b in above)))
+    bottom = min(b[1] for b in below) + int(clip * (max(b[3] for b in below) - min(b[1] for b in below)))
+    w = rendered.image.shape[1]
+    # AND a tight region around two lines whose last holds only short letters
+    tight = render_lines(["Metformin 500 mg", "one now"], font_size=32, line_gap=0.4)
+    boxes = [b for line in tight.lines for _, b in line]
+    x0, y0, x1, y1 = (min(b[0] for b in boxes) - 4, min(b[1] for b in boxes), max(b[2] for b in boxes) + 4,
+                      max(b[3] for b in boxes))
+    backend = open_backend(BackendConfig(kind="cpu", model_path=bundled_model, threads=1))
+    try:
+        reader = Recognizer(backend)
+        loose = reader.recognize(rendered.image, [(0, top), (w, top), (w, bottom), (0, bottom)])
+        both = reader.recognize(tight.image, [(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+    finally:
+        backend.close()
+    # THEN the loose region reads only its own line, and the tight one keeps its short line
+    assert loose.text == "Metformin 500 mg BID"
+    assert both.text == "Metformin 500 mg\none now"
