@@ -106,3 +106,34 @@ def heldout_lassos(n: int = 80, seed: int = 0) -> list[HeldoutLasso]:
         page = rendered.image
         out.append(HeldoutLasso(page, hand_lasso(box, rng, (page.shape[1], page.shape[0])), truth))
     return out
+
+
+def heldout_line_lassos(n: int = 40, seed: int = 0, space: float = 0.55) -> list[HeldoutLasso]:
+    """Lines of 3-5 held-out words in the held-out font, set with narrow word gaps (``space`` x
+    the font's own word space, as fax and typewriter lines are), each alone on a page with a
+    hand-drawn lasso around it. The measure of "reads a lassoed line with its spaces". Empty
+    when the held-out fonts are missing."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    fonts = heldout_fonts()
+    if not fonts:
+        return []
+    rng = random.Random(seed)
+    words = _truths(10 * n)
+    out = []
+    for i in range(n):
+        line = [words[rng.randrange(len(words))] for _ in range(rng.randint(3, 5))]
+        font = ImageFont.truetype(str(fonts[i % len(fonts)]), 34)
+        gap = font.getlength(" ") * space
+        width = int(sum(font.getlength(w) for w in line) + gap * (len(line) - 1)) + 120
+        page = Image.new("L", (width, 160), 255)
+        draw = ImageDraw.Draw(page)
+        x, boxes = 60.0, []
+        for word in line:
+            draw.text((x, 60), word, font=font, fill=0)
+            boxes.append(draw.textbbox((x, 60), word, font=font))
+            x += font.getlength(word) + gap
+        box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        image = np.asarray(page, dtype=np.uint8)
+        out.append(HeldoutLasso(image, hand_lasso(box, rng, (image.shape[1], image.shape[0])), " ".join(line)))
+    return out
