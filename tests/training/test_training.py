@@ -267,3 +267,34 @@ def test_widening_the_charset_keeps_what_the_model_reads(tmp_path: Path) -> None
     assert (b.argmax(-1) == a.argmax(-1)).all()  # the space is never chosen before training
     tok = Tokenizer(new)
     assert tok.decode(torch.nn.functional.one_hot(tok.encode(["a b"])[:, 1:], new.num_tokens - 2).float()) == ["a b"]
+
+
+def test_gpu_round_runs_on_the_cpu_and_brings_back_packed_weights(tmp_path: Path, micro_checkpoint: Path,
+                                                                  fonts: list[Path]) -> None:
+    # GIVEN the one-call GPU round, dry-run here on the CPU with the micro model for two steps
+    import os
+    import subprocess
+    import sys
+
+    from training.pack_weights import CHUNK, unpack
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "OUT"
+    env = {**os.environ, "PYTHON": sys.executable, "RUN_DIR": str(tmp_path / "run")}
+    # WHEN it runs from fp16 parts, as carried (phrases on, so the charset is widened on the way)
+    from training.pack_weights import pack
+
+    pack(micro_checkpoint, tmp_path / "init")
+    done = subprocess.run(["bash", str(root / "training/gpu_round.sh"), str(out), "5", str(tmp_path / "init"),
+                           "--preset", "parseq-micro", "--phrases", "0.5", "--steps", "2", "--batch-size", "4",
+                           "--workers", "0", "--val-size", "8", "--threads", "1"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    # THEN the weights come back as fp16 parts small enough to carry, with the log and curve
+    assert done.returncode == 0, done.stderr[-2000:]
+    parts = sorted((out / "weights").glob("weights.fp16.part*"))
+    assert parts and all(p.stat().st_size <= CHUNK for p in parts)
+    assert (out / "curve.txt").read_text().startswith("VAL")
+    assert "--phrases 0.5" in (out / "command.txt").read_text()
+    unpack(out / "weights", tmp_path / "back.pt")
+    back = torch.load(tmp_path / "back.pt", weights_only=False)
+    assert back["config"]["charset"].endswith(" ")
