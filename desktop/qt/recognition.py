@@ -166,6 +166,11 @@ class RecognitionMixin:
             self.latency_status.setText(f"{self.last_latency_ms:.0f} ms")
         log.info("region %s read: %d chars in %.0f ms", region_id[:8], len(result.text),
                  result.timings_ms.get("total_ms", 0.0))
+        turn = getattr(result, "auto_turn", 0)
+        if turn:
+            self.statusBar().showMessage(
+                f"The text in this region runs sideways: it was read turned {turn}\N{DEGREE SIGN}. "
+                "If the whole page is sideways, turn it with Ctrl+].", 12000)
         if region_id == self.current_id and self.view.hasFocus():
             self.edit_current()
         self.recognition_finished.emit(region_id)

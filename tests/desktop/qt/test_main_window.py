@@ -33,9 +33,9 @@ def read_region(qtbot, window, points) -> str:
     return blocker.args[0]
 
 
-def open_page(qtbot, make_window, path):
+def open_page(qtbot, make_window, path, **kwargs):
     """A new window showing ``path``, its first page rendered."""
-    window = make_window()
+    window = make_window(**kwargs)
     assert window.open_path(path)
     wait_page(qtbot, window)
     return window
@@ -513,3 +513,24 @@ def test_multi_page_tiff_pages(qtbot, make_window, tmp_path):
     wait_page(qtbot, window, 1)
     rid = read_region(qtbot, window, [(40, 140), (300, 140), (300, 200), (40, 200)])
     assert window.session.get(rid).page == 1
+
+
+def test_a_region_drawn_on_a_sideways_page_is_read_upright_and_the_reader_is_told(qtbot, make_window, page_png,
+                                                                                 bundled_model):
+    import numpy as np
+    from PIL import Image
+
+    # GIVEN a sideways scan, not turned in the view
+    upright = open_page(qtbot, make_window, page_png, model=bundled_model)
+    upright.set_tool("rect")
+    expected = upright.session.get(read_region(qtbot, upright, [(60, 170), (770, 265)])).text
+    sideways_png = page_png.with_name("sideways.png")
+    Image.fromarray(np.rot90(np.asarray(Image.open(page_png).convert("L")))).save(sideways_png)
+    window = open_page(qtbot, make_window, sideways_png, model=bundled_model)
+    assert window.view.rotation == 0
+    # WHEN the reader draws around the line as it lies (running up the page)
+    window.set_tool("rect")
+    rid = read_region(qtbot, window, [(170, 430), (265, 1140)])
+    # THEN it reads what the upright scan reads, and the status bar says it was read turned
+    assert window.session.get(rid).text == expected
+    assert "read turned 90" in window.statusBar().currentMessage()
