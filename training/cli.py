@@ -43,7 +43,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--funsd", type=Path, help="word crops of this FUNSD folder (annotations/, images/)")
     where.add_argument("--regions", type=Path, metavar="FUNSD",
                        help="whole entities of this FUNSD folder read as lassoed regions (the release figure)")
-    p.add_argument("--model", type=Path, default=None, help="ONNX model (default: the bundled one)")
+    p.add_argument("--model", type=Path, action="append", default=None,
+                   help="ONNX model (default: the bundled one); with --regions, repeat it to compare models")
     p.add_argument("-n", "--limit", type=int, default=None,
                    help="a random sample of N words or regions (0: all; default all words, 1000 regions)")
     p.add_argument("--seed", type=int, default=7)
@@ -86,11 +87,13 @@ def _run_eval(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate_funsd, evaluate_regions
 
     if args.regions is not None:
-        report = evaluate_regions(args.regions, model=args.model, seed=args.seed, threads=args.threads,
+        report = evaluate_regions(args.regions, model=args.model or [None], seed=args.seed, threads=args.threads,
                                   limit=1000 if args.limit is None else args.limit,
                                   tesseract=not args.no_tesseract)
     else:
-        report = evaluate_funsd(args.funsd, model=args.model, limit=args.limit or 0, seed=args.seed,
+        if args.model and len(args.model) > 1:
+            raise SystemExit("notelasso-train eval: --funsd takes one --model")
+        report = evaluate_funsd(args.funsd, model=args.model[0] if args.model else None, limit=args.limit or 0, seed=args.seed,
                                 threads=args.threads, tesseract=not args.no_tesseract)
     print(json.dumps(report, indent=2) if args.json else report["table"])
     return 0

@@ -106,9 +106,12 @@ def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0
     return report
 
 
-def evaluate_regions(funsd_dir: Path, *, model: Path | None = None, limit: int = 1000, seed: int = 7,
-                     threads: int = 0, tesseract: bool = True, others: bool = True) -> dict:
-    """Region accuracy (training.regions) of NoteLasso beside Tesseract and any other engine."""
+def evaluate_regions(funsd_dir: Path, *, model: Path | None | list[Path | None] = None, limit: int = 1000,
+                     seed: int = 7, threads: int = 0, tesseract: bool = True, others: bool = True) -> dict:
+    """Region accuracy (training.regions) of NoteLasso beside Tesseract and any other engine.
+
+    ``model`` may be a list: each model is a row of its own in the same run (a release candidate
+    beside the released model)."""
     from training.regions import notelasso_reader, rapidocr_reader, region_report, sample_regions, tesseract_reader
 
     funsd_dir = Path(funsd_dir)
@@ -117,10 +120,16 @@ def evaluate_regions(funsd_dir: Path, *, model: Path | None = None, limit: int =
     regions = sample_regions(funsd_dir, limit, seed=seed)
     if not regions:
         raise InputError(f"No regions found in {funsd_dir}.")
-    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=threads or None))
+    backends = []
     try:
-        spec = backend.spec
-        readers = {f"NoteLasso {spec.version}": notelasso_reader(Recognizer(backend, batch_size=32))}
+        readers = {}
+        for path in model if isinstance(model, list) else [model]:
+            backend = open_backend(BackendConfig(kind="cpu", model_path=path, threads=threads or None))
+            backends.append(backend)
+            name = f"NoteLasso {backend.spec.version}"
+            if name in readers:
+                name = f"{name} ({len(readers) + 1})"
+            readers[name] = notelasso_reader(Recognizer(backend, batch_size=32))
         missing = []
         if tesseract:
             tess = tesseract_reader(6)
@@ -134,7 +143,8 @@ def evaluate_regions(funsd_dir: Path, *, model: Path | None = None, limit: int =
                 readers["PP-OCR (rapidocr)"] = rapid
         report = region_report(regions, readers)
     finally:
-        backend.close()
+        for backend in backends:
+            backend.close()
     report["seed"] = seed
     if missing:
         report["table"] += "\n" + "\n".join(missing)

@@ -76,9 +76,10 @@ def test_region_eval_reads_every_entity_with_the_bundled_model(funsd_entities: P
 
 
 def test_region_eval_cli(funsd_entities: Path, tmp_path: Path, micro_onnx: Path, capsys) -> None:
-    assert train_main(["eval", "--regions", str(funsd_entities), "--model", str(micro_onnx), "--no-tesseract",
+    assert train_main(["eval", "--regions", str(funsd_entities), "--model", str(micro_onnx), "--model", str(micro_onnx), "--no-tesseract",
                        "--json", "--threads", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["regions"] == 3 and "FUNSD regions: 3" in report["table"]
+    assert len(report["readers"]) == 2  # each --model is a row of the same run
     with pytest.raises(DocumentError):
         evaluate_regions(tmp_path / "nowhere", tesseract=False)
