@@ -1,9 +1,12 @@
 """Region layout: split a region of any size into lines, then into word crops the model reads.
 
-PARSeq reads one word (no spaces, <= 25 characters) per 32x128 crop. A lassoed line or
-paragraph is split into text lines by the horizontal ink profile, each line into words at
-gaps wider than a fraction of the line height, and words are kept in reading order
-(top to bottom, left to right) so the texts join back with spaces and newlines.
+PARSeq reads one word (or, with the space in its charset, a phrase; <= 25 characters) per
+32x128 crop. A lassoed line or paragraph is cleaned of rules and specks, split into text lines
+by the horizontal ink profile (at blank rows and at near-empty valleys), each line into words
+at gaps that the line's own gap widths say are word gaps, and a word too wide for the input into
+pieces read separately and joined again. Bands at the region's edge that may be pieces of a
+neighbouring line are marked tentative. Words are kept in reading order (top to bottom, left to
+right) so the texts join back with spaces and newlines. See docs/decisions/009.
 """
 
 from __future__ import annotations
@@ -118,11 +121,6 @@ def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         if vertical.any():
             cleaned &= ~cv2.dilate(vertical.astype(np.uint8), np.ones((1, 3), np.uint8)).astype(bool)
     return cleaned
-
-
-def split_into_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int]]:
-    """Rows [y0, y1) of each text line, top to bottom (without the tentative ones)."""
-    return [(a, b) for a, b, tentative in find_lines(ink, opts) if not tentative]
 
 
 def find_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int, bool]]:
@@ -337,15 +335,17 @@ def analyse(gray: GrayImage, opts: LayoutOptions | None = None) -> list[LineLayo
     for y0, y1, tentative in find_lines(ink, opts):
         line_h = y1 - y0
         words, glued = [], []
+        pad = max(2, int(round(opts.pad * line_h)))
         for a, b in _drop_side_fragments(split_into_words(ink[y0:y1], opts), w, line_h, opts):
-            for i, (x0, x1) in enumerate(_split_long(ink[y0:y1, a:b], a, opts)):
+            first = True  # the word's first crop; any further one continues it
+            for x0, x1 in _split_long(ink[y0:y1, a:b], a, opts):
                 rows = np.flatnonzero(ink[y0:y1, x0:x1].any(1))
                 if rows.size == 0:
                     continue
                 wy0, wy1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
-                pad = max(2, int(round(opts.pad * line_h)))
                 words.append((max(0, x0 - pad), max(0, min(wy0, y0) - pad), min(w, x1 + pad), min(h, max(wy1, y1) + pad)))
-                glued.append(i > 0 and bool(words[:-1]))
+                glued.append(not first)
+                first = False
         if words:
             box = (min(b[0] for b in words), min(b[1] for b in words), max(b[2] for b in words), max(b[3] for b in words))
             lines.append(LineLayout(box, tuple(words), tuple(glued), tentative))

@@ -136,8 +136,8 @@ class Recognizer:
             others, more = self._read(gray, [polygons[i] for i, _ in tries],
                                       [(turns[i] + extra) % 360 for i, extra in tries])
             crop_count += more
-            for (i, extra), (other, ink) in zip(tries, others):
-                score = _orientation_score(other, ink)
+            for (i, extra), (other, extent) in zip(tries, others):
+                score = _orientation_score(other, extent)
                 if score > best[i] + (ORIENTATION_MARGIN if results[i].auto_turn == 0 else 0.0):
                     results[i], best[i] = replace(other, auto_turn=extra), score
         t1 = time.perf_counter()
@@ -183,7 +183,7 @@ class Recognizer:
             results.append((RegionResult(text, confs, tuple(lines), skew_deg=region.skew_deg), extent))
         t3 = time.perf_counter()
         timings = {"preprocess_ms": (t1 - t0) * 1e3, "infer_ms": (t2 - t1) * 1e3, "decode_ms": (t3 - t2) * 1e3}
-        return [(replace(r, timings_ms=dict(timings)), ink) for r, ink in results], len(crops)
+        return [(replace(r, timings_ms=dict(timings)), extent) for r, extent in results], len(crops)
 
     @property
     def layout_options(self) -> LayoutOptions:
@@ -192,6 +192,7 @@ class Recognizer:
         if self._layout_given or " " not in self.spec.charset:
             return self.layout
         return PHRASE_LAYOUT
+
 
 #: A line at the region's edge that may be a cut piece of a neighbouring line is kept only when
 #: its characters read with at least this mean confidence, and nearly all its crops read as text.
@@ -204,6 +205,7 @@ def _reads_well(read: Sequence[Decoded]) -> bool:
     confs = [c for d in read for c in d.confidences]
     texts = sum(bool(d.text.strip()) for d in read)
     return bool(confs) and float(np.mean(confs)) >= KEEP_TENTATIVE and texts >= KEEP_TENTATIVE_CROPS * len(read)
+
 
 #: Orientation: a region is read at other quarter turns when its lines are taller than wide or its
 #: reading is this unsure (mean character confidence), and another turn must beat it by a margin.
@@ -219,11 +221,7 @@ def _is_tall(extent: tuple[int, int]) -> bool:
 def _may_be_turned(result: RegionResult, extent: tuple[int, int]) -> bool:
     if not result.text:
         return False
-    return _is_tall(extent) or (_mean_confidence(result) < LOW_CONFIDENCE and len(result.words) <= 12)
-
-
-def _mean_confidence(result: RegionResult) -> float:
-    return _word_confidence(result.words)
+    return _is_tall(extent) or (_word_confidence(result.words) < LOW_CONFIDENCE and len(result.words) <= 12)
 
 
 def _word_confidence(words: Sequence[WordResult]) -> float:
@@ -236,7 +234,7 @@ def _orientation_score(result: RegionResult, extent: tuple[int, int]) -> float:
     down the crop (upright text is mostly wider than tall)."""
     if not result.text:
         return 0.0
-    return _mean_confidence(result) - (0.15 if _is_tall(extent) else 0.0)
+    return _word_confidence(result.words) - (0.15 if _is_tall(extent) else 0.0)
 
 
 def _joined(a: WordResult, b: WordResult) -> WordResult:
