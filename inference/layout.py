@@ -28,6 +28,8 @@ CUT_COLUMNS = 0.15    # ... when this share of its inked columns reach the edge 
 EDGE_NEAR = 0.35      # x line height: a band this close to the region's edge was cut by it
 SLIVER = 0.35         # a band under this x a neighbour's height, close to it, is part of it
 SLIVER_GAP = 0.2      # ... when no farther than this x the neighbour's height
+BODY_ROWS = 0.25      # a line's body: its rows with at least this share of its fullest row's ink
+BODY_UP = 0.25         # ... and above them this share of their height (capitals, ascenders)
 VALLEY = 0.1          # a row with under this share of its neighbours' ink separates two lines
 VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
 
@@ -253,28 +255,47 @@ def _drop_side_fragments(words: list[tuple[int, int]], width: int, line_h: int,
 
 
 def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[int, int]]:
-    """Columns [x0, x1) of each word in one line, left to right."""
+    """Columns [x0, x1) of each word in one line, left to right.
+
+    Gaps are measured in the line's body (the rows that hold most of its ink: the x-height
+    band), where descenders, ascenders and the cut strokes of a neighbouring line cannot bridge
+    them; the words then take every inked column between two word gaps."""
     h = line_ink.shape[0]
-    cols = _runs(line_ink.any(0))
-    if not cols:
+    full = line_ink.any(0)
+    if not full.any():
         return []
+    rows = line_ink.sum(1)
+    core = np.flatnonzero(rows >= BODY_ROWS * rows.max())
+    # Up to the capitals' height, so that the bar of a T or F still joins its word.
+    top = max(0, int(core[0] - BODY_UP * (core[-1] - core[0] + 1)))
+    cols = _runs(line_ink[top:core[-1] + 1].any(0)) if core.size >= 3 else _runs(full)
+    if not cols:
+        cols = _runs(full)
+    # The line's own height, from its capitals down: strokes above them (a cut line) don't count.
+    inked_rows = np.flatnonzero(rows)
+    ink_height = max(1, int(inked_rows[-1]) + 1 - max(top if core.size >= 3 else 0, int(inked_rows[0])))
+    h = min(h, ink_height + 2)
     gap_threshold = word_gap_threshold([b[0] - a[1] for a, b in zip(cols, cols[1:])], h, opts)
-    ink_height = max(1, int(line_ink.any(1).sum()))
 
     def trailing_mark(a: int, b: int) -> bool:
         # A full stop, comma or colon set a little apart from its word (typewriters, fax): narrow
         # and short. Read alone it becomes "_", "=" or "-".
-        ink_rows = np.flatnonzero(line_ink[:, a:b].any(1))
+        ink_rows = np.flatnonzero(line_ink[top:, a:b].any(1)) if core.size >= 3 else np.flatnonzero(line_ink[:, a:b].any(1))
         return b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.7 * ink_height
 
-    words = [list(cols[0])]
+    cuts = []
+    last = cols[0][1]
     for a, b in cols[1:]:
-        gap = a - words[-1][1]
+        gap = a - last
         if gap > gap_threshold and not (gap <= 2 * gap_threshold and trailing_mark(a, b)):
-            words.append([a, b])
-        else:
-            words[-1][1] = b
-    return [(a, b) for a, b in words]
+            cuts.append((last + a) // 2)
+        last = b
+    words = []
+    for x0, x1 in zip([0, *cuts], [*cuts, len(full)]):
+        inked = np.flatnonzero(full[x0:x1])
+        if inked.size:
+            words.append((x0 + int(inked[0]), x0 + int(inked[-1]) + 1))
+    return words
 
 
 def word_gap_threshold(gaps: list[int], h: int, opts: LayoutOptions) -> float:

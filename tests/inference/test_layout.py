@@ -279,3 +279,20 @@ def test_a_tight_lasso_keeps_a_last_line_of_short_letters(second: str) -> None:
     layout = analyse(rendered.image[y0:y1, x0 - 4:x1 + 4])
     # THEN the short line is read too: the edge touches it, but cuts none of its letters
     assert [len(line.word_boxes) for line in layout] == [3, 2]
+
+
+def test_strokes_of_a_cut_line_above_do_not_join_words() -> None:
+    # GIVEN a line whose word gaps are crossed at the top by the descenders of a line above that
+    # the lasso cut (they run from the region's edge down into the line's ascender zone)
+    rendered = render_lines(["If any addresses or telephone numbers"], font_size=26, margin=20)
+    boxes = [b for _, b in rendered.lines[0]]
+    top = min(b[1] for b in boxes)
+    page = rendered.image.copy()
+    for left, right in zip(boxes, boxes[1:]):
+        x = (left[2] + right[0]) // 2
+        cv2.line(page, (x, top - 8), (x + 2, top), 0, 2)
+    crop = page[top - 8:max(b[3] for b in boxes) + 6]
+    # WHEN it is laid out
+    layout = analyse(crop)
+    # THEN the gaps are found in the line's body, which those strokes do not reach
+    assert len(layout) == 1 and len(layout[0].word_boxes) == len(boxes)
