@@ -30,6 +30,7 @@ SLIVER = 0.35         # a band under this x a neighbour's height, close to it, i
 SLIVER_GAP = 0.2      # ... when no farther than this x the neighbour's height
 BODY_ROWS = 0.25      # a line's body: its rows with at least this share of its fullest row's ink
 BODY_UP = 0.25         # ... and above them this share of their height (capitals, ascenders)
+COLUMN_GAP = 1.5      # a gap split this far above the usual word gap is between columns
 VALLEY = 0.1          # a row with under this share of its neighbours' ink separates two lines
 VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
 
@@ -310,7 +311,23 @@ def word_gap_threshold(gaps: list[int], h: int, opts: LayoutOptions) -> float:
     base = max(2.0, opts.word_gap * h)
     if len(gaps) < 3:
         return base
+    # In a long line the two kinds are measured well; in a word or two, wider letter gaps could
+    # pass for word gaps, so a word gap must be wider there.
+    least = MIN_WORD_GAP * h if len(gaps) < 10 else MIN_WORD_GAP_LONG * h
     g = np.sort(np.asarray(gaps, np.float64))
+    threshold = _clear_split(g, least, opts)
+    if threshold is not None and threshold > COLUMN_GAP * base:
+        # A split far above the usual word gap is between the line's columns (tab stops, form
+        # fields) and the rest: the word gaps are among the rest.
+        threshold = _clear_split(g[g <= threshold], max(least, 1.0 * base), opts) or threshold
+    return base if threshold is None else threshold
+
+
+def _clear_split(g: npt.NDArray[np.float64], least: float, opts: LayoutOptions) -> float | None:
+    """Otsu's two-class split of sorted gap widths, when the two are clearly apart: the wider at
+    least ``letter_gap_ratio`` x the narrower and at least ``least`` px. Its threshold, or None."""
+    if len(g) < 3:
+        return None
     best, split = -1.0, None
     for i in range(1, len(g)):
         if g[i] == g[i - 1]:
@@ -320,14 +337,11 @@ def word_gap_threshold(gaps: list[int], h: int, opts: LayoutOptions) -> float:
         if between > best:
             best, split = between, (float(g[i - 1]), float(g[i]), float(lo.mean()), float(hi.mean()))
     if split is None:
-        return base
+        return None
     below, above, lo_mean, hi_mean = split
-    # In a long line the two kinds are measured well; in a word or two, wider letter gaps could
-    # pass for word gaps, so a word gap must be wider there.
-    least = MIN_WORD_GAP * h if len(gaps) < 10 else MIN_WORD_GAP_LONG * h
     if hi_mean >= opts.letter_gap_ratio * max(lo_mean, 1.0) and above >= least:
         return max(2.0, below)
-    return base
+    return None
 
 
 def _split_long(word_ink: npt.NDArray[np.bool_], offset: int, opts: LayoutOptions) -> list[tuple[int, int]]:

@@ -296,3 +296,14 @@ def test_strokes_of_a_cut_line_above_do_not_join_words() -> None:
     layout = analyse(crop)
     # THEN the gaps are found in the line's body, which those strokes do not reach
     assert len(layout) == 1 and len(layout[0].word_boxes) == len(boxes)
+
+
+def test_word_gaps_are_found_beside_wider_column_gaps() -> None:
+    # GIVEN a typed vitals line: words one space apart, groups three spaces apart (as the sample
+    # note and typed forms set them), so the line's gaps are of three widths
+    rendered = render_lines(["BP 128/82   HR 76   Temp 98.4 F   SpO2 97%"], font_size=30,
+                            font_path=_typewriter())
+    # WHEN it is laid out
+    (line,) = analyse(rendered.image)
+    # THEN every word is a word: the widest gaps (between groups) do not hide the word gaps
+    assert len(line.word_boxes) == 9
