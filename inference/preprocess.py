@@ -167,6 +167,19 @@ def estimate_skew(gray: GrayImage) -> float:
     return best_of(np.arange(coarse - 0.75, coarse + 0.76, 0.25).clip(-MAX_SKEW_DEG, MAX_SKEW_DEG))
 
 
+def pad_to_aspect(gray: GrayImage, min_aspect: float) -> GrayImage:
+    """A crop narrower than ``min_aspect`` x its height, widened with its own paper on both
+    sides: a lone narrow glyph (I, l, 1, a colon, a rule) stretched to the model's 4:1 input
+    becomes a blot the model reads as anything."""
+    h, w = gray.shape[:2]
+    want = int(np.ceil(min_aspect * h))
+    if w >= want or gray.ndim != 2:
+        return gray
+    paper = int(np.percentile(gray, 90))
+    left = (want - w) // 2
+    return cv2.copyMakeBorder(gray, 0, 0, left, want - w - left, cv2.BORDER_CONSTANT, value=paper)
+
+
 def resize_normalise(gray: GrayImage, spec: ModelSpec) -> npt.NDArray[np.float32]:
     """A word crop (any size, gray uint8) -> float32 (C, H, W) normalised per the spec."""
     h, w = spec.input_height, spec.input_width

@@ -12,7 +12,7 @@ from inference.backends.base import Backend
 from inference.decoding import Decoded, decode_logits
 from inference.documents import to_gray
 from inference.layout import PHRASE_LAYOUT, LayoutOptions, analyse
-from inference.preprocess import GrayImage, Point, RegionCrop, crop_polygon, resize_normalise
+from inference.preprocess import GrayImage, Point, RegionCrop, crop_polygon, pad_to_aspect, resize_normalise
 from inference.spec import ModelSpec
 
 Box = tuple[int, int, int, int]
@@ -156,7 +156,8 @@ class Recognizer:
             layout = analyse(region.image, self.layout_options)
             regions.append((region, layout))
             for line in layout:
-                crops.extend(region.image[y0:y1, x0:x1] for x0, y0, x1, y1 in line.words)
+                crops.extend(pad_to_aspect(region.image[y0:y1, x0:x1], MIN_CROP_ASPECT)
+                             for x0, y0, x1, y1 in line.words)
         t1 = time.perf_counter()
         decoded = self.read_crops(crops)
         t2 = time.perf_counter()
@@ -193,6 +194,9 @@ class Recognizer:
             return self.layout
         return PHRASE_LAYOUT
 
+
+#: Word crops narrower than this x their height are widened with paper before reading.
+MIN_CROP_ASPECT = 1.0
 
 #: A line at the region's edge that may be a cut piece of a neighbouring line is kept only when
 #: its characters read with at least this mean confidence, and nearly all its crops read as text.

@@ -92,3 +92,15 @@ def test_resize_normalise_follows_the_spec() -> None:
     assert x.min() == pytest.approx(-1.0) and x.max() == pytest.approx(1.0)  # (v/255 - 0.5) / 0.5
     grey = ModelSpec(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
     assert resize_normalise(word, grey).min() == pytest.approx(0.0)
+
+
+def test_a_narrow_crop_is_widened_with_its_own_paper() -> None:
+    from inference.preprocess import pad_to_aspect
+
+    crop = np.full((30, 6), 230, np.uint8)
+    crop[3:27, 2:4] = 20  # a lone thin stroke: I, l, 1, a rule
+    wide = pad_to_aspect(crop, 1.0)
+    assert wide.shape == (30, 30)
+    assert (wide[:, :12] == 230).all() and (wide[:, 18:] == 230).all()  # paper on both sides
+    assert (wide[:, 12:18] == crop).all()  # the stroke itself untouched, centred
+    assert pad_to_aspect(np.zeros((10, 40), np.uint8), 1.0).shape == (10, 40)  # wide enough already
