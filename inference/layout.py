@@ -31,6 +31,9 @@ SLIVER_GAP = 0.2      # ... when no farther than this x the neighbour's height
 BODY_ROWS = 0.25      # a line's body: its rows with at least this share of its fullest row's ink
 BODY_UP = 0.25         # ... and above them this share of their height (capitals, ascenders)
 COLUMN_GAP = 1.5      # a gap split this far above the usual word gap is between columns
+MONO_MIN_GLYPHS = 6   # glyphs a line needs before it can be told typewritten
+MONO_TOLERANCE = 0.12  # centre distances within this share of the pitch are one cell
+SKIPPED_CELL = 1.5    # x pitch: centres at least this far apart have a space between them
 VALLEY = 0.1          # a row with under this share of its neighbours' ink separates two lines
 VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
 
@@ -284,19 +287,45 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
         ink_rows = np.flatnonzero(line_ink[top:, a:b].any(1)) if core.size >= 3 else np.flatnonzero(line_ink[:, a:b].any(1))
         return b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.7 * ink_height
 
+    pitch = _monospace_pitch(cols)
     cuts = []
-    last = cols[0][1]
+    last = cols[0]
     for a, b in cols[1:]:
-        gap = a - last
-        if gap > gap_threshold and not (gap <= 2 * gap_threshold and trailing_mark(a, b)):
-            cuts.append((last + a) // 2)
-        last = b
+        gap = a - last[1]
+        if pitch is not None:
+            # Typewriter text: every glyph sits in a cell of the same width, so a word gap is a
+            # skipped cell, whatever the ink gap (a 1 or a colon leaves a wide one in its cell).
+            is_word_gap = (a + b) / 2 - (last[0] + last[1]) / 2 >= SKIPPED_CELL * pitch and gap > 1
+        else:
+            is_word_gap = gap > gap_threshold and not (gap <= 2 * gap_threshold and trailing_mark(a, b))
+        if is_word_gap:
+            cuts.append((last[1] + a) // 2)
+        last = (a, b)
     words = []
     for x0, x1 in zip([0, *cuts], [*cuts, len(full)]):
         inked = np.flatnonzero(full[x0:x1])
         if inked.size:
             words.append((x0 + int(inked[0]), x0 + int(inked[-1]) + 1))
     return words
+
+
+def _monospace_pitch(cols: list[tuple[int, int]]) -> float | None:
+    """The cell width of typewriter (monospaced) text, or None for proportional text.
+
+    In typewritten text nearly every column run is one glyph, each in a cell of the same width,
+    so the distances between neighbouring runs' centres cluster at one value (within a word)
+    or twice it (across a space). Proportional print varies far more."""
+    if len(cols) < MONO_MIN_GLYPHS:
+        return None
+    centres = np.array([(a + b) / 2 for a, b in cols])
+    widths = np.array([b - a for a, b in cols], np.float64)
+    d = np.diff(centres)
+    pitch = float(np.median(d))
+    if pitch <= 2 or widths.max() > 1.3 * pitch:  # runs wider than a cell: glyphs touch
+        return None
+    near = np.abs(d - pitch) <= MONO_TOLERANCE * pitch
+    double = np.abs(d - 2 * pitch) <= MONO_TOLERANCE * 2 * pitch
+    return pitch if near.mean() >= 0.6 and (near | double).mean() >= 0.85 else None
 
 
 def word_gap_threshold(gaps: list[int], h: int, opts: LayoutOptions) -> float:

@@ -307,3 +307,15 @@ def test_word_gaps_are_found_beside_wider_column_gaps() -> None:
     (line,) = analyse(rendered.image)
     # THEN every word is a word: the widest gaps (between groups) do not hide the word gaps
     assert len(line.word_boxes) == 9
+
+
+@pytest.mark.parametrize("font_size", [14, 20, 26])
+@pytest.mark.parametrize("text", ["803108404", "24.75 mm", "$6.816", "91903177 Lot 1"])
+def test_typewritten_numbers_stay_whole(text: str, font_size: int) -> None:
+    # GIVEN a typewritten number: in a monospaced font a 1 or a dot leaves a gap in its cell as
+    # wide as a word gap, so ink gaps alone cut "803108404" into five to nine pieces
+    rendered = render_lines([text], font_size=font_size, font_path=_typewriter())
+    # WHEN it is laid out
+    (found,) = analyse(rendered.image)
+    # THEN the words are the typed words: in typewritten text a word gap is a skipped cell
+    assert len(found.word_boxes) == len(text.split())
