@@ -34,7 +34,7 @@ COLUMN_GAP = 1.5      # a gap split this far above the usual word gap is between
 MONO_MIN_GLYPHS = 6   # glyphs a line needs before it can be told typewritten
 MONO_TOLERANCE = 0.12  # centre distances within this share of the pitch are one cell
 SKIPPED_CELL = 1.5    # x pitch: centres at least this far apart have a space between them
-VALLEY = 0.1          # a row with under this share of its neighbours' ink separates two lines
+VALLEY = 0.15          # a row with under this share of its neighbours' ink separates two lines
 VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
 
 
@@ -165,26 +165,26 @@ def find_lines(ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> list[tuple[in
 def _merge_slivers(bands: list[tuple[int, int]], height: int) -> list[tuple[int, int]]:
     """Bands joined to a much taller neighbour a row or two away: the descenders, i-dots and
     accents of that line, set apart by the few rows where only thin strokes pass. (Not those at
-    the region's edge: they may be pieces of a neighbouring line, see _edge_fragments.)"""
-    out = list(bands)
-    changed = True
-    while changed and len(out) > 1:
-        changed = False
-        for i, (a, b) in enumerate(out):
-            for j in (i - 1, i + 1):
-                if not 0 <= j < len(out):
-                    continue
-                na, nb = out[j]
-                gap = a - nb if j < i else na - b
-                at_edge = a <= 2 or b >= height - 2
-                if not at_edge and b - a < SLIVER * (nb - na) and gap <= SLIVER_GAP * (nb - na):
-                    out[min(i, j)] = (min(a, na), max(b, nb))
-                    del out[max(i, j)]
-                    changed = True
-                    break
-            if changed:
+    the region's edge: they may be pieces of a neighbouring line, see _edge_fragments.) Each is
+    measured against its neighbours as found, so merges never snowball down a page."""
+    into = list(range(len(bands)))
+    for i, (a, b) in enumerate(bands):
+        if a <= 2 or b >= height - 2:
+            continue
+        for j in (i - 1, i + 1):
+            if not 0 <= j < len(bands):
+                continue
+            na, nb = bands[j]
+            gap = a - nb if j < i else na - b
+            if b - a < SLIVER * (nb - na) and gap <= SLIVER_GAP * (nb - na):
+                into[i] = j
                 break
-    return out
+    merged: dict[int, list[int]] = {}
+    for i, (a, b) in enumerate(bands):
+        target = into[i] if into[into[i]] == into[i] else i  # a sliver's sliver stays alone
+        box = merged.setdefault(target, [a, b])
+        box[0], box[1] = min(box[0], a), max(box[1], b)
+    return sorted((a, b) for a, b in merged.values())
 
 
 def _split_at_valleys(profile: npt.NDArray[np.int64], a: int, b: int) -> list[tuple[int, int]]:

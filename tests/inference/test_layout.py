@@ -319,3 +319,17 @@ def test_typewritten_numbers_stay_whole(text: str, font_size: int) -> None:
     (found,) = analyse(rendered.image)
     # THEN the words are the typed words: in typewritten text a word gap is a skipped cell
     assert len(found.word_boxes) == len(text.split())
+
+
+def test_slivers_join_their_line_without_snowballing_down_the_page() -> None:
+    from inference.layout import _merge_slivers
+
+    # GIVEN a line (rows 5-15), its descender sliver two rows below, then a run of specks (a
+    # signature's strokes) each a row or two apart, then the next line
+    specks = [(20 + 3 * k, 21 + 3 * k) for k in range(8)]
+    bands = [(5, 15), (17, 18), *specks, (50, 60)]
+    # WHEN slivers are merged
+    merged = _merge_slivers(bands, height=80)
+    # THEN the descender joins its line, and the specks do not chain on into it one by one
+    assert merged[0] == (5, 18)
+    assert (50, 60) in merged and len(merged) >= 8
