@@ -35,6 +35,7 @@ MONO_MIN_GLYPHS = 6   # glyphs a line needs before it can be told typewritten
 MONO_TOLERANCE = 0.12  # centre distances within this share of the pitch are one cell
 SKIPPED_CELL = 1.5    # x pitch: centres at least this far apart have a space between them
 VALLEY = 0.15          # a row with under this share of its neighbours' ink separates two lines
+HORIZONTAL_RULE = 3.0  # straight horizontal runs wider than this x the typical glyph are rules
 VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
 
 
@@ -110,17 +111,18 @@ def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         keep &= (heights >= speck) | (widths >= speck)
     cleaned = keep[labels]
     h, w = ink.shape
-    # Long horizontal rules: remove runs much wider than tall.
-    k = max(25, w // 4)
+    # Glyphs are measured by the taller of the components (the upper quartile, thin rules left
+    # out): the small pieces of neighbouring lines a lasso cut must not make a stem a rule.
+    glyphs = keep & (heights <= 8 * np.maximum(widths, 1)) & (widths <= 8 * np.maximum(heights, 1))
+    tall = float(np.percentile(heights[glyphs], 75)) if glyphs.any() else typical
+    # Horizontal rules (form lines, underlines, typed blanks "_____"): straight runs far wider
+    # than any glyph, or a quarter of a narrow region.
+    k = max(25, min(w // 4, int(HORIZONTAL_RULE * tall))) if tall else max(25, w // 4)
     rules = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1))) > 0
     if rules.any() and w > 2 * h // 3:
         cleaned &= ~rules
     # Vertical rules (box borders, column lines): straight runs far taller than a glyph. They
-    # join the text lines of a boxed field into one band, so no line could be found. Glyphs are
-    # measured by the taller of the components (the upper quartile, rules themselves left out):
-    # the small pieces of neighbouring lines a lasso cut must not make a letter's stem a rule.
-    glyphs = keep & (heights <= 8 * np.maximum(widths, 1))
-    tall = float(np.percentile(heights[glyphs], 75)) if glyphs.any() else typical
+    # join the text lines of a boxed field into one band, so no line could be found.
     kv = int(max(12, VERTICAL_RULE * tall))
     if h > kv:
         vertical = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, kv))) > 0

@@ -333,3 +333,18 @@ def test_slivers_join_their_line_without_snowballing_down_the_page() -> None:
     # THEN the descender joins its line, and the specks do not chain on into it one by one
     assert merged[0] == (5, 18)
     assert (50, 60) in merged and len(merged) >= 8
+
+
+def test_typed_blanks_are_rules_not_text() -> None:
+    # GIVEN a form line with typed blanks, each a few words long, in a wide region
+    rendered = render_lines(["Name: ____________ Ward: ________ Bed: ______"], font_size=26,
+                            font_path=_typewriter())
+    page = np.full((rendered.image.shape[0], rendered.image.shape[1] + 600), 255, np.uint8)
+    page[:, :rendered.image.shape[1]] = rendered.image
+    # WHEN it is laid out
+    (line,) = analyse(page)
+    # THEN only the labels are left to read
+    labels = [b for w, b in rendered.lines[0] if not w.startswith("_")]
+    assert len(line.word_boxes) == len(labels)
+    for box, true_box in zip(line.word_boxes, labels):
+        assert _iou(box, true_box) > 0.5
