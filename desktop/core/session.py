@@ -222,6 +222,10 @@ class ReviewSession:
             words = tuple((w.text, tuple(int(v) for v in w.box)) for w in result.words if w.text)
             changes: dict[str, object] = dict(model_text=result.text, confidences=tuple(result.confidences),
                                               words=words, engine=engine, model=model, error="")
+            if getattr(result, "auto_turn", 0):
+                # The recogniser found the text upright at a further quarter turn: the region
+                # keeps it, so its preview, exports and any re-read show it upright too.
+                changes["rotation"] = (r.rotation + result.auto_turn) % 360
             if r.status not in DECIDED:
                 changes.update(text=result.text, status=RegionStatus.READ)
             new = self._touch(r, **changes)

@@ -56,6 +56,23 @@ def test_recognition_result_makes_region_read(session: ReviewSession) -> None:
     assert (out.engine, out.model) == ("onnxruntime-cpu", "parseq-mini 1.0")
 
 
+def test_a_region_read_turned_keeps_the_turn(session: ReviewSession) -> None:
+    from dataclasses import replace
+
+    # GIVEN a region drawn on a page turned 90 degrees in the view
+    r = session.add_region(0, rect(0, 0, 40, 300), rotation=90)
+    session.begin_recognition(r.id)
+    # WHEN the recogniser finds its text upright only a further 270 degrees on (it runs the other way)
+    result = replace(make_result([[("82200067", (0, 0, 40, 300))]]), auto_turn=270)
+    out = session.apply_recognition(r.id, result, engine="e", model="m")
+    # THEN the region keeps the turn that reads it upright, for its preview, exports and re-reads
+    assert out is not None and out.rotation == 0 and out.text == "82200067"
+    plain = session.add_region(0, rect(0, 400, 200, 440))
+    session.begin_recognition(plain.id)
+    assert session.apply_recognition(plain.id, make_result([[("BP", (0, 400, 30, 440))]]), engine="e",
+                                     model="m").rotation == 0
+
+
 def test_result_for_deleted_or_reshaped_region_is_ignored(session: ReviewSession) -> None:
     result = make_result([[("x", (0, 0, 5, 5))]])
     a = session.add_region(0, rect(0, 0, 50, 50))

@@ -532,5 +532,10 @@ def test_a_region_drawn_on_a_sideways_page_is_read_upright_and_the_reader_is_tol
     window.set_tool("rect")
     rid = read_region(qtbot, window, [(170, 430), (265, 1140)])
     # THEN it reads what the upright scan reads, and the status bar says it was read turned
-    assert window.session.get(rid).text == expected
+    region = window.session.get(rid)
+    assert region.text == expected
     assert "read turned 90" in window.statusBar().currentMessage()
+    # AND the region keeps the turn: its crop preview shows the line upright, as it was read
+    assert region.rotation == 90
+    crop = window.panel.crop.pixmap()
+    assert crop.width() > crop.height()
