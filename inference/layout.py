@@ -30,6 +30,8 @@ SLIVER = 0.35         # a band under this x a neighbour's height, close to it, i
 SLIVER_GAP = 0.2      # ... when no farther than this x the neighbour's height
 BODY_ROWS = 0.25      # a line's body: its rows with at least this share of its fullest row's ink
 BODY_UP = 0.25         # ... and above them this share of their height (capitals, ascenders)
+SHORT_LINE_RATIO = 1.5  # x letter_gap_ratio: how far apart the gap kinds of a short line must be
+LETTER_SPACED = 2.5   # with one kind of gap only, a word gap is this x the lower quartile
 COLUMN_GAP = 1.5      # a gap split this far above the usual word gap is between columns
 MONO_MIN_GLYPHS = 6   # glyphs a line needs before it can be told typewritten
 MONO_TOLERANCE = 0.12  # centre distances within this share of the pitch are one cell
@@ -346,17 +348,24 @@ def word_gap_threshold(gaps: list[int], h: int, opts: LayoutOptions) -> float:
     # pass for word gaps, so a word gap must be wider there.
     least = MIN_WORD_GAP * h if len(gaps) < 10 else MIN_WORD_GAP_LONG * h
     g = np.sort(np.asarray(gaps, np.float64))
-    threshold = _clear_split(g, least, opts)
+    # ... and the two kinds must stand further apart: a short line is often one word.
+    ratio = opts.letter_gap_ratio if len(gaps) >= 10 else SHORT_LINE_RATIO * opts.letter_gap_ratio
+    threshold = _clear_split(g, least, ratio)
     if threshold is not None and threshold > COLUMN_GAP * base:
         # A split far above the usual word gap is between the line's columns (tab stops, form
         # fields) and the rest: the word gaps are among the rest.
-        threshold = _clear_split(g[g <= threshold], max(least, 1.0 * base), opts) or threshold
-    return base if threshold is None else threshold
+        threshold = _clear_split(g[g <= threshold], max(least, 1.0 * base), ratio) or threshold
+    if threshold is None:
+        # No two kinds of gap: all letter gaps (a word, or letter-spaced typewriter capitals,
+        # whose letter gaps reach a third of the line height) or all word gaps. A word gap is
+        # then also well above the line's usual gap (its lower quartile).
+        return max(base, LETTER_SPACED * float(np.percentile(gaps, 25)))
+    return threshold
 
 
-def _clear_split(g: npt.NDArray[np.float64], least: float, opts: LayoutOptions) -> float | None:
+def _clear_split(g: npt.NDArray[np.float64], least: float, ratio: float) -> float | None:
     """Otsu's two-class split of sorted gap widths, when the two are clearly apart: the wider at
-    least ``letter_gap_ratio`` x the narrower and at least ``least`` px. Its threshold, or None."""
+    least ``ratio`` x the narrower and at least ``least`` px. Its threshold, or None."""
     if len(g) < 3:
         return None
     best, split = -1.0, None
@@ -370,7 +379,7 @@ def _clear_split(g: npt.NDArray[np.float64], least: float, opts: LayoutOptions) 
     if split is None:
         return None
     below, above, lo_mean, hi_mean = split
-    if hi_mean >= opts.letter_gap_ratio * max(lo_mean, 1.0) and above >= least:
+    if hi_mean >= ratio * max(lo_mean, 1.0) and above >= least:
         return max(2.0, below)
     return None
 
