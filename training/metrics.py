@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 
-def edit_distance(a: str, b: str) -> int:
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Levenshtein distance between two strings (characters) or two lists (e.g. of words)."""
     if len(a) < len(b):
         a, b = b, a
     prev = list(range(len(b) + 1))

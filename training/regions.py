@@ -112,16 +112,6 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def _word_edits(a: list[str], b: list[str]) -> int:
-    prev = list(range(len(b) + 1))
-    for i, wa in enumerate(a, 1):
-        cur = [i]
-        for j, wb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wa != wb)))
-        prev = cur
-    return prev[-1]
-
-
 def score_regions(predictions: Sequence[str], truths: Sequence[str]) -> RegionScores:
     """Region exact, CER and WER of whitespace-normalised texts (micro-averaged)."""
     if len(predictions) != len(truths):
@@ -132,7 +122,7 @@ def score_regions(predictions: Sequence[str], truths: Sequence[str]) -> RegionSc
     refs = [normalise(t) for t in truths]
     exact = sum(p == t for p, t in zip(preds, refs)) / len(refs)
     cer = sum(edit_distance(p, t) for p, t in zip(preds, refs)) / max(1, sum(len(t) for t in refs))
-    wer = (sum(_word_edits(p.split(), t.split()) for p, t in zip(preds, refs))
+    wer = (sum(edit_distance(p.split(), t.split()) for p, t in zip(preds, refs))
            / max(1, sum(len(t.split()) for t in refs)))
     return RegionScores(len(refs), exact, cer, wer)
 
