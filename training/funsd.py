@@ -28,15 +28,21 @@ class FunsdWord:
         return self.page[y0:y1, x0:x1]
 
 
-def iter_words(root: Path, *, charset: str | None = None) -> Iterator[FunsdWord]:
-    """Every word with a non-empty, single-token label (within ``charset`` when given)."""
+def iter_forms(root: Path) -> Iterator[tuple[str, np.ndarray, list[dict]]]:
+    """(form id, gray page, its annotated entities) for every form that has its image."""
     for ann_path in sorted((root / "annotations").glob("*.json")):
         image_path = root / "images" / (ann_path.stem + ".png")
         if not image_path.is_file():
             continue
         page = np.asarray(Image.open(image_path).convert("L"))
+        yield ann_path.stem, page, json.loads(ann_path.read_text())["form"]
+
+
+def iter_words(root: Path, *, charset: str | None = None) -> Iterator[FunsdWord]:
+    """Every word with a non-empty, single-token label (within ``charset`` when given)."""
+    for form, page, entities in iter_forms(root):
         h, w = page.shape
-        for entity in json.loads(ann_path.read_text())["form"]:
+        for entity in entities:
             for word in entity.get("words", []):
                 text = word.get("text", "").strip()
                 if not text or " " in text or (charset is not None and any(c not in charset for c in text)):
@@ -46,7 +52,7 @@ def iter_words(root: Path, *, charset: str | None = None) -> Iterator[FunsdWord]
                 x1, y1 = min(w, x1 + PAD), min(h, y1 + PAD)
                 if x1 - x0 < 2 or y1 - y0 < 2:
                     continue
-                yield FunsdWord(ann_path.stem, page, (x0, y0, x1, y1), text)
+                yield FunsdWord(form, page, (x0, y0, x1, y1), text)
 
 
 def iter_word_crops(root: Path, *, charset: str | None = None) -> Iterator[tuple[str, np.ndarray, str]]:

@@ -13,7 +13,6 @@ words). This figure, not word crops, decides whether a model or layout change is
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 import subprocess
@@ -25,10 +24,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from inference.recognizer import Recognizer
 from inference.spec import PARSEQ_CHARSET
+from training.funsd import iter_forms
 from training.metrics import edit_distance
 
 MARGIN = 6  # px around the entity box, as a reviewer's loose rectangle (FUNSD is ~100 dpi)
@@ -67,13 +66,9 @@ def _count_lines(word_boxes: list[list[int]]) -> int:
 def iter_regions(root: Path, *, charset: str = PARSEQ_CHARSET, margin: int = MARGIN):
     """Every entity whose text is non-empty and within ``charset`` (plus the space)."""
     allowed = set(charset) | {" "}
-    for ann_path in sorted((root / "annotations").glob("*.json")):
-        image_path = root / "images" / (ann_path.stem + ".png")
-        if not image_path.is_file():
-            continue
-        page = np.asarray(Image.open(image_path).convert("L"))
+    for form, page, entities in iter_forms(root):
         h, w = page.shape
-        for entity in json.loads(ann_path.read_text())["form"]:
+        for entity in entities:
             words = [wd for wd in entity.get("words", []) if wd.get("text", "").strip()]
             text = " ".join(" ".join(wd["text"] for wd in words).split())
             if not text or any(c not in allowed for c in text):
@@ -82,7 +77,7 @@ def iter_regions(root: Path, *, charset: str = PARSEQ_CHARSET, margin: int = MAR
             box = (max(0, x0 - margin), max(0, y0 - margin), min(w, x1 + margin), min(h, y1 + margin))
             if box[2] - box[0] < 4 or box[3] - box[1] < 4:
                 continue
-            yield FunsdRegion(ann_path.stem, page, box, text, _count_lines([wd["box"] for wd in words]))
+            yield FunsdRegion(form, page, box, text, _count_lines([wd["box"] for wd in words]))
 
 
 def sample_regions(root: Path, n: int, seed: int = 7) -> list[FunsdRegion]:
