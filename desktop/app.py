@@ -60,7 +60,7 @@ def _schedule_demo_region(window, spec: str) -> None:  # noqa: ANN001
     poly = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
     def draw(_index: int) -> None:
-        window.page_shown.disconnect(draw)
+        window.documents.page_shown.disconnect(draw)
         window.view.draw_polygon(poly)
 
-    window.page_shown.connect(draw)
+    window.documents.page_shown.connect(draw)

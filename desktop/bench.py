@@ -85,28 +85,29 @@ def main(argv: list[str] | None = None) -> int:
     from inference.documents import open_document
 
     with open_document(args.document) as doc:
-        dpi = window.session.dpi
+        dpi = window.documents.session.dpi
         times = []
         for i in range(5):
             t0 = time.perf_counter()
             doc.render(i % doc.page_count, dpi)
             times.append((time.perf_counter() - t0) * 1e3)
         print(f"page render ({doc.kind}, {dpi} dpi): median {statistics.median(times):6.1f} ms, "
-              f"in app {window.pages.last_render_ms:6.1f} ms")
+              f"in app {window.documents.pages.last_render_ms:6.1f} ms")
 
-    if not wait(lambda: window.recognizer is not None or window.banner.isVisible()) or window.recognizer is None:
+    recognition = window.recognition
+    if not wait(lambda: recognition.recognizer is not None or window.banner.isVisible()) or recognition.recognizer is None:
         print("recognition: no model (pass --model PATH); skipped")
         window.close()
         return 0
-    print(f"back end: {window.backend_label} · {window.model_label}")
+    print(f"back end: {window.recognition.backend_label} · {window.recognition.model_label}")
     latencies: list[float] = []
     done: dict[str, float] = {}
-    window.recognition_finished.connect(lambda rid: done.__setitem__(rid, time.perf_counter()))
+    window.recognition.region_read.connect(lambda rid, _turn: done.__setitem__(rid, time.perf_counter()))
     for poly in regions_for(args.document, args.regions):
         before = set(done)
         t0 = time.perf_counter()
         window.view.draw_polygon(poly)  # what the mouse release calls
-        rid = window.current_id
+        rid = window.navigator.current_id
         if not wait(lambda: rid in done and rid not in before, 30.0):
             print("a recognition did not finish within 30 s", file=sys.stderr)
             break

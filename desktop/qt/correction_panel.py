@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap, QTransform
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy,
                                QSplitter, QVBoxLayout, QWidget)
 
 from desktop.core.regions import Region, RegionStatus
-from desktop.qt.editor import CorrectionEditor, has_doubtful
+from desktop.core.review import is_editable, needs_review
+from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import STATUS_COLOURS
 
-__all__ = ["CorrectionPanel", "STATUS_LABELS"]
+__all__ = ["CorrectionPanel", "STATUS_LABELS", "review_crop", "wrap_crop"]
 
 STATUS_LABELS = {
     RegionStatus.PENDING: "Pending",
@@ -105,8 +106,7 @@ class CorrectionPanel(QWidget):
         blocked = self.list.blockSignals(True)
         self.list.clear()
         self._ids = [r.id for r in regions]
-        self._low = {r.id for r in regions if r.status != RegionStatus.VERIFIED
-                     and has_doubtful(r.model_text, r.confidences, r.text, threshold)}
+        self._low = {r.id for r in regions if needs_review(r, threshold)}
         for n, r in enumerate(regions, 1):
             item = QListWidgetItem(self._icons.get(r.status, QIcon()), self._row_text(n, r))
             item.setData(Qt.ItemDataRole.UserRole, r.id)
@@ -153,7 +153,7 @@ class CorrectionPanel(QWidget):
         self.status_label.setStyleSheet(f"background:{colour.name()};color:white;border-radius:8px;padding:1px 8px;")
         self._crop_pixmap = crop
         self._fit_crop()
-        self.editor.setEnabled(region.status not in (RegionStatus.PENDING, RegionStatus.RECOGNISING))
+        self.editor.setEnabled(is_editable(region))
         if not keep_text:
             self.editor.setPlainText(region.text)
             self.editor.highlighter.set_reading(region.model_text, region.confidences, threshold)
@@ -178,6 +178,24 @@ class CorrectionPanel(QWidget):
     @property
     def edited_text(self) -> str:
         return self.editor.toPlainText()
+
+
+def review_crop(page: QImage, region: Region) -> QPixmap:
+    """The part of the page a reviewer compares the text with, turned upright like the reading.
+
+    A loose lasso is trimmed to the words that were read (with a margin of a third of a line),
+    so the crop shows text rather than the empty paper round it.
+    """
+    x0, y0, x1, y1 = region.bbox
+    pad = 6
+    if region.words:
+        boxes = [box for _, box in region.words]
+        pad = max(pad, int(0.3 * min(b[3] - b[1] for b in boxes)))
+        x0, y0 = max(x0, min(b[0] for b in boxes)), max(y0, min(b[1] for b in boxes))
+        x1, y1 = min(x1, max(b[2] for b in boxes)), min(y1, max(b[3] for b in boxes))
+    rect = QRect(int(x0) - pad, int(y0) - pad, int(x1 - x0) + 2 * pad, int(y1 - y0) + 2 * pad)
+    crop = QPixmap.fromImage(page.copy(rect.intersected(page.rect())))
+    return crop.transformed(QTransform().rotate(region.rotation)) if region.rotation else crop
 
 
 MAX_CROP_ROWS = 4

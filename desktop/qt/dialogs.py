@@ -1,4 +1,4 @@
-"""Dialogs: settings (with a back-end connection test), the shortcuts sheet, error and password prompts."""
+"""Dialogs: settings (with a back-end connection test), error and password prompts."""
 
 from __future__ import annotations
 
@@ -17,30 +17,7 @@ from desktop.qt.workers import run_job
 from inference.backends import BACKENDS, available_backends, open_backend
 from inference.errors import NoteLassoError
 
-__all__ = ["SHORTCUTS", "SettingsDialog", "ShortcutsDialog", "ask_password_dialog", "show_error_dialog"]
-
-SHORTCUTS: tuple[tuple[str, str], ...] = (
-    ("Ctrl+O", "Open a document (or drop it on the window)"),
-    ("L / R / V", "Lasso tool / rectangle tool / select-and-move tool"),
-    ("PgUp / PgDn", "Previous / next page"),
-    ("Ctrl+wheel, Ctrl+= / Ctrl+-", "Zoom in / out"),
-    ("Ctrl+1 / Ctrl+0", "Fit width / fit page"),
-    ("Ctrl+]", "Turn the page 90° (a sideways scan: new regions are read that way)"),
-    ("Space+drag, middle drag", "Pan"),
-    ("Tab / Shift+Tab", "Next / previous region"),
-    ("F2", "Edit the current region's text"),
-    ("Enter", "Accept the text and go to the next region"),
-    ("Shift+Enter", "New line in the text"),
-    ("Ctrl+Enter", "Mark verified and go to the next region"),
-    ("Esc", "Cancel the edit (or the drawing)"),
-    ("F8", "Next region with doubtful characters"),
-    ("Ctrl+R", "Read the region again"),
-    ("Delete", "Remove the region"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo"),
-    ("Ctrl+E", "Export the whole document"),
-    ("F1", "This sheet"),
-)
-
+__all__ = ["SettingsDialog", "ask_password_dialog", "show_error_dialog"]
 
 def show_error_dialog(parent: QWidget | None, title: str, message: str, hint: str | None) -> None:
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
@@ -54,31 +31,6 @@ def ask_password_dialog(parent: QWidget | None, filename: str, is_retry: bool) -
               else f"{filename} is password-protected. Password:")
     text, ok = QInputDialog.getText(parent, "Password required", prompt, QLineEdit.EchoMode.Password)
     return text if ok else None
-
-
-class ShortcutsDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
-        tbl = QTableWidget(len(SHORTCUTS), 2)
-        tbl.setHorizontalHeaderLabels(["Keys", "Action"])
-        tbl.verticalHeader().setVisible(False)
-        tbl.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        tbl.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        tbl.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        tbl.setShowGrid(False)
-        tbl.setAlternatingRowColors(True)
-        for row, (keys, action) in enumerate(SHORTCUTS):
-            tbl.setItem(row, 0, QTableWidgetItem(keys))
-            tbl.setItem(row, 1, QTableWidgetItem(action))
-        tbl.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        tbl.horizontalHeader().setStretchLastSection(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(tbl)
-        lay.addWidget(buttons)
-        self.resize(620, 40 + 30 * (len(SHORTCUTS) + 2))
 
 
 def _help(key: str) -> str:

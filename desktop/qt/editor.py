@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from difflib import SequenceMatcher
-from functools import lru_cache
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
-__all__ = ["ConfidenceHighlighter", "CorrectionEditor", "align_confidences", "has_doubtful"]
+from desktop.core.review import align_confidences
+
+__all__ = ["ConfidenceHighlighter", "CorrectionEditor"]
 
 MARK_BACKGROUND = QColor(255, 167, 38, 90)   # orange, translucent
 MARK_UNDERLINE = QColor("#e65100")
-
-
-def align_confidences(model_text: str, confidences: Sequence[float], text: str) -> list[float]:
-    """Confidence per character of ``text``, carried over from the model's reading.
-
-    Characters the user left in place keep the model's confidence; characters the user typed
-    count as certain (1.0), so a mark disappears once the doubtful character is retyped.
-    """
-    if text == model_text:  # untouched: the model's own confidences
-        return [float(c) for c in confidences[:len(text)]] + [1.0] * max(0, len(text) - len(confidences))
-    out = [1.0] * len(text)
-    if not model_text or not confidences:
-        return out
-    matcher = SequenceMatcher(None, model_text, text, autojunk=False)
-    for block in matcher.get_matching_blocks():
-        if block.size < 2 and len(text) > 1:
-            continue  # a lone matching character in rewritten text is a coincidence, not the model's
-        for k in range(block.size):
-            i = block.a + k
-            if i < len(confidences):
-                out[block.b + k] = float(confidences[i])
-    return out
-
-
-@lru_cache(maxsize=4096)
-def has_doubtful(model_text: str, confidences: tuple[float, ...], text: str, threshold: float) -> bool:
-    """Whether ``text`` still holds a character the model doubted (cached: the region list asks often)."""
-    return any(c < threshold for c in align_confidences(model_text, confidences, text))
 
 
 class ConfidenceHighlighter(QSyntaxHighlighter):

@@ -1,226 +1,232 @@
-"""Regions drawn, moved, deleted and read: the back end's lifecycle and one worker job per region.
+"""Reading regions: the back end's lifecycle and one worker job per region.
 
-A mixin of :class:`desktop.qt.main_window.MainWindow`. The back end opens on a worker; regions
-drawn before it is ready (or before their page image is) wait and are read when it is. Results
-are matched to the document and to the session's recognition generation, so a stale result (a
-closed document, a region moved or re-read since) is dropped instead of overwriting newer text.
+The back end opens on a worker; regions drawn before it is ready (or before their page image
+is) wait and are read when it is. Results are matched to the document and to the session's
+recognition generation, so a stale result (a closed document, a region moved or re-read since)
+is dropped instead of overwriting newer text.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from desktop.core import settings as table
-from desktop.core.history import AddRegion, RemoveRegion, SetPolygon
+from desktop.core.regions import Polygon, RegionStatus
+from desktop.qt.documents import DocumentController
+from desktop.qt.settings_store import SettingsStore
 from desktop.qt.workers import run_job
-from inference.errors import DocumentError, NoteLassoError
+from inference.errors import NoteLassoError
+
+if TYPE_CHECKING:  # loaded on the worker that opens the back end, not at start-up
+    from inference.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NO_MODEL_BANNER", "RecognitionMixin", "user_text"]
+__all__ = ["NO_MODEL_BANNER", "RecognitionController", "user_text"]
 
 NO_MODEL_BANNER = "No recognition model: see Settings. You can still view documents and draw regions."
 
+#: (document generation, region id, ticket); the ticket gets the session's recognition generation.
+Job = tuple[int, str, dict[str, int]]
 
-class RecognitionMixin:
-    """Needs the window's ``settings``, ``session``, ``pool``, ``pages``, ``view``, ``undo``,
-    status-bar labels and ``recognition_*`` / ``backend_*`` signals."""
+
+class RecognitionController(QObject):
+    """Owns the recognizer; reads regions of the open document on ``pool``."""
+
+    backend_loading = Signal(str)         # the host page regions go to, "" when they stay here
+    backend_ready = Signal(str)           # "<back end> · <model>"
+    backend_failed = Signal(str, bool)    # user message, whether it is only that no model is installed
+    region_read = Signal(str, int)        # region id, clockwise turn the text was read at
+    region_failed = Signal(str, str)      # region id, user message
+    latency_measured = Signal(float)      # ms from the user's action to the text in the session
+
+    def __init__(self, settings: SettingsStore, documents: DocumentController, pool: QThreadPool,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._settings, self._documents, self._pool = settings, documents, pool
+        self.recognizer: Recognizer | None = None
+        self.backend_label = ""
+        self.model_label = ""
+        self.last_latency_ms: float | None = None
+        self.is_started = False
+        self._generation = 0
+        self._waiting: list[str] = []
+        self._started: dict[str, float] = {}
+        documents.opened.connect(self._on_document_opened)
+        documents.closed.connect(self._waiting.clear)
+        documents.page_shown.connect(self._on_page_shown)
+        documents.page_image_ready.connect(lambda _index: self._retry_waiting() if self.recognizer else None)
 
     # ------------------------------------------------------------------ back end
-    def _update_remote_badge(self) -> None:
-        host = table.remote_host(self.settings.values())
-        self.remote_badge.setVisible(host is not None)
-        self.remote_badge.setText(f"REMOTE: {host}" if host else "")
-        self.remote_badge.setToolTip("Page regions are sent to this server for recognition." if host else "")
-
-    def _ensure_backend(self) -> None:
-        if not self._is_backend_started:
+    def ensure_backend(self) -> None:
+        """Open the back end unless it was opened already."""
+        if not self.is_started:
             self.open_backend()
 
     def open_backend(self) -> None:
         """(Re)open the recognition back end on a worker; regions drawn meanwhile wait for it."""
-        self._is_backend_started = True
-        values = self.settings.values()
+        self.is_started = True
+        values = self._settings.values()
         cfg = table.backend_config(values)
         batch = values["backend/batch_size"]
-        self._backend_generation += 1
-        gen = self._backend_generation
-        self._update_remote_badge()
-        self.backend_status.setText("Loading model…")
+        self._generation += 1
+        self.backend_loading.emit(table.remote_host(values) or "")
         old, self.recognizer = self.recognizer, None
         if old is not None:
             old.backend.close()
 
-        def load():  # noqa: ANN202
+        def load() -> Recognizer:
             import numpy as np
 
             from inference.backends import open_backend
             from inference.recognizer import Recognizer
 
-            backend = open_backend(cfg)
-            rec = Recognizer(backend, batch_size=batch)
+            rec = Recognizer(open_backend(cfg), batch_size=batch)
             rec.backend.infer(np.zeros((1, *rec.spec.input_shape), np.float32))  # warm up
             return rec
 
-        run_job(self.pool, gen, load, self._on_backend_ready, self._on_backend_failed)
+        run_job(self._pool, self._generation, load, self._on_backend_ready, self._on_backend_failed)
 
-    def _on_backend_ready(self, gen: int, recognizer: Any, ms: float) -> None:
-        if gen != self._backend_generation:
+    def close(self) -> None:
+        """Release the back end (the window is closing)."""
+        self._generation += 1
+        if self.recognizer is not None:
+            self.recognizer.backend.close()
+            self.recognizer = None
+
+    def _on_backend_ready(self, gen: int, recognizer: Recognizer, ms: float) -> None:
+        if gen != self._generation:
             recognizer.backend.close()
             return
         self.recognizer = recognizer
-        spec = recognizer.spec
         self.backend_label = recognizer.backend.label
-        self.model_label = f"{spec.name} {spec.version}"
-        self.backend_status.setText(f"{self.backend_label} · {self.model_label}")
-        self.banner.hide()
+        self.model_label = f"{recognizer.spec.name} {recognizer.spec.version}"
         log.info("back end ready in %.0f ms", ms)
-        self.backend_ready.emit(self.backend_label)
+        self.backend_ready.emit(f"{self.backend_label} · {self.model_label}")
         self._retry_waiting()
 
-    def _retry_waiting(self) -> None:
-        waiting, self._waiting_for_backend = self._waiting_for_backend, []
-        for rid in waiting:
-            self.recognise(rid)
-
     def _on_backend_failed(self, gen: int, exc: Exception) -> None:
-        if gen != self._backend_generation:
+        if gen != self._generation:
             return
         from inference.models import NO_MODEL_MESSAGE
 
         if isinstance(exc, NoteLassoError) and exc.user_message == NO_MODEL_MESSAGE:
-            message = NO_MODEL_BANNER
-            self.backend_status.setText("No recognition model")
+            self.backend_failed.emit(NO_MODEL_BANNER, True)
         else:
-            message = user_text(exc)
-            self.backend_status.setText("Recognition unavailable")
-        self.banner_label.setText(message)
-        self.banner.show()
-        self.statusBar().showMessage(message.split(".")[0], 8000)
-        self.backend_failed.emit(message)
+            self.backend_failed.emit(user_text(exc), False)
 
-    # ------------------------------------------------------------------ regions and recognition
-    def _on_region_drawn(self, polygon: list[tuple[float, float]]) -> None:
-        if self.session is None:
-            return
-        started = _now_ms()
-        self._commit_edit()
-        op = AddRegion.new(self.page_index, polygon, rotation=self.view.rotation)
-        # The worker starts reading before the region is saved: the two saves (add, begin) then
-        # overlap the inference instead of delaying it. A result whose region never got saved
-        # finds no generation in its ticket and is dropped.
-        ticket = self._start_job(op.region_id, self.page_index, op.polygon, op.rotation)
-        try:
-            self.undo.push(op)
-        except NoteLassoError as exc:
-            self._report("Cannot add the region", exc)
-            return
-        self._started[op.region_id] = started
-        self.select_region(op.region_id)
-        if ticket is None:
-            self.recognise(op.region_id)  # waits for the back end or the page
-        else:
-            ticket["gen"] = self.session.begin_recognition(op.region_id)
+    # ------------------------------------------------------------------ reading regions
+    def read(self, region_id: str, *, restart_clock: bool = False) -> None:
+        """Read a region on a worker; the result goes to the session, which tells the view.
 
-    def recognise(self, region_id: str) -> None:
-        """Read a region on a worker; the result goes to the session, which tells the view."""
-        session = self.session
+        ``restart_clock``: the user just asked for this read, so its latency counts from now.
+        """
+        session = self._documents.session
         region = session.get(region_id) if session else None
         if session is None or region is None:
             return
+        if restart_clock:
+            self._started[region_id] = _now_ms()
         ticket = self._start_job(region_id, region.page, region.polygon, region.rotation)
         if ticket is None:  # retried when the back end or the page is ready
-            if region_id not in self._waiting_for_backend:
-                self._waiting_for_backend.append(region_id)
+            if region_id not in self._waiting:
+                self._waiting.append(region_id)
             if self.recognizer is not None:
-                self.pages.request(region.page)
+                self._documents.pages.request(region.page)
             return
         self._started.setdefault(region_id, _now_ms())
         ticket["gen"] = session.begin_recognition(region_id)
 
+    def read_new(self, region_id: str, page: int, polygon: Polygon, rotation: int, save: Callable[[], None]) -> None:
+        """Read a region that ``save()`` is about to add to the session.
+
+        The worker starts reading before the region is saved: the two saves (add, begin) then
+        overlap the inference instead of delaying it. If ``save`` raises, its error reaches the
+        caller and the result, whose region never got saved, is dropped.
+        """
+        started = _now_ms()
+        ticket = self._start_job(region_id, page, polygon, rotation)
+        save()
+        self._started[region_id] = started
+        session = self._documents.session
+        if ticket is None or session is None:
+            self.read(region_id)  # waits for the back end or the page
+        else:
+            ticket["gen"] = session.begin_recognition(region_id)
+
     def _start_job(self, region_id: str, page_index: int, polygon: Any, rotation: int) -> dict[str, int] | None:
         """Submit the recognition; returns the ticket to fill with the session's generation,
         or None when the back end or the page image is not ready yet."""
-        page = self.page_array(page_index)
-        if self.recognizer is None or page is None:
-            return None
+        page = self._documents.page_array(page_index)
         rec = self.recognizer
+        if rec is None or page is None:
+            return None
         ticket: dict[str, int] = {}
-        run_job(self.pool, (self._doc_generation, region_id, ticket), lambda: rec.recognize(page, polygon, rotation=rotation),
-                self._on_recognised, self._on_recognition_failed)
+        job: Job = (self._documents.generation, region_id, ticket)
+        run_job(self._pool, job, lambda: rec.recognize(page, polygon, rotation=rotation),
+                self._on_read, self._on_failed)
         return ticket
 
-    def _on_recognised(self, job: tuple[int, str, dict[str, int]], result: Any, _ms: float) -> None:
-        doc_gen, region_id, ticket = job
-        if doc_gen != self._doc_generation or self.session is None or "gen" not in ticket:
+    def _is_current(self, job: Job) -> bool:
+        doc_gen, _region_id, ticket = job
+        return doc_gen == self._documents.generation and self._documents.session is not None and "gen" in ticket
+
+    def _on_read(self, job: Job, result: Any, _ms: float) -> None:
+        session = self._documents.session
+        if not self._is_current(job) or session is None:
             return
-        region = self.session.apply_recognition(region_id, result, engine=self.backend_label,
-                                                model=self.model_label, generation=ticket["gen"])
+        _doc_gen, region_id, ticket = job
+        region = session.apply_recognition(region_id, result, engine=self.backend_label, model=self.model_label,
+                                           generation=ticket["gen"])
         if region is None:
             return
         started = self._started.pop(region_id, None)
         if started is not None:
             self.last_latency_ms = _now_ms() - started
-            self.latencies_ms.append(self.last_latency_ms)
-            self.latency_status.setText(f"{self.last_latency_ms:.0f} ms")
+            self.latency_measured.emit(self.last_latency_ms)
         log.info("region %s read: %d chars in %.0f ms", region_id[:8], len(result.text),
                  result.timings_ms.get("total_ms", 0.0))
-        turn = getattr(result, "auto_turn", 0)
-        if turn:
-            self.statusBar().showMessage(
-                f"The text in this region runs sideways: it was read turned {turn}\N{DEGREE SIGN}. "
-                "If the whole page is sideways, turn it with Ctrl+].", 12000)
-        if region_id == self.current_id and self.view.hasFocus():
-            self.edit_current()
-        self.recognition_finished.emit(region_id)
+        self.region_read.emit(region_id, int(getattr(result, "auto_turn", 0)))
 
-    def _on_recognition_failed(self, job: tuple[int, str, dict[str, int]], exc: Exception) -> None:
-        doc_gen, region_id, ticket = job
-        if doc_gen != self._doc_generation or self.session is None or "gen" not in ticket:
+    def _on_failed(self, job: Job, exc: Exception) -> None:
+        session = self._documents.session
+        if not self._is_current(job) or session is None:
             return
+        _doc_gen, region_id, ticket = job
         self._started.pop(region_id, None)
         message = user_text(exc)
-        self.session.mark_failed(region_id, message, generation=ticket["gen"])
-        self.statusBar().showMessage(f"Could not read the region: {message}", 8000)
-        self.recognition_failed.emit(region_id, message)
+        session.mark_failed(region_id, message, generation=ticket["gen"])
+        self.region_failed.emit(region_id, message)
 
-    def _on_region_moved(self, region_id: str, polygon: list[tuple[float, float]]) -> None:
-        if self.session is None or self.session.get(region_id) is None:
-            return
-        try:
-            self.undo.push(SetPolygon(region_id=region_id, polygon=tuple(polygon)))
-        except NoteLassoError as exc:
-            self._report("Cannot move the region", exc)
-            return
-        self._started[region_id] = _now_ms()
-        self.recognise(region_id)
+    def _retry_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for rid in waiting:
+            self.read(rid)
 
-    def reread_current(self) -> None:
-        if self.current_id:
-            self._started[self.current_id] = _now_ms()
-            self.recognise(self.current_id)
+    def _on_document_opened(self, _path: str) -> None:
+        session = self._documents.session
+        for r in session.regions() if session else []:  # interrupted reads from an earlier sitting
+            if r.status == RegionStatus.PENDING:
+                self.read(r.id)
 
-    def delete_current(self) -> None:
-        rid = self.current_id
-        if self.session is None or rid is None or self.session.get(rid) is None:
-            return
-        ids = [r.id for r in self.session.regions(self.page_index)]
-        nxt = ids[ids.index(rid) + 1] if rid in ids and ids.index(rid) + 1 < len(ids) else None
-        nxt = nxt or (ids[ids.index(rid) - 1] if rid in ids and ids.index(rid) > 0 else None)
-        self.undo.push(RemoveRegion(region_id=rid))
-        self.select_region(nxt)
+    def _on_page_shown(self, _index: int) -> None:
+        # The back end loads once the first page is up: loading ONNX Runtime and rendering a
+        # page at the same moment slows both on a small CPU.
+        QTimer.singleShot(0, self.ensure_backend)
+        self._retry_waiting()
 
 
 def user_text(exc: Exception) -> str:
+    """What staff are told when a job failed: the error's message and hint, never its details."""
     if isinstance(exc, NoteLassoError):
         return exc.user_message + (f" {exc.hint}" if exc.hint else "")
-    if isinstance(exc, DocumentError):
-        return str(exc)
     return f"Unexpected error ({type(exc).__name__})."
 
 
 def _now_ms() -> float:
-    import time
-
     return time.perf_counter() * 1e3

@@ -98,7 +98,7 @@ def make_window(qtbot, tmp_path: Path, micro_onnx: Path):
         window.show()
         windows.append(window)
         if wait_backend and model is not None:
-            qtbot.waitUntil(lambda: window.recognizer is not None, timeout=30000)
+            qtbot.waitUntil(lambda: window.recognition.recognizer is not None, timeout=30000)
         return window
 
     yield make
@@ -107,4 +107,4 @@ def make_window(qtbot, tmp_path: Path, micro_onnx: Path):
 
 
 def wait_page(qtbot, window, index: int = 0) -> None:
-    qtbot.waitUntil(lambda: window.view.has_page and window.page_index == index, timeout=15000)
+    qtbot.waitUntil(lambda: window.view.has_page and window.documents.page_index == index, timeout=15000)

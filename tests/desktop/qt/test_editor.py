@@ -6,22 +6,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
-from desktop.qt.editor import CorrectionEditor, align_confidences, has_doubtful
+from desktop.qt.editor import CorrectionEditor
 
 pytestmark = pytest.mark.gui
 
 MODEL = "BP 12O/80"
 CONF = (1, 1, 1, 1, 1, 0.2, 1, 0.4, 1)  # "O" and "8" are doubtful
-
-
-def test_align_keeps_untouched_characters_and_trusts_typed_ones() -> None:
-    assert align_confidences(MODEL, CONF, MODEL) == list(map(float, CONF))
-    fixed = align_confidences(MODEL, CONF, "BP 120/80")
-    assert fixed[5] == 1.0 and fixed[7] == 0.4  # retyped "0" is certain; "8" still doubtful
-    assert align_confidences(MODEL, CONF, "") == []
-    assert align_confidences("", (), "typed") == [1.0] * 5
-    assert has_doubtful(MODEL, CONF, MODEL, 0.6)
-    assert not has_doubtful(MODEL, CONF, "BP 120/90", 0.6)
 
 
 def test_marks_follow_typing(qtbot) -> None:

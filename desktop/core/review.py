@@ -1,0 +1,109 @@
+"""Review rules, free of Qt: which characters are doubtful, and where the keyboard goes next.
+
+The shell asks these questions and shows the answers; the rules themselves are plain functions
+over :class:`~desktop.core.regions.Region` values, so they are tested without a screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from desktop.core.regions import Region, RegionStatus
+
+__all__ = ["align_confidences", "count_reviewed", "first_on_or_after", "has_doubtful", "is_editable",
+           "needs_review", "next_doubtful", "selection_after_removal", "step"]
+
+#: Statuses in which the text is the model's or a person's and can be edited.
+_BUSY = frozenset({RegionStatus.PENDING, RegionStatus.RECOGNISING})
+_REVIEWED = frozenset({RegionStatus.CORRECTED, RegionStatus.VERIFIED})
+
+
+def align_confidences(model_text: str, confidences: Sequence[float], text: str) -> list[float]:
+    """Confidence per character of ``text``, carried over from the model's reading.
+
+    Characters the user left in place keep the model's confidence; characters the user typed
+    count as certain (1.0), so a mark disappears once the doubtful character is retyped.
+    """
+    if text == model_text:  # untouched: the model's own confidences
+        return [float(c) for c in confidences[: len(text)]] + [1.0] * max(0, len(text) - len(confidences))
+    out = [1.0] * len(text)
+    if not model_text or not confidences:
+        return out
+    matcher = SequenceMatcher(None, model_text, text, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        if block.size < 2 and len(text) > 1:
+            continue  # a lone matching character in rewritten text is a coincidence, not the model's
+        for k in range(block.size):
+            i = block.a + k
+            if i < len(confidences):
+                out[block.b + k] = float(confidences[i])
+    return out
+
+
+@lru_cache(maxsize=4096)
+def has_doubtful(model_text: str, confidences: tuple[float, ...], text: str, threshold: float) -> bool:
+    """Whether ``text`` still holds a character the model doubted (cached: the region list asks often)."""
+    return any(c < threshold for c in align_confidences(model_text, confidences, text))
+
+
+def needs_review(region: Region, threshold: float) -> bool:
+    """A region not yet verified whose text still holds a doubtful character."""
+    return region.status != RegionStatus.VERIFIED and has_doubtful(
+        region.model_text, tuple(region.confidences), region.text, threshold
+    )
+
+
+def is_editable(region: Region) -> bool:
+    """Whether the region's text may be edited or verified now (not while it is being read)."""
+    return region.status not in _BUSY
+
+
+def count_reviewed(regions: Sequence[Region]) -> int:
+    """How many of ``regions`` a person has corrected or verified."""
+    return sum(r.status in _REVIEWED for r in regions)
+
+
+def first_on_or_after(order: Sequence[Region], page: int) -> int:
+    """Index of the first region on ``page`` or a later one (``len(order)`` if none)."""
+    return next((k for k, r in enumerate(order) if r.page >= page), len(order))
+
+
+def step(order: Sequence[Region], current_id: str | None, page: int, delta: int) -> Region | None:
+    """Tab / Shift+Tab: the region ``delta`` places from the current one in reading order.
+
+    With nothing selected, Tab goes to the first region on or after ``page`` and Shift+Tab to
+    the last one on or before it. Returns None past either end of the document.
+    """
+    ids = [r.id for r in order]
+    if current_id in ids:
+        i = ids.index(current_id) + delta
+    elif delta > 0:
+        i = first_on_or_after(order, page)
+    else:
+        i = max((k for k, r in enumerate(order) if r.page <= page), default=-1)
+    return order[i] if 0 <= i < len(order) else None
+
+
+def next_doubtful(order: Sequence[Region], current_id: str | None, page: int, threshold: float) -> Region | None:
+    """F8: the next region after the current one (wrapping round the document) that needs review.
+
+    With nothing selected the search starts at ``page``. Returns None when no region needs review.
+    """
+    ids = [r.id for r in order]
+    start = ids.index(current_id) + 1 if current_id in ids else first_on_or_after(order, page) % max(1, len(order))
+    for region in [*order[start:], *order[:start]]:
+        if needs_review(region, threshold):
+            return region
+    return None
+
+
+def selection_after_removal(ids: Sequence[str], removed: str) -> str | None:
+    """Which region to select once ``removed`` is gone: the next on its page, else the previous."""
+    if removed not in ids:
+        return None
+    i = ids.index(removed)
+    if i + 1 < len(ids):
+        return ids[i + 1]
+    return ids[i - 1] if i > 0 else None

@@ -1,0 +1,77 @@
+"""The File menu's two submenus: documents opened recently, and export in every format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from desktop.core.export import FORMATS, export_session
+from desktop.qt.documents import DocumentController
+from desktop.qt.settings_store import SettingsStore
+from inference.errors import NoteLassoError
+
+__all__ = ["ExportMenu", "RecentMenu"]
+
+
+class RecentMenu(QMenu):
+    """Lists the recent files when it opens; choosing one calls ``open_path``."""
+
+    def __init__(self, settings: SettingsStore, open_path: Callable[[str], object], parent: QWidget) -> None:
+        super().__init__("Open &recent", parent)
+        self._settings, self._open_path = settings, open_path
+        self.aboutToShow.connect(self._fill)
+
+    def _fill(self) -> None:
+        self.clear()
+        for f in self._settings.recent_files():
+            act = self.addAction(Path(f).name)
+            act.setToolTip(f)
+            act.triggered.connect(lambda _=False, p=f: self._open_path(p))
+        if self.isEmpty():
+            self.addAction("(none)").setEnabled(False)
+
+
+class ExportMenu(QMenu):
+    """Whole document / current page, each in every export format; asks where to save.
+
+    ``before_export()`` runs first (the window saves an edit in progress); ``report(title, error)``
+    and ``message(text, ms)`` tell the user how it went.
+    """
+
+    def __init__(self, documents: DocumentController, before_export: Callable[[], object],
+                 report: Callable[[str, Exception], None], message: Callable[[str, int], None],
+                 parent: QWidget) -> None:
+        super().__init__("&Export", parent)
+        self._documents, self._before, self._report, self._message = documents, before_export, report, message
+        for scope, label in (("document", "Whole document"), ("page", "Current page")):
+            sub = self.addMenu(label)
+            for fmt, (name, ext) in FORMATS.items():
+                act = sub.addAction(f"{name} (.{ext.lstrip('.')})…")
+                act.triggered.connect(lambda _=False, f=fmt, s=scope: self.choose(f, s))
+
+    def choose(self, fmt: str, scope: str) -> None:
+        """Ask for a file name, then export ``scope`` ("document" or "page") as ``fmt``."""
+        session = self._documents.session
+        if session is None:
+            return
+        self._before()
+        name, ext = FORMATS[fmt]
+        ext = ext.lstrip(".")
+        page = self._documents.page_index
+        suffix = f"-p{page + 1}" if scope == "page" else ""
+        default = f"{session.document_path.with_suffix('')}{suffix}.{ext}"
+        path, _ = QFileDialog.getSaveFileName(self.parentWidget(), f"Export {name}", default, f"{name} (*.{ext})")
+        if path:
+            self.export_to(fmt, Path(path), pages=[page] if scope == "page" else None)
+
+    def export_to(self, fmt: str, path: Path, *, pages: list[int] | None = None) -> bool:
+        """Write the export; errors are reported. Returns success."""
+        try:
+            export_session(self._documents.session, fmt, path, pages=pages, document=self._documents.document)
+        except NoteLassoError as exc:
+            self._report("Export failed", exc)
+            return False
+        self._message(f"Exported {path.name}", 5000)
+        return True

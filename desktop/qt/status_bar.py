@@ -1,0 +1,71 @@
+"""What the window says about itself: the status-bar fields and the back-end banner.
+
+Both only show what they are told; the window wires them to the parts whose state they show.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
+
+__all__ = ["BackendBanner", "StatusFields"]
+
+
+class StatusFields:
+    """Permanent fields of a status bar: regions reviewed, last latency, back end, remote badge."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.bar = bar
+        self.remote_badge = QLabel()
+        self.remote_badge.setObjectName("remoteBadge")
+        self.remote_badge.hide()
+        self.backend = QLabel("Loading model…")
+        self.latency = QLabel("")
+        self.counts = QLabel("")
+        for w in (self.counts, self.latency, self.backend, self.remote_badge):
+            bar.addPermanentWidget(w)
+
+    def show_remote(self, host: str) -> None:
+        """A red badge naming the server page regions are sent to; hidden for "" (on this machine)."""
+        self.remote_badge.setVisible(bool(host))
+        self.remote_badge.setText(f"REMOTE: {host}" if host else "")
+        self.remote_badge.setToolTip("Page regions are sent to this server for recognition." if host else "")
+
+    def show_backend(self, text: str) -> None:
+        self.backend.setText(text)
+
+    def show_latency(self, ms: float) -> None:
+        self.latency.setText(f"{ms:.0f} ms")
+
+    def show_counts(self, regions: int, reviewed: int) -> None:
+        self.counts.setText(f"{regions} region{'s' if regions != 1 else ''} · {reviewed} reviewed" if regions else "")
+
+    def message(self, text: str, ms: int = 0) -> None:
+        """A passing message (``ms`` 0: until the next one)."""
+        self.bar.showMessage(text, ms)
+
+    def clear_message(self) -> None:
+        self.bar.clearMessage()
+
+
+class BackendBanner(QWidget):
+    """A strip above the page when recognition is unavailable, with a way to the settings."""
+
+    settings_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        button = QPushButton("Settings…")
+        button.clicked.connect(self.settings_requested)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 12, 6)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(button)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()

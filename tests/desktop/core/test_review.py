@@ -1,0 +1,72 @@
+"""The review rules the keyboard follows, without a screen."""
+
+from __future__ import annotations
+
+from desktop.core.regions import Region, RegionStatus
+from desktop.core.review import (align_confidences, count_reviewed, has_doubtful, is_editable, needs_review,
+                                 next_doubtful, selection_after_removal, step)
+
+MODEL = "BP 12O/80"
+CONF = (1, 1, 1, 1, 1, 0.2, 1, 0.4, 1)  # "O" and "8" are doubtful
+SQUARE = ((0.0, 0.0), (10.0, 0.0), (10.0, 10.0))
+
+
+def region(rid: str, page: int, *, status: RegionStatus = RegionStatus.READ, doubtful: bool = False,
+           text: str | None = None) -> Region:
+    conf = CONF if doubtful else (1.0,) * len(MODEL)
+    return Region(id=rid, page=page, polygon=SQUARE, status=status, model_text=MODEL,
+                  text=MODEL if text is None else text, confidences=tuple(float(c) for c in conf))
+
+
+def test_align_keeps_untouched_characters_and_trusts_typed_ones() -> None:
+    assert align_confidences(MODEL, CONF, MODEL) == list(map(float, CONF))
+    fixed = align_confidences(MODEL, CONF, "BP 120/80")
+    assert fixed[5] == 1.0 and fixed[7] == 0.4  # retyped "0" is certain; "8" still doubtful
+    assert align_confidences(MODEL, CONF, "") == []
+    assert align_confidences("", (), "typed") == [1.0] * 5
+    assert has_doubtful(MODEL, CONF, MODEL, 0.6)
+    assert not has_doubtful(MODEL, CONF, "BP 120/90", 0.6)
+
+
+def test_a_verified_region_needs_no_review_even_with_doubtful_characters() -> None:
+    assert needs_review(region("a", 0, doubtful=True), 0.6)
+    assert not needs_review(region("a", 0, doubtful=True, status=RegionStatus.VERIFIED), 0.6)
+    assert not needs_review(region("a", 0, doubtful=True, text="BP 120/90"), 0.6)  # both retyped
+    assert not needs_review(region("a", 0, doubtful=False), 0.6)
+
+
+def test_regions_being_read_are_not_editable_and_counts_see_only_decisions() -> None:
+    regions = [region("a", 0, status=s) for s in RegionStatus]
+    assert [is_editable(r) for r in regions] == [False, False, True, True, True, True]
+    assert count_reviewed(regions) == 2  # corrected and verified
+
+
+def test_tab_walks_reading_order_across_pages_and_stops_at_the_ends() -> None:
+    order = [region("a", 0), region("b", 0), region("c", 2)]
+    assert step(order, "a", 0, +1).id == "b"
+    assert step(order, "b", 0, +1).id == "c"  # crosses to page 3
+    assert step(order, "c", 2, +1) is None
+    assert step(order, "a", 0, -1) is None
+    # nothing selected: the first region on or after the page shown, the last on or before it
+    assert step(order, None, 1, +1).id == "c"
+    assert step(order, None, 1, -1).id == "b"
+    assert step(order, None, 3, +1) is None
+    assert step([], None, 0, +1) is None
+
+
+def test_f8_finds_the_next_doubtful_region_wrapping_and_skipping_verified() -> None:
+    order = [region("a", 0, doubtful=True), region("b", 0), region("c", 1, doubtful=True, status=RegionStatus.VERIFIED),
+             region("d", 1, doubtful=True)]
+    assert next_doubtful(order, "a", 0, 0.6).id == "d"
+    assert next_doubtful(order, "d", 1, 0.6).id == "a"  # wraps round the document
+    assert next_doubtful(order, None, 1, 0.6).id == "d"  # from the page shown
+    assert next_doubtful(order, None, 5, 0.6).id == "a"  # past the last page: from the start
+    assert next_doubtful(order[1:3], "b", 0, 0.6) is None
+    assert next_doubtful([], None, 0, 0.6) is None
+
+
+def test_after_a_removal_the_next_region_is_selected_else_the_previous() -> None:
+    assert selection_after_removal(["a", "b", "c"], "b") == "c"
+    assert selection_after_removal(["a", "b", "c"], "c") == "b"
+    assert selection_after_removal(["a"], "a") is None
+    assert selection_after_removal(["a"], "z") is None
