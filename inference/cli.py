@@ -42,49 +42,56 @@ def parse_polygon(text: str) -> list[tuple[float, float]]:
     return list(zip(v[::2], v[1::2]))
 
 
-def _parse_header(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise InputError("--header needs KEY=VALUE.")
-    return key.strip(), value.strip()
-
-
 def add_backend_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("recognition back end")
-    g.add_argument("--backend", choices=("cpu", "tensorrt", "triton"), default="cpu",
-                   help="cpu: embedded ONNX Runtime (default); tensorrt: local .plan; triton: remote gRPC")
-    g.add_argument("--model", type=Path, default=None,
-                   help="ONNX model (cpu) or TensorRT plan (tensorrt); default: the bundled model")
-    g.add_argument("--threads", type=int, default=None, help="CPU threads for ONNX Runtime")
-    g.add_argument("--url", default="127.0.0.1:8001", help="Triton gRPC address host:port")
-    g.add_argument("--model-name", default="notelasso_parseq", help="model name on the Triton server")
-    g.add_argument("--timeout", type=float, default=10.0, help="seconds per remote request")
-    g.add_argument("--ssl", action="store_true", help="use TLS for Triton")
-    g.add_argument("--root-cert", default=None, help="PEM root certificate for TLS")
-    g.add_argument("--client-cert", default=None, help="PEM client certificate chain for TLS")
-    g.add_argument("--client-key", default=None, help="PEM client private key for TLS")
-    g.add_argument("--header", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra gRPC header, e.g. authorization='Bearer ...' (repeatable)")
-    g.add_argument("--batch-size", type=int, default=32, help="crops per back-end call")
+    """The back-end flags, generated from the option schema: the choice and common options, then one
+    group per back end. Unset flags stay None; :func:`backend_config` fills in the schema's defaults."""
+    from inference.backends import COMMON_OPTIONS, PLUGINS, kind_option
+    from inference.backends.options import add_arguments
+
+    add_arguments(p.add_argument_group("recognition back end"), (kind_option(), *COMMON_OPTIONS))
+    seen = {o.key for o in COMMON_OPTIONS}
+    for plugin in PLUGINS.values():
+        own = [o for o in plugin.options if o.key not in seen]
+        seen.update(o.key for o in own)
+        add_arguments(p.add_argument_group(f"{plugin.kind}: {plugin.name}"), own)
 
 
 def backend_config(args: argparse.Namespace):
-    from inference.backends import BackendConfig
+    """The back end chosen on the command line and the options given for it (others take defaults)."""
+    from inference.backends import BackendConfig, backend_options, get_plugin, kind_option
+    from inference.backends.options import given_values
 
-    return BackendConfig(kind=args.backend, model_path=args.model, threads=args.threads, url=args.url,
-                         model_name=args.model_name, timeout_s=args.timeout, ssl=args.ssl,
-                         root_certificates=args.root_cert, certificate_chain=args.client_cert,
-                         private_key=args.client_key, headers=dict(_parse_header(h) for h in args.header))
+    kind = getattr(args, "backend", None) or kind_option().default
+    given = given_values(args, backend_options())
+    given.pop("kind", None)
+    plugin = get_plugin(kind)
+    wanted = {o.key for o in plugin.all_options()}
+    ignored = sorted(set(given) - wanted)
+    if ignored:
+        flags = ", ".join(o.flag for o in backend_options() if o.key in ignored)
+        raise InputError(f"Not options of the {plugin.name} back end (--backend {kind}): {flags}.")
+    return BackendConfig(kind, given)
+
+
+def backend_values(args: argparse.Namespace) -> dict:
+    """option key -> value for the chosen back end: what was given, the schema's default otherwise."""
+    from inference.backends import get_plugin
+
+    cfg = backend_config(args)
+    return get_plugin(cfg.kind).resolve(cfg.options)
 
 
 def open_recognizer(args: argparse.Namespace):
-    from inference.backends import open_backend
+    from inference.backends import get_plugin, open_backend
     from inference.recognizer import Recognizer
 
-    backend = open_backend(backend_config(args))
+    cfg = backend_config(args)
+    plugin = get_plugin(cfg.kind)
+    values = plugin.resolve(cfg.options)
+    backend = open_backend(cfg)
     if backend.is_remote:
-        print(f"notelasso-ocr: sending crops to remote server {args.url}", file=sys.stderr)
-    return Recognizer(backend, batch_size=args.batch_size)
+        print(f"notelasso-ocr: sending crops to remote server {plugin.remote_host(values)}", file=sys.stderr)
+    return Recognizer(backend, batch_size=values["batch_size"])
 
 
 def result_to_json(result) -> dict:
@@ -169,17 +176,20 @@ def cmd_crops(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from inference.bench import run_benchmark
 
+    values = backend_values(args)
+    if args.load and not {"url", "model_name"} <= set(values):
+        raise InputError("--load measures a Triton server: add --backend triton.")
     recognizer = open_recognizer(args)
     try:
         run_benchmark(recognizer, repeats=args.repeats, warmup=args.warmup, batch_seconds=args.batch_seconds,
                       out=print)
     finally:
         recognizer.backend.close()
-    if args.backend == "triton" and args.load:
+    if args.load:
         from inference.bench_triton import run_load_benchmark
 
         users = tuple(int(u) for u in args.users.split(","))
-        run_load_benchmark(args.url, args.model_name, users=users, seconds=args.seconds,
+        run_load_benchmark(values["url"], values["model_name"], users=users, seconds=args.seconds,
                            http_url=args.http_url, naive_model_name=args.naive_model_name, out=print)
     return 0
 

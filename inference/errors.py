@@ -61,3 +61,10 @@ def report_error(prog: str, exc: NoteLassoError) -> int:
     if exc.hint:
         print(f"{prog}: hint: {exc.hint}", file=sys.stderr)
     return exc.exit_code
+
+
+class NoModelError(BackendUnavailableError):
+    """No model (or engine) file was chosen and none is bundled: the app can still show documents.
+
+    Callers recognise it by its class, never by its message.
+    """

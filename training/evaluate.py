@@ -80,7 +80,7 @@ def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0
         raise InputError(f"No word crops found in {funsd_dir}.")
     crops, truths = [w.crop for w in words], [w.text for w in words]
     # One model load serves both NoteLasso rows.
-    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=threads or None))
+    backend = open_backend(BackendConfig("cpu", {"model_path": model, "threads": threads or None}))
     try:
         reader = Recognizer(backend, batch_size=32)
         rows = {"notelasso": ("NoteLasso (batched)", *read_with_notelasso(reader, crops)),
@@ -124,7 +124,7 @@ def evaluate_regions(funsd_dir: Path, *, model: Path | None | list[Path | None] 
     try:
         readers = {}
         for path in model if isinstance(model, list) else [model]:
-            backend = open_backend(BackendConfig(kind="cpu", model_path=path, threads=threads or None))
+            backend = open_backend(BackendConfig("cpu", {"model_path": path, "threads": threads or None}))
             backends.append(backend)
             name = f"NoteLasso {backend.spec.version}"
             if name in readers:

@@ -140,7 +140,7 @@ def _check_logits(model: PARSeq, onnx_path: Path) -> float:
     x = torch.rand(4, 3, h, w, generator=torch.Generator().manual_seed(1)) * 2 - 1
     with torch.no_grad():
         ours = model(x).numpy()
-    backend = open_backend(BackendConfig(kind="cpu", model_path=Path(onnx_path), threads=1))
+    backend = open_backend(BackendConfig("cpu", {"model_path": Path(onnx_path), "threads": 1}))
     try:
         theirs = backend.infer(x.numpy())
     finally:

@@ -44,7 +44,7 @@ def _row(preds: list[str], truths: list[str], seconds: float) -> dict:
 
 def measure(model: Path, sets: dict[str, tuple[list, list[str]]], lassos: list[HeldoutLasso] | None = None) -> dict:
     """Word-crop sets read as crops; ``lassos`` (held-out words) read as the app reads a region."""
-    backend = open_backend(BackendConfig(kind="cpu", model_path=model, threads=2))
+    backend = open_backend(BackendConfig("cpu", {"model_path": model, "threads": 2}))
     try:
         reader = Recognizer(backend, batch_size=32)
         out: dict = {"size_mb": round(model.stat().st_size / 1e6, 2)}

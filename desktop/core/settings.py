@@ -1,148 +1,101 @@
-"""The one table of application settings (Qt-free).
+"""The one table of application settings (Qt-free), generated from the back-end option schema.
 
-Each :class:`Setting` drives three things: the QSettings store of the desktop app
-(``desktop.qt.settings_store``), the command-line flags of ``notelasso`` and the back-end
-configuration handed to ``inference.open_backend``. Add a setting here and it appears in all three.
+The table is every back end's options (``inference.backends.plugins``, stored under ``backend/``)
+plus the app's own settings (:data:`APP_SETTINGS`). It drives the QSettings store
+(``desktop.qt.settings_store``), the command-line flags of ``notelasso``, the settings dialog
+(``desktop.qt.dialogs``) and the back-end configuration handed to ``inference.open_backend``.
+A back end that declares an option makes it appear in all of them; nothing here names one.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
-from inference.backends import BackendConfig
+from inference.backends import COMMON_OPTIONS, BackendConfig, backend_options, get_plugin, kind_option
+from inference.backends.options import Option, add_arguments, given_values
 
-__all__ = ["BACKEND_KINDS", "SETTINGS", "Setting", "add_cli_arguments", "backend_config", "coerce",
-           "defaults", "from_cli", "remote_host"]
+__all__ = ["APP_SETTINGS", "BACKEND_PREFIX", "KIND_KEY", "Setting", "add_cli_arguments", "backend_config",
+           "backend_key", "backend_settings", "coerce", "common_backend_settings", "defaults", "from_cli",
+           "remote_host", "setting", "settings"]
 
-BACKEND_KINDS = ("cpu", "tensorrt", "triton")
+#: A setting is an option whose key is its QSettings key (``backend/url``, ``document/dpi``).
+Setting = Option
 
+BACKEND_PREFIX = "backend/"
+KIND_KEY = BACKEND_PREFIX + "kind"
 
-@dataclass(frozen=True, slots=True)
-class Setting:
-    key: str
-    type: type
-    default: Any
-    help: str
-    flag: str | None = None          # CLI flag; None keeps it out of the command line
-    choices: tuple[Any, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("backend/kind", str, "cpu", "Recognition back end: cpu (embedded), tensorrt (local GPU) or triton (server).",
-            "--backend", BACKEND_KINDS),
-    Setting("backend/model_path", str, "", "ONNX model for the embedded CPU back end (empty: the bundled model).",
-            "--model"),
-    Setting("backend/plan_path", str, "", "TensorRT engine (.plan) built by `notelasso-engine trt`.", "--plan"),
-    Setting("backend/url", str, "127.0.0.1:8001", "Triton server address (host:port, gRPC).", "--url"),
-    Setting("backend/model_name", str, "notelasso_parseq", "Model name on the Triton server.", "--model-name"),
-    Setting("backend/tls", bool, False, "Use TLS for the Triton connection.", "--tls"),
-    Setting("backend/root_cert", str, "", "PEM file of the CA that signed the server certificate.", "--root-cert"),
-    Setting("backend/client_cert", str, "", "PEM client certificate chain (mutual TLS).", "--client-cert"),
-    Setting("backend/client_key", str, "", "PEM private key of the client certificate.", "--client-key"),
-    Setting("backend/token_header", str, "",
-            "Extra request header for the server, 'Name: value' (e.g. 'Authorization: Bearer ...').", "--token-header"),
-    Setting("backend/threads", int, 0, "CPU threads for the embedded back end (0: automatic).", "--threads",
-            minimum=0, maximum=64),
-    Setting("backend/batch_size", int, 32, "Word crops per inference batch.", "--batch-size", minimum=1, maximum=512),
+APP_SETTINGS: tuple[Setting, ...] = (
     Setting("review/confidence_threshold", float, 0.6,
             "Characters read with less confidence than this are marked for review.", "--threshold",
-            minimum=0.0, maximum=1.0),
-    Setting("document/dpi", int, 200, "Resolution at which PDF pages are rendered.", "--dpi", minimum=72, maximum=600),
+            minimum=0.0, maximum=1.0, label="Mark characters below confidence", step=0.05),
+    Setting("document/dpi", int, 200, "Resolution at which PDF pages are rendered.", "--dpi", minimum=72, maximum=600,
+            label="Render PDF pages at", suffix=" dpi"),
 )
 
-_BY_KEY = {s.key: s for s in SETTINGS}
+
+def backend_key(option_key: str) -> str:
+    """A back-end option key -> its settings key: ``url`` -> ``backend/url``."""
+    return BACKEND_PREFIX + option_key
+
+
+def _as_setting(option: Option) -> Setting:
+    return replace(option, key=backend_key(option.key))
+
+
+def backend_settings(kind: str) -> tuple[Setting, ...]:
+    """The settings of one back end's own options (not the common ones), in its declared order."""
+    return tuple(_as_setting(o) for o in get_plugin(kind).options)
+
+
+def common_backend_settings() -> tuple[Setting, ...]:
+    """The choice of back end, then the options every back end takes (batch size)."""
+    return tuple(_as_setting(o) for o in (kind_option(), *COMMON_OPTIONS))
+
+
+def settings() -> tuple[Setting, ...]:
+    """Every setting once: the back-end options (from the registered plugins), then the app's own."""
+    return (*(_as_setting(o) for o in backend_options()), *APP_SETTINGS)
+
+
+def setting(key: str) -> Setting:
+    """The setting stored under ``key``; raises KeyError for an unknown key."""
+    for s in settings():
+        if s.key == key:
+            return s
+    raise KeyError(key)
 
 
 def defaults() -> dict[str, Any]:
-    return {s.key: s.default for s in SETTINGS}
+    """settings key -> default, for every setting."""
+    return {s.key: s.default for s in settings()}
 
 
 def coerce(key: str, value: Any) -> Any:
-    """Turn a stored value (QSettings gives strings on some platforms) into the setting's type."""
-    setting = _BY_KEY[key]
-    if value is None:
-        return setting.default
-    try:
-        if setting.type is bool:
-            if isinstance(value, str):
-                return value.strip().lower() in {"1", "true", "yes", "on"}
-            return bool(value)
-        out = setting.type(value)
-    except (TypeError, ValueError):
-        return setting.default
-    if setting.choices is not None and out not in setting.choices:
-        return setting.default
-    if setting.minimum is not None and out < setting.minimum:
-        out = setting.type(setting.minimum)
-    if setting.maximum is not None and out > setting.maximum:
-        out = setting.type(setting.maximum)
-    return out
-
-
-def _dest(setting: Setting) -> str:
-    assert setting.flag is not None
-    return setting.flag.lstrip("-").replace("-", "_")
+    """A stored value (QSettings gives strings on some platforms) as the setting's type; never raises."""
+    return setting(key).coerce(value)
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
     """One flag per setting; unset flags stay None so stored settings are kept."""
-    for s in SETTINGS:
-        if s.flag is None:
-            continue
-        if s.type is bool:
-            parser.add_argument(s.flag, dest=_dest(s), action=argparse.BooleanOptionalAction, default=None,
-                                help=s.help)
-        else:
-            parser.add_argument(s.flag, dest=_dest(s), type=s.type, choices=s.choices, default=None,
-                                help=f"{s.help} (default: {s.default!r})")
+    add_arguments(parser, settings())
 
 
 def from_cli(args: argparse.Namespace) -> dict[str, Any]:
-    """Settings given on the command line (only those actually passed)."""
-    out = {}
-    for s in SETTINGS:
-        if s.flag is None:
-            continue
-        value = getattr(args, _dest(s), None)
-        if value is not None:
-            out[s.key] = coerce(s.key, value)
-    return out
-
-
-def _header(line: str) -> dict[str, str]:
-    name, sep, value = line.partition(":")
-    return {name.strip(): value.strip()} if sep and name.strip() else {}
+    """Settings given on the command line (only those actually passed): settings key -> value."""
+    return given_values(args, settings())
 
 
 def backend_config(values: Mapping[str, Any]) -> BackendConfig:
-    """Settings -> the config that ``inference.backends.open_backend`` takes."""
-    get = lambda key: coerce(key, values.get(key, _BY_KEY[key].default))  # noqa: E731
-    kind = get("backend/kind")
-    model = get("backend/plan_path") if kind == "tensorrt" else get("backend/model_path")
-    return BackendConfig(
-        kind=kind,
-        model_path=Path(model).expanduser() if model else None,
-        threads=get("backend/threads") or None,
-        url=get("backend/url"),
-        model_name=get("backend/model_name"),
-        ssl=get("backend/tls"),
-        root_certificates=get("backend/root_cert") or None,
-        certificate_chain=get("backend/client_cert") or None,
-        private_key=get("backend/client_key") or None,
-        headers=_header(get("backend/token_header")),
-    )
+    """Settings (settings key -> value; missing keys take defaults) -> what ``open_backend`` takes."""
+    kind = coerce(KIND_KEY, values.get(KIND_KEY))
+    plugin = get_plugin(kind)
+    return BackendConfig(kind, {o.key: o.coerce(values.get(backend_key(o.key))) for o in plugin.all_options()})
 
 
 def remote_host(values: Mapping[str, Any]) -> str | None:
     """The host pixels are sent to, or None when recognition stays on this machine."""
-    if coerce("backend/kind", values.get("backend/kind")) != "triton":
-        return None
-    url = str(values.get("backend/url") or _BY_KEY["backend/url"].default)
-    url = url.split("://", 1)[-1]
-    return url.rsplit(":", 1)[0] if ":" in url else url
+    cfg = backend_config(values)
+    return get_plugin(cfg.kind).remote_host(cfg.options)

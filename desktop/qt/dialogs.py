@@ -6,18 +6,17 @@ import html
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                               QFormLayout, QGroupBox, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox,
-                               QPushButton, QSpinBox, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget, QHeaderView)
+from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QInputDialog, QLabel, QLineEdit, QMessageBox, QPushButton, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from desktop.core import settings as table
-from desktop.qt.workers import run_job
-from inference.backends import BACKENDS, available_backends, open_backend
-from inference.errors import NoteLassoError
+from desktop.qt.settings_form import SettingField, add_field_row, make_field
+from desktop.qt.workers import run_job, user_text
+from inference.backends import PLUGINS, available_backends, open_backend
 
-__all__ = ["SettingsDialog", "ask_password_dialog", "show_error_dialog"]
+__all__ = ["REMOTE_NOTE", "SettingsDialog", "ask_password_dialog", "show_error_dialog"]
 
 def show_error_dialog(parent: QWidget | None, title: str, message: str, hint: str | None) -> None:
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
@@ -33,12 +32,15 @@ def ask_password_dialog(parent: QWidget | None, filename: str, is_retry: bool) -
     return text if ok else None
 
 
-def _help(key: str) -> str:
-    return next(s.help for s in table.SETTINGS if s.key == key)
+REMOTE_NOTE = "Page regions are sent to this server. Use it only if your organisation allows it."
 
 
 class SettingsDialog(QDialog):
-    """Edits the settings table; ``values()`` returns what the user chose."""
+    """Edits the settings table; ``values()`` returns what the user chose.
+
+    Generated from the table: a page of editors per back end (only the chosen one's is shown), the
+    options every back end takes, then the app's own settings. A new setting needs no code here.
+    """
 
     connection_tested = Signal(bool, str)
 
@@ -48,61 +50,26 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self._pool = pool or QThreadPool.globalInstance()
         self._avail = available_backends()
-        v = dict(values)
+        v = table.defaults() | dict(values)
+        #: settings key -> its editors (a key shared by several back ends has one per page, kept in step)
+        self.fields: dict[str, list[SettingField]] = {}
 
         self.kind = QComboBox()
-        for kind in table.BACKEND_KINDS:
-            ok, _hint = self._avail.get(kind, (False, ""))
-            self.kind.addItem(BACKENDS[kind][1] + ("" if ok else "  (not installed)"), kind)
-        self.kind.setCurrentIndex(max(0, self.kind.findData(v["backend/kind"])))
-
-        self.model_path = self._path_edit(v["backend/model_path"], "ONNX model (*.onnx)")
-        self.threads = QSpinBox()
-        self.threads.setRange(0, 64)
-        self.threads.setSpecialValueText("automatic")
-        self.threads.setValue(v["backend/threads"])
-        cpu = QWidget()
-        f = QFormLayout(cpu)
-        f.addRow("Model file", self.model_path[0])
-        f.addRow("Threads", self.threads)
-
-        self.plan_path = self._path_edit(v["backend/plan_path"], "TensorRT engine (*.plan *.engine)")
-        trt = QWidget()
-        f = QFormLayout(trt)
-        f.addRow("Engine file", self.plan_path[0])
-        self.trt_hint = QLabel()
-        self.trt_hint.setWordWrap(True)
-        self.trt_hint.setObjectName("hintLabel")
-        f.addRow(self.trt_hint)
-
-        self.url = QLineEdit(v["backend/url"])
-        self.model_name = QLineEdit(v["backend/model_name"])
-        self.tls = QCheckBox("Use TLS")
-        self.tls.setChecked(v["backend/tls"])
-        self.root_cert = self._path_edit(v["backend/root_cert"], "PEM (*.pem *.crt)")
-        self.client_cert = self._path_edit(v["backend/client_cert"], "PEM (*.pem *.crt)")
-        self.client_key = self._path_edit(v["backend/client_key"], "PEM (*.pem *.key)")
-        self.token = QLineEdit(v["backend/token_header"])
-        self.token.setPlaceholderText("Authorization: Bearer …")
-        self.token.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
-        triton = QWidget()
-        f = QFormLayout(triton)
-        f.addRow("Server (host:port)", self.url)
-        f.addRow("Model name", self.model_name)
-        f.addRow("", self.tls)
-        f.addRow("Root certificate", self.root_cert[0])
-        f.addRow("Client certificate", self.client_cert[0])
-        f.addRow("Client key", self.client_key[0])
-        f.addRow("Token header", self.token)
-        self.remote_note = QLabel("Page regions are sent to this server. Use it only if your organisation allows it.")
-        self.remote_note.setWordWrap(True)
-        self.remote_note.setObjectName("hintLabel")
-        f.addRow(self.remote_note)
-
+        self.kind.setToolTip(table.setting(table.KIND_KEY).help)
         self.stack = QStackedWidget()
-        for w in (cpu, trt, triton):
-            self.stack.addWidget(w)
+        #: kind -> the label saying why that back end cannot run here ('' when it can)
+        self.hints: dict[str, QLabel] = {}
+        for kind, plugin in PLUGINS.items():
+            ok, hint = self._avail.get(kind, (False, plugin.install_hint))
+            self.kind.addItem(plugin.name + ("" if ok else "  (not available here)"), kind)
+            self.stack.addWidget(self._backend_page(kind, v, "" if ok else f"{plugin.name} cannot run here. "
+                                                    f"To use it: {hint}."))
+        self.kind.setCurrentIndex(max(0, self.kind.findData(table.coerce(table.KIND_KEY, v[table.KIND_KEY]))))
         self.kind.currentIndexChanged.connect(self._on_kind_changed)
+        common = QFormLayout()
+        for setting in table.common_backend_settings():
+            if setting.key != table.KIND_KEY:
+                add_field_row(common, self._field(setting, v))
 
         self.test_button = QPushButton("Test connection")
         self.test_button.clicked.connect(self.test_connection)
@@ -116,29 +83,13 @@ class SettingsDialog(QDialog):
         bl = QVBoxLayout(backend_box)
         bl.addWidget(self.kind)
         bl.addWidget(self.stack)
+        bl.addLayout(common)
         bl.addLayout(test_row)
 
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.0, 1.0)
-        self.threshold.setSingleStep(0.05)
-        self.threshold.setDecimals(2)
-        self.threshold.setValue(v["review/confidence_threshold"])
-        self.dpi = QSpinBox()
-        self.dpi.setRange(72, 600)
-        self.dpi.setSuffix(" dpi")
-        self.dpi.setValue(v["document/dpi"])
-        self.batch = QSpinBox()
-        self.batch.setRange(1, 512)
-        self.batch.setValue(v["backend/batch_size"])
         review_box = QGroupBox("Review")
         rf = QFormLayout(review_box)
-        rf.addRow("Mark characters below confidence", self.threshold)
-        rf.addRow("Render PDF pages at", self.dpi)
-        rf.addRow("Batch size", self.batch)
-        for w, key in ((self.threshold, "review/confidence_threshold"), (self.dpi, "document/dpi"),
-                       (self.batch, "backend/batch_size"), (self.threads, "backend/threads"),
-                       (self.url, "backend/url"), (self.token, "backend/token_header")):
-            w.setToolTip(_help(key))
+        for setting in table.APP_SETTINGS:
+            add_field_row(rf, self._field(setting, v))
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -150,48 +101,44 @@ class SettingsDialog(QDialog):
         self._on_kind_changed()
         self.resize(560, 0)
 
-    def _path_edit(self, value: str, filter_: str) -> tuple[QWidget, QLineEdit]:
-        w = QWidget()
-        row = QHBoxLayout(w)
-        row.setContentsMargins(0, 0, 0, 0)
-        edit = QLineEdit(value)
-        browse = QPushButton("…")
-        browse.setFixedWidth(32)
+    def _backend_page(self, kind: str, values: dict[str, Any], unavailable: str) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        for setting in table.backend_settings(kind):
+            add_field_row(form, self._field(setting, values))
+        hint = QLabel(unavailable)
+        hint.setWordWrap(True)
+        hint.setObjectName("hintLabel")
+        hint.setVisible(bool(unavailable))
+        form.addRow(hint)
+        self.hints[kind] = hint
+        if PLUGINS[kind].is_remote:
+            note = QLabel(REMOTE_NOTE)
+            note.setWordWrap(True)
+            note.setObjectName("hintLabel")
+            form.addRow(note)
+        return page
 
-        def pick() -> None:
-            path, _ = QFileDialog.getOpenFileName(self, "Choose a file", edit.text(), filter_)
-            if path:
-                edit.setText(path)
+    def _field(self, setting: table.Setting, values: dict[str, Any]) -> SettingField:
+        field = make_field(setting, values.get(setting.key), self)
+        siblings = self.fields.setdefault(setting.key, [])
+        siblings.append(field)
+        field.on_change(lambda value: [f.set_value(value) for f in self.fields[setting.key] if f is not field])
+        return field
 
-        browse.clicked.connect(pick)
-        row.addWidget(edit, 1)
-        row.addWidget(browse)
-        return w, edit
+    def field(self, key: str) -> SettingField:
+        """The editor of setting ``key`` (on the chosen back end's page when several pages show it)."""
+        fields = self.fields[key]
+        page = self.stack.currentWidget()
+        return next((f for f in fields if page.isAncestorOf(f.editor)), fields[0])
 
     def _on_kind_changed(self) -> None:
-        kind = self.kind.currentData()
-        self.stack.setCurrentIndex(table.BACKEND_KINDS.index(kind))
-        ok, hint = self._avail.get("tensorrt", (False, ""))
-        self.trt_hint.setText("" if ok else f"TensorRT is not installed here. To use it: {hint}.")
+        self.stack.setCurrentIndex(list(PLUGINS).index(self.kind.currentData()))
         self.test_result.setText("")
 
     def values(self) -> dict[str, Any]:
-        return {
-            "backend/kind": self.kind.currentData(),
-            "backend/model_path": self.model_path[1].text().strip(),
-            "backend/plan_path": self.plan_path[1].text().strip(),
-            "backend/url": self.url.text().strip(),
-            "backend/model_name": self.model_name.text().strip(),
-            "backend/tls": self.tls.isChecked(),
-            "backend/root_cert": self.root_cert[1].text().strip(),
-            "backend/client_cert": self.client_cert[1].text().strip(),
-            "backend/client_key": self.client_key[1].text().strip(),
-            "backend/token_header": self.token.text().strip(),
-            "backend/threads": self.threads.value(),
-            "backend/batch_size": self.batch.value(),
-            "review/confidence_threshold": self.threshold.value(),
-            "document/dpi": self.dpi.value(),
-        }
+        """settings key -> the value shown, for every setting of the table."""
+        return {table.KIND_KEY: self.kind.currentData()} | {key: self.field(key).value() for key in self.fields}
 
     def test_connection(self) -> None:
         """Open the chosen back end on a worker and run one dummy batch; report name and latency."""
@@ -222,9 +169,6 @@ class SettingsDialog(QDialog):
 
     def _on_probe_failed(self, _job: object, exc: Exception) -> None:
         self.test_button.setEnabled(True)
-        if isinstance(exc, NoteLassoError):
-            message = exc.user_message + (f" {exc.hint}" if exc.hint else "")
-        else:
-            message = f"Unexpected error ({type(exc).__name__}). See the log for details."
+        message = user_text(exc)
         self.test_result.setText(f"<span style='color:#b91c1c'>{html.escape(message)}</span>")
         self.connection_tested.emit(False, message)

@@ -19,15 +19,15 @@ from desktop.core import settings as table
 from desktop.core.regions import Polygon, RegionStatus
 from desktop.qt.documents import DocumentController
 from desktop.qt.settings_store import SettingsStore
-from desktop.qt.workers import run_job
-from inference.errors import NoteLassoError
+from desktop.qt.workers import run_job, user_text
+from inference.errors import NoModelError, NoteLassoError
 
 if TYPE_CHECKING:  # loaded on the worker that opens the back end, not at start-up
     from inference.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NO_MODEL_BANNER", "RecognitionController", "user_text"]
+__all__ = ["NO_MODEL_BANNER", "RecognitionController"]
 
 NO_MODEL_BANNER = "No recognition model: see Settings. You can still view documents and draw regions."
 
@@ -113,9 +113,7 @@ class RecognitionController(QObject):
     def _on_backend_failed(self, gen: int, exc: Exception) -> None:
         if gen != self._generation:
             return
-        from inference.models import NO_MODEL_MESSAGE
-
-        if isinstance(exc, NoteLassoError) and exc.user_message == NO_MODEL_MESSAGE:
+        if isinstance(exc, NoModelError):
             self.backend_failed.emit(NO_MODEL_BANNER, True)
         else:
             self.backend_failed.emit(user_text(exc), False)
@@ -219,13 +217,6 @@ class RecognitionController(QObject):
         # page at the same moment slows both on a small CPU.
         QTimer.singleShot(0, self.ensure_backend)
         self._retry_waiting()
-
-
-def user_text(exc: Exception) -> str:
-    """What staff are told when a job failed: the error's message and hint, never its details."""
-    if isinstance(exc, NoteLassoError):
-        return exc.user_message + (f" {exc.hint}" if exc.hint else "")
-    return f"Unexpected error ({type(exc).__name__})."
 
 
 def _now_ms() -> float:

@@ -1,4 +1,8 @@
-"""QSettings behind the one settings table of ``desktop.core.settings``; plus recent files."""
+"""QSettings behind the one settings table of ``desktop.core.settings``; plus recent files.
+
+Nothing here names a setting: every key, type and default comes from the table, which is generated
+from the back ends' option schema and the app's own settings.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +31,8 @@ class SettingsStore:
     def get(self, key: str) -> Any:
         if key in self.overrides:
             return self.overrides[key]
-        default = next(s.default for s in table.SETTINGS if s.key == key)
-        return table.coerce(key, self._qs.value(key, default))
+        setting = table.setting(key)
+        return setting.coerce(self._qs.value(key, setting.default))
 
     def set(self, key: str, value: Any) -> None:
         """Store a value (from the settings dialog); it replaces any command-line override."""
@@ -36,7 +40,8 @@ class SettingsStore:
         self._qs.setValue(key, table.coerce(key, value))
 
     def values(self) -> dict[str, Any]:
-        return {s.key: self.get(s.key) for s in table.SETTINGS}
+        """settings key -> value for every setting of the table (overrides, stored, or default)."""
+        return {s.key: self.get(s.key) for s in table.settings()}
 
     def sync(self) -> None:
         self._qs.sync()

@@ -14,9 +14,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from inference.errors import NoteLassoError
+
 log = logging.getLogger(__name__)
 
-__all__ = ["Job", "WorkerSignals", "run_job"]
+__all__ = ["Job", "WorkerSignals", "run_job", "user_text"]
 
 
 class WorkerSignals(QObject):
@@ -57,3 +59,10 @@ def run_job(pool: QThreadPool, job_id: Any, fn: Callable[[], Any],
     signals.failed.connect(on_failed)
     pool.start(job)
     return signals
+
+
+def user_text(exc: BaseException) -> str:
+    """What staff are told when a job failed: the error's message and hint, never its details."""
+    if isinstance(exc, NoteLassoError):
+        return exc.user_message + (f" {exc.hint}" if exc.hint else "")
+    return f"Unexpected error ({type(exc).__name__})."

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.backends.base import FloatArray, check_batch, chunks
+from inference.backends.plugins import CPU_HINT
 from inference.errors import BackendUnavailableError, ModelMismatchError
 from inference.spec import ModelSpec, load_spec
 
@@ -19,7 +20,7 @@ def is_available() -> tuple[bool, str]:
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
-        return False, "pip install onnxruntime"
+        return False, CPU_HINT
     return True, ""
 
 

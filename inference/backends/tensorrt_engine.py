@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 
 from inference.backends.base import FloatArray, check_batch, chunks
+from inference.backends.plugins import TENSORRT_HINT
 from inference.errors import BackendUnavailableError, InputError, ModelMismatchError
 from inference.spec import ModelSpec, load_spec
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install 'notelasso[tensorrt]' on a machine with an NVIDIA GPU and driver"
+INSTALL_HINT = TENSORRT_HINT
 BUILD_INFO_FORMAT = 1
 
 

@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 
 from inference.backends.base import FloatArray, check_batch, chunks
+from inference.backends.plugins import TRITON_HINT
 from inference.errors import BackendUnavailableError, ModelMismatchError, RemoteInferenceError
 from inference.spec import METADATA_KEY, ModelSpec, load_spec
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install 'notelasso[triton]'"
+INSTALL_HINT = TRITON_HINT
 RETRYABLE = frozenset({"StatusCode.UNAVAILABLE"})
 #: Pings only while calls are in flight, at most once a minute: Triton's default server policy
 #: (min ping interval without data 5 min, 2 strikes) then never answers with GOAWAY.

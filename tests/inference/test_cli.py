@@ -94,8 +94,18 @@ def test_bad_options_and_models(tmp_path, note_png, tiny_onnx) -> None:
     junk.write_bytes(b"nonsense")
     res = ocr("page", str(note_png), "--model", str(junk))
     assert res.returncode == 5 and "Traceback" not in res.stderr
-    res = ocr("page", str(note_png), "--backend", "tensorrt", "--model", str(tmp_path / "x.plan"))
+    res = ocr("page", str(note_png), "--backend", "tensorrt", "--plan", str(tmp_path / "x.plan"))
     assert res.returncode == 4 and "notelasso[tensorrt]" in res.stderr
+
+
+def test_flags_of_another_back_end_are_refused(note_png, capsys) -> None:
+    from inference.cli import main
+
+    assert main(["page", str(note_png), "--url", "ocr.example:8001"]) == 2
+    assert "--url" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["page", str(note_png), "--backend", "triton", "--timeout", "0"])
+    assert info.value.code == 2 and "--timeout must be at least" in capsys.readouterr().err
 
 
 def test_no_bundled_model_says_how_to_get_one(monkeypatch, note_png, capsys) -> None:

@@ -79,7 +79,7 @@ def onnx_model(request, tiny_onnx):
 
 
 def test_cpu_backend_contract(onnx_model) -> None:
-    backend = open_backend(BackendConfig(kind="cpu", model_path=onnx_model, threads=1))
+    backend = open_backend(BackendConfig("cpu", {"model_path": onnx_model, "threads": 1}))
     try:
         assert isinstance(backend, Backend) and not backend.is_remote
         spec = backend.spec
@@ -96,9 +96,9 @@ def test_cpu_backend_contract(onnx_model) -> None:
 
 def test_missing_model_file_and_unknown_backend() -> None:
     with pytest.raises(BackendUnavailableError):
-        open_backend(BackendConfig(kind="nope"))
+        open_backend(BackendConfig("nope"))
     with pytest.raises((BackendUnavailableError, ModelMismatchError)):
-        open_backend(BackendConfig(kind="cpu", model_path="/nonexistent/model.onnx"))
+        open_backend(BackendConfig("cpu", {"model_path": "/nonexistent/model.onnx"}))
 
 
 def test_model_not_matching_its_spec_is_refused(tmp_path) -> None:
@@ -108,7 +108,7 @@ def test_model_not_matching_its_spec_is_refused(tmp_path) -> None:
     path = write_tiny_model(tmp_path, spec=ModelSpec())
     (tmp_path / "model.spec.json").write_text(bad_spec.to_json())
     with pytest.raises(ModelMismatchError):
-        open_backend(BackendConfig(kind="cpu", model_path=path))
+        open_backend(BackendConfig("cpu", {"model_path": path}))
 
 
 def test_a_turned_region_reads_as_the_upright_one(bundled_model) -> None:
@@ -116,7 +116,7 @@ def test_a_turned_region_reads_as_the_upright_one(bundled_model) -> None:
     page = render_lines(["Metformin 500 mg PO BID", "BP 128/82 HR 72"], font_size=30, margin=20).image
     h, w = page.shape
     sideways = np.ascontiguousarray(np.rot90(page))  # the view shows it upright when turned 90 clockwise
-    backend = open_backend(BackendConfig(kind="cpu", model_path=bundled_model, threads=1))
+    backend = open_backend(BackendConfig("cpu", {"model_path": bundled_model, "threads": 1}))
     try:
         reader = Recognizer(backend)
         upright = reader.recognize(page, [(0, 0), (w, 0), (w, h), (0, h)])
@@ -144,7 +144,7 @@ def test_a_vertical_id_along_the_page_edge_is_read_upright(bundled_model, turn: 
     page = np.ascontiguousarray(np.rot90(printed, k=turn))
     h, w = page.shape
     assert h > 2 * w
-    backend = open_backend(BackendConfig(kind="cpu", model_path=bundled_model, threads=1))
+    backend = open_backend(BackendConfig("cpu", {"model_path": bundled_model, "threads": 1}))
     try:
         # WHEN it is read with no turn asked for
         result = Recognizer(backend).recognize(page, [(0, 0), (w, 0), (w, h), (0, h)])
@@ -159,7 +159,7 @@ def test_a_word_cut_to_fit_the_model_is_read_as_one_word(bundled_model) -> None:
     # GIVEN a long word in a tight crop (wider than the model's input holds, so it is read in pieces)
     image = render_lines(["Hydrochlorothiazide"], font_size=30, margin=6).image
     h, w = image.shape
-    backend = open_backend(BackendConfig(kind="cpu", model_path=bundled_model, threads=1))
+    backend = open_backend(BackendConfig("cpu", {"model_path": bundled_model, "threads": 1}))
     try:
         result = Recognizer(backend).recognize(image, [(0, 0), (w, 0), (w, h), (0, h)])
     finally:
@@ -184,7 +184,7 @@ def test_pieces_of_neighbouring_lines_are_not_read_but_a_short_last_line_is(bund
     boxes = [b for line in tight.lines for _, b in line]
     x0, y0, x1, y1 = (min(b[0] for b in boxes) - 4, min(b[1] for b in boxes), max(b[2] for b in boxes) + 4,
                       max(b[3] for b in boxes))
-    backend = open_backend(BackendConfig(kind="cpu", model_path=bundled_model, threads=1))
+    backend = open_backend(BackendConfig("cpu", {"model_path": bundled_model, "threads": 1}))
     try:
         reader = Recognizer(backend)
         loose = reader.recognize(rendered.image, [(0, top), (w, top), (w, bottom), (0, bottom)])

@@ -242,7 +242,7 @@ def test_missing_tensorrt_gives_the_install_hint(monkeypatch, tmp_path):
         TensorRTBackend(tmp_path / "model.plan")
     assert err.value.hint == INSTALL_HINT and err.value.exit_code == 4
     with pytest.raises(BackendUnavailableError) as err:
-        open_backend(BackendConfig(kind="tensorrt", model_path=tmp_path / "model.plan"))
+        open_backend(BackendConfig("tensorrt", {"plan_path": tmp_path / "model.plan"}))
     assert "pip install 'notelasso[tensorrt]'" in err.value.hint
 
 
@@ -255,7 +255,7 @@ def test_missing_gpu_is_unavailable(monkeypatch):
 def test_open_backend_chooses_tensorrt(fp32_plan):
     plan, _trt, _gpu = fp32_plan
     assert is_available() == (True, "")
-    be = open_backend(BackendConfig(kind="tensorrt", model_path=plan))
+    be = open_backend(BackendConfig("tensorrt", {"plan_path": plan}))
     assert isinstance(be, TensorRTBackend)
     be.close()
 

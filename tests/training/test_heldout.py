@@ -60,7 +60,7 @@ def test_heldout_lassos_are_hand_drawn_loops_around_the_whole_word() -> None:
 
 
 def _open(model: Path) -> Recognizer:
-    return Recognizer(open_backend(BackendConfig(kind="cpu", model_path=model, threads=1)))
+    return Recognizer(open_backend(BackendConfig("cpu", {"model_path": model, "threads": 1})))
 
 
 def test_bundled_model_reads_most_heldout_words(bundled_model: Path) -> None:

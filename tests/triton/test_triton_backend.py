@@ -53,8 +53,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     srv.stop()
 
 
-def open_triton(server, model: str, **kw):
-    cfg = BackendConfig(kind="triton", url=server.grpc_url, model_name=model, **kw)
+def open_triton(server, model: str, **options):
+    cfg = BackendConfig("triton", {"url": server.grpc_url, "model_name": model, **options})
     return open_backend(cfg)
 
 
@@ -137,12 +137,15 @@ def test_slow_model_times_out_without_hanging(server) -> None:
 
 
 def test_headers_reach_the_server(server) -> None:
+    from inference.backends.triton_grpc import TritonBackend
+
     # Triton ignores unknown headers; upper-case keys must not break gRPC metadata rules.
-    remote = open_triton(server, "tiny", headers={"Authorization": "Bearer test-token", "X-Client": "notelasso"})
-    try:
-        assert remote.infer(np.zeros((1, 3, 32, 128), np.float32)).shape == (1, 26, 95)
-    finally:
-        remote.close()
+    for remote in (open_triton(server, "tiny", token_header="Authorization: Bearer test-token"),
+                   TritonBackend(server.grpc_url, "tiny", headers={"Authorization": "Bearer t", "X-Client": "nl"})):
+        try:
+            assert remote.infer(np.zeros((1, 3, 32, 128), np.float32)).shape == (1, 26, 95)
+        finally:
+            remote.close()
 
 
 def test_server_statistics_count_our_requests(server) -> None:

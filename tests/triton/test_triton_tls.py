@@ -65,12 +65,11 @@ def tls_server(tiny_onnx: Path, tmp_path_factory: pytest.TempPathFactory):
     server.stop()
 
 
-def tls_config(server, certs: dict[str, Path], **kw) -> BackendConfig:
-    base = dict(kind="triton", url=server.grpc_url, model_name="tiny", timeout_s=5.0, ssl=True,
-                root_certificates=str(certs["ca.pem"]), certificate_chain=str(certs["client.pem"]),
-                private_key=str(certs["client.key"]), headers={HEADER: TOKEN})
-    base.update(kw)
-    return BackendConfig(**base)
+def tls_config(server, certs: dict[str, Path], **options) -> BackendConfig:
+    base = dict(url=server.grpc_url, model_name="tiny", timeout_s=5.0, tls=True, root_cert=str(certs["ca.pem"]),
+                client_cert=str(certs["client.pem"]), client_key=str(certs["client.key"]),
+                token_header=f"{HEADER}: {TOKEN}")
+    return BackendConfig("triton", base | options)
 
 
 def test_mutual_tls_with_token_works(tls_server) -> None:
@@ -82,11 +81,11 @@ def test_mutual_tls_with_token_works(tls_server) -> None:
         backend.close()
 
 
-@pytest.mark.parametrize("headers", [{}, {HEADER: "Bearer zz-bad-token"}, {"authorization": TOKEN}])
-def test_missing_or_wrong_token_is_refused(tls_server, headers: dict[str, str]) -> None:
+@pytest.mark.parametrize("header", ["", f"{HEADER}: Bearer zz-bad-token", f"authorization: {TOKEN}"])
+def test_missing_or_wrong_token_is_refused(tls_server, header: str) -> None:
     server, certs = tls_server
     with pytest.raises(RemoteInferenceError, match="access header") as info:
-        open_backend(tls_config(server, certs, headers=headers))
+        open_backend(tls_config(server, certs, token_header=header))
     assert info.value.status == "RESTRICTED" and "triton-grpc-protocol-" in (info.value.hint or "")
     assert "zz-bad-token" not in str(info.value) and TOKEN not in str(info.value)  # header values never echoed
 
@@ -95,8 +94,8 @@ def test_plain_client_against_tls_server_fails_fast(tls_server) -> None:
     server, certs = tls_server
     t0 = time.monotonic()
     with pytest.raises(RemoteInferenceError):
-        open_backend(BackendConfig(kind="triton", url=server.grpc_url, model_name="tiny", timeout_s=5.0,
-                                   headers={HEADER: TOKEN}))
+        open_backend(BackendConfig("triton", {"url": server.grpc_url, "model_name": "tiny", "timeout_s": 5.0,
+                                              "token_header": f"{HEADER}: {TOKEN}"}))
     assert time.monotonic() - t0 < 6.0
 
 
@@ -104,4 +103,4 @@ def test_untrusted_server_certificate_is_refused(tls_server, tmp_path: Path) -> 
     server, certs = tls_server
     other = make_certificates(tmp_path / "other")
     with pytest.raises(RemoteInferenceError, match="cannot be reached"):
-        open_backend(tls_config(server, certs, root_certificates=str(other["ca.pem"])))
+        open_backend(tls_config(server, certs, root_cert=str(other["ca.pem"])))

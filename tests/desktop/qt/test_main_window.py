@@ -385,7 +385,7 @@ def test_settings_dialog_tests_the_connection(qtbot, make_window, micro_onnx):
     ok, message = blocker.args
     if not ok:
         assert "Traceback" not in message and message
-        assert "pip install" in dlg.trt_hint.text() or "TensorRT" in message
+        assert "pip install" in dlg.hints["tensorrt"].text() or "TensorRT" in message
     # applying new settings reopens the back end
     values = dlg.values() | {"backend/kind": "cpu", "review/confidence_threshold": 0.3}
     window.apply_settings(values)
