@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from desktop.core.export import GENERATOR, IntBox, PageExport, region_lines
+from desktop.core.export_base import GENERATOR, IntBox, PageExport, region_lines
 from desktop.core.regions import utc_now
 
 if TYPE_CHECKING:

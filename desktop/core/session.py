@@ -283,8 +283,8 @@ class ReviewSession:
             self._bump(region.id)
             return self._store_region(region, event, "restore")
 
-    def _put_snapshot(self, region_id: str, snapshot: Region | None) -> None:
-        """Undo/redo: make the region exactly ``snapshot`` (None: absent)."""
+    def put_snapshot(self, region_id: str, snapshot: Region | None) -> None:
+        """Undo/redo: make the region ``region_id`` exactly ``snapshot`` (None: absent). Records no history."""
         if snapshot is None:
             if region_id in self._regions:
                 self.remove_region(region_id)
@@ -370,7 +370,7 @@ class _Change:
         self._tx.__enter__()
 
     def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
-        outer = self.s.store._depth == 1
+        outer = self.s.store.transaction_depth == 1  # this change's transaction is the outermost: it commits
         try:
             self._tx.__exit__(exc_type, exc, tb)  # commit, or roll back and re-raise below
         except Exception:

@@ -216,6 +216,12 @@ class SessionStore:
             self._con.execute("ALTER TABLE regions ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0")
 
     # -- transactions ----------------------------------------------------------------------
+    @property
+    def transaction_depth(self) -> int:
+        """How many :meth:`transaction` blocks are open, nested (0: none). Read it inside one to learn
+        whether it is the outermost (1), whose end commits."""
+        return self._depth
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; nested uses join the outer transaction."""
