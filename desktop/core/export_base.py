@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.core.regions import Region
-from inference.errors import NoteLassoError
+from inference.errors import ExitCode, NoteLassoError
 
 GENERATOR = "NoteLasso"
 
@@ -23,7 +23,7 @@ GENERATOR = "NoteLasso"
 class ExportError(NoteLassoError):
     """The export could not be written (disk full, read-only folder, unknown format)."""
 
-    exit_code = 8
+    exit_code = ExitCode.EXPORT
 
 
 # -- geometry shared by the layout formats --------------------------------------------------

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.regions import Region, utc_now
-from inference.errors import NoteLassoError
+from inference.errors import ExitCode, NoteLassoError
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, op TEXT NOT NULL);
 class StorageError(NoteLassoError):
     """The session file cannot be created, read or written."""
 
-    exit_code = 7
+    exit_code = ExitCode.STORAGE
 
 
 def app_data_dir() -> Path:
