@@ -16,6 +16,7 @@ from pathlib import Path
 
 from desktop.core.regions import Region
 from inference.errors import ExitCode, NoteLassoError
+from inference.geometry import Box, Point
 
 GENERATOR = "NoteLasso"
 
@@ -27,29 +28,26 @@ class ExportError(NoteLassoError):
 
 
 # -- geometry shared by the layout formats --------------------------------------------------
-IntBox = tuple[int, int, int, int]
-
-
 @dataclass(frozen=True, slots=True)
 class WordGeom:
     text: str
-    box: IntBox
+    box: Box
     confidence: float | None  # None when the word's box is estimated (text was corrected)
 
 
 @dataclass(frozen=True, slots=True)
 class LineGeom:
     text: str
-    box: IntBox
+    box: Box
     words: tuple[WordGeom, ...]
 
 
-def _int_box(b: Iterable[float]) -> IntBox:
+def _int_box(b: Iterable[float]) -> Box:
     x0, y0, x1, y1 = (int(round(v)) for v in b)
     return (max(0, x0), max(0, y0), max(x0 + 1, x1), max(y0 + 1, y1))
 
 
-def _union(boxes: Iterable[IntBox]) -> IntBox:
+def _union(boxes: Iterable[Box]) -> Box:
     bs = list(boxes)
     return (min(b[0] for b in bs), min(b[1] for b in bs), max(b[2] for b in bs), max(b[3] for b in bs))
 
@@ -75,7 +73,7 @@ def _model_lines(region: Region) -> list[LineGeom] | None:
     return lines if wi == len(words) else None
 
 
-def _spread_words(text: str, box: IntBox) -> tuple[WordGeom, ...]:
+def _spread_words(text: str, box: Box) -> tuple[WordGeom, ...]:
     """Estimated word boxes: the line's width shared in proportion to word lengths."""
     tokens = text.split()
     if not tokens:
@@ -91,7 +89,7 @@ def _spread_words(text: str, box: IntBox) -> tuple[WordGeom, ...]:
     return tuple(out)
 
 
-def _reading_frame(region: Region) -> tuple[Callable[[IntBox], IntBox], Callable[[IntBox], IntBox]]:
+def _reading_frame(region: Region) -> tuple[Callable[[Box], Box], Callable[[Box], Box]]:
     """Box maps page -> upright and upright -> page for a region drawn on a turned page.
 
     The upright frame is the region's bounding box turned clockwise by ``region.rotation``,
@@ -100,16 +98,16 @@ def _reading_frame(region: Region) -> tuple[Callable[[IntBox], IntBox], Callable
     w, h = x1 - x0, y1 - y0
     turn = region.rotation
 
-    def up_to_page(u: float, v: float) -> tuple[float, float]:
+    def up_to_page(u: float, v: float) -> Point:
         x, y = {0: (u, v), 90: (v, h - u), 180: (w - u, h - v), 270: (w - v, u)}[turn]
         return x0 + x, y0 + y
 
-    def page_to_up(x: float, y: float) -> tuple[float, float]:
+    def page_to_up(x: float, y: float) -> Point:
         x, y = x - x0, y - y0
         return {0: (x, y), 90: (h - y, x), 180: (w - x, h - y), 270: (y, w - x)}[turn]
 
-    def mapper(point: Callable[[float, float], tuple[float, float]]) -> Callable[[IntBox], IntBox]:
-        def box(b: IntBox) -> IntBox:
+    def mapper(point: Callable[[float, float], Point]) -> Callable[[Box], Box]:
+        def box(b: Box) -> Box:
             pts = [point(b[0], b[1]), point(b[2], b[3])]
             return _int_box((min(p[0] for p in pts), min(p[1] for p in pts),
                              max(p[0] for p in pts), max(p[1] for p in pts)))
@@ -185,5 +183,5 @@ class PageExport:
     regions: tuple[Region, ...]
 
 
-__all__ = ["GENERATOR", "ExportError", "IntBox", "LineGeom", "PageExport", "WordGeom", "atomic_path", "region_lines",
+__all__ = ["GENERATOR", "ExportError", "LineGeom", "PageExport", "WordGeom", "atomic_path", "region_lines",
            "write_atomic"]

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from desktop.core.regions import Point, Polygon, Region, RegionStatus, as_polygon, as_rotation, new_region_id
+from desktop.core.regions import Polygon, Region, RegionStatus, as_polygon, as_rotation, new_region_id
 from inference.errors import InputError
+from inference.geometry import Point
 
 
 class RegionEditor(Protocol):

@@ -328,9 +328,6 @@ class SessionStore:
             con.execute("INSERT INTO meta(key, value) VALUES('history_pointer', ?) "
                         "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (str(pointer),))
 
-    def set_history_pointer(self, pointer: int) -> None:
-        self.set_meta("history_pointer", str(pointer))
-
     def close(self) -> None:
         with self._lock:
             if self._con is None:

@@ -10,10 +10,9 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPolygonItem, QGraphicsRec
                                QStyle, QStyleOptionGraphicsItem, QWidget)
 
 from desktop.core.regions import Region, RegionStatus
+from inference.geometry import Point
 
 __all__ = ["STATUS_COLOURS", "CornerHandle", "RegionItem"]
-
-Point = tuple[float, float]
 
 #: status -> outline colour; the fill is the same colour, translucent.
 STATUS_COLOURS: dict[RegionStatus, QColor] = {
