@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from inference.errors import NoteLassoError, report_error
+from inference.errors import ExitCode, NoteLassoError, report_error
 
 
 def _cmd_random(args: argparse.Namespace) -> int:
@@ -21,7 +21,7 @@ def _cmd_random(args: argparse.Namespace) -> int:
     torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "name": args.preset, "version": "random"},
                args.output)
     print(f"wrote randomly initialised {args.preset} to {args.output}")
-    return 0
+    return ExitCode.OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -50,7 +50,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except Exception as exc:  # onnx raises DecodeError and friends
         raise NoteLassoError(f"{path.name} is not a readable ONNX file.") from exc
     print(report.summary())
-    return 0 if report.ok else 1
+    return ExitCode.OK if report.ok else ExitCode.ERROR
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,11 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args.func(args))
+        return ExitCode(args.func(args))
     except NoteLassoError as exc:
         return report_error("notelasso-engine", exc)
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

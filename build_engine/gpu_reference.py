@@ -12,6 +12,7 @@ import time
 import torch
 
 from build_engine.parseq import load_checkpoint
+from inference.errors import ExitCode
 
 
 def crops_per_second(model: torch.nn.Module, batch: int, dtype: torch.dtype, seconds: float = 3.0) -> float:
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not torch.cuda.is_available():
         print("no CUDA device")
-        return 4
+        return ExitCode.BACKEND_UNAVAILABLE
     model, cfg, _ = load_checkpoint(args.checkpoint)
     print(f"GPU: {torch.cuda.get_device_name()}  torch {torch.__version__}  model embed {cfg.embed_dim} "
           f"enc_depth {cfg.enc_depth}")
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         m = model.to("cuda", dtype=dtype).eval()
         for b in (int(v) for v in args.batches.split(",")):
             print(f"{str(dtype).replace('torch.', ''):8} batch {b:3}: {crops_per_second(m, b, dtype):9.0f} crops/s")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import numpy as np
 from inference.backends.tensorrt_engine import (
     BuildInfo, build_info_path, cuda_call, gpu_info, import_cudart, import_tensorrt, make_trt_logger, spec_digest,
 )
-from inference.errors import BackendUnavailableError, InputError, ModelMismatchError, NoteLassoError
+from inference.errors import BackendUnavailableError, ExitCode, InputError, ModelMismatchError, NoteLassoError
 from inference.spec import ModelSpec, load_spec, sidecar_path
 
 log = logging.getLogger(__name__)
@@ -317,4 +317,4 @@ def run_trt(args: argparse.Namespace) -> int:
     info = build_plan(args.onnx, plan, opts)
     print(f"wrote {plan} (TensorRT {info.tensorrt_version}, {info.gpu_name}, compute {info.compute_capability}, "
           f"{info.precision}, batch {info.min_batch}/{info.opt_batch}/{info.max_batch})")
-    return 0
+    return ExitCode.OK

@@ -23,7 +23,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.errors import InputError, ModelMismatchError
+from inference.errors import ExitCode, InputError, ModelMismatchError
 from inference.spec import METADATA_KEY, ModelSpec, load_spec
 
 PLATFORMS = ("onnxruntime_onnx", "tensorrt_plan", "python")
@@ -224,4 +224,4 @@ def run(args: argparse.Namespace) -> int:
     folder = write_repository(args.model, args.repo, opts, overwrite=args.overwrite)
     print(f"wrote {folder} ({opts.platform}, max batch {opts.max_batch_size}); serve it with "
           f"tritonserver --model-repository={Path(args.repo).resolve()}")
-    return 0
+    return ExitCode.OK

@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from inference.errors import BackendUnavailableError
+from inference.errors import BackendUnavailableError, ExitCode
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop(keep_log=True)
     print(f"tritonserver stopped; log {server.log_path}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

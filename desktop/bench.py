@@ -18,6 +18,8 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from inference.errors import ExitCode  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "resources" / "samples" / "clinical-note.pdf"
 
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.document.is_file():
         print(f"document not found: {args.document}", file=sys.stderr)
-        return 2
+        return ExitCode.INPUT
 
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if not wait(lambda: window.view.has_page):
         print("the first page was not shown within 60 s", file=sys.stderr)
-        return 1
+        return ExitCode.ERROR
     first_page_ms = (time.perf_counter() - T_START) * 1e3
     print(f"start -> first page shown: {first_page_ms:7.0f} ms  (interpreter start excluded; imports included)")
 
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     if not wait(lambda: recognition.recognizer is not None or window.banner.isVisible()) or recognition.recognizer is None:
         print("recognition: no model (pass --model PATH); skipped")
         window.close()
-        return 0
+        return ExitCode.OK
     print(f"back end: {window.recognition.backend_label} · {window.recognition.model_label}")
     latencies: list[float] = []
     done: dict[str, float] = {}
@@ -117,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lasso release -> text shown: p50 {percentile(latencies, 50):6.1f} ms, "
               f"p95 {percentile(latencies, 95):6.1f} ms over {len(latencies)} regions")
     window.close()
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

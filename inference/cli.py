@@ -13,10 +13,9 @@ import logging
 import sys
 from pathlib import Path
 
-from inference.errors import InputError, NoteLassoError, report_error
+from inference.errors import ExitCode, InputError, NoteLassoError, report_error
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm"}
-EXIT_INTERNAL = 70
 
 
 def _numbers(text: str, what: str) -> list[float]:
@@ -129,7 +128,7 @@ def cmd_page(args: argparse.Namespace) -> int:
         print(json.dumps(result_to_json(result), ensure_ascii=False, indent=2))
     else:
         print(result.text)
-    return 0
+    return ExitCode.OK
 
 
 def cmd_crops(args: argparse.Namespace) -> int:
@@ -170,7 +169,7 @@ def cmd_crops(args: argparse.Namespace) -> int:
     else:
         for name, text in out.items():
             print(f"{name}\t{text}")
-    return 3 if failed and not out else 0
+    return ExitCode.DOCUMENT if failed and not out else ExitCode.OK
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -191,7 +190,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         users = tuple(int(u) for u in args.users.split(","))
         run_load_benchmark(values["url"], values["model_name"], users=users, seconds=args.seconds,
                            http_url=args.http_url, naive_model_name=args.naive_model_name, out=print)
-    return 0
+    return ExitCode.OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,15 +244,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return report_error("notelasso-ocr", exc)
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return ExitCode.OK
     except Exception as exc:  # last resort: a short message, never a traceback for staff
         if args.debug:
             raise
         print(f"notelasso-ocr: internal error ({type(exc).__name__}); run again with --debug for details.",
               file=sys.stderr)
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from inference.geometry import Box  # boxes here are in crop pixels
 from inference.preprocess import GrayImage, ink_mask
 
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) in crop pixels
 SPECK_FRACTION = 0.15  # of the typical glyph height
 MIN_WORD_GAP = 0.25   # x line height: no narrower gap separates words (in a short line)
 MIN_WORD_GAP_LONG = 0.15  # the same in a line of ten gaps or more

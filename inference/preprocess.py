@@ -15,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from inference.errors import InputError
+from inference.geometry import Box, Point
 from inference.spec import ModelSpec
 
 GrayImage = npt.NDArray[np.uint8]
-Point = tuple[float, float]
 MAX_SKEW_DEG = 6.0
 
 
@@ -30,7 +30,7 @@ class RegionCrop:
     to_page: npt.NDArray[np.float64]  # 2x3 affine: crop (x, y, 1) -> page (x, y)
     skew_deg: float
 
-    def box_to_page(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    def box_to_page(self, box: Box) -> Box:
         x0, y0, x1, y1 = box
         pts = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64) @ self.to_page.T
         return (int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min())),

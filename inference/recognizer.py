@@ -12,10 +12,9 @@ from inference.backends.base import Backend
 from inference.decoding import Decoded, decode_logits
 from inference.documents import to_gray
 from inference.layout import PHRASE_LAYOUT, LayoutOptions, analyse
-from inference.preprocess import GrayImage, Point, RegionCrop, crop_polygon, pad_to_aspect, resize_normalise
+from inference.geometry import Box, Point
+from inference.preprocess import GrayImage, RegionCrop, crop_polygon, pad_to_aspect, resize_normalise
 from inference.spec import ModelSpec
-
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +56,6 @@ class RegionResult:
     @property
     def min_confidence(self) -> float:
         return min(self.confidences, default=1.0)
-
-    def low_confidence_indices(self, threshold: float) -> list[int]:
-        return [i for i, c in enumerate(self.confidences) if c < threshold]
 
 
 def join_lines(lines: Sequence[LineResult]) -> tuple[str, tuple[float, ...]]:

@@ -16,13 +16,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
+from inference.geometry import Box, Point
+
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
     "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
 )
-
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class RenderedText:
     def text(self) -> str:
         return "\n".join(" ".join(word for word, _ in line) for line in self.lines)
 
-    def region(self, pad: int = 8) -> list[tuple[float, float]]:
+    def region(self, pad: int = 8) -> list[Point]:
         """A rectangle around all the text, as a lasso would be drawn."""
         boxes = [box for line in self.lines for _, box in line]
         x0 = min(b[0] for b in boxes) - pad

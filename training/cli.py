@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from inference.errors import NoteLassoError, report_error
+from inference.errors import ExitCode, InputError, NoteLassoError, report_error
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +64,7 @@ def _overrides(items: list[str]) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"notelasso-train: --set needs KEY=VALUE, got '{item}'")
+            raise InputError(f"--set needs KEY=VALUE, got '{item}'.")
         out[key.strip()] = json.loads(value) if value.strip()[:1] in "0123456789-[{tf" else value
     return out
 
@@ -80,7 +80,7 @@ def _run_train(args: argparse.Namespace) -> int:
                        overrides=_overrides(args.overrides), init_from=args.init)
     row = train(tcfg)
     print(json.dumps(row))
-    return 0
+    return ExitCode.OK
 
 
 def _run_eval(args: argparse.Namespace) -> int:
@@ -92,11 +92,11 @@ def _run_eval(args: argparse.Namespace) -> int:
                                   tesseract=not args.no_tesseract)
     else:
         if args.model and len(args.model) > 1:
-            raise SystemExit("notelasso-train eval: --funsd takes one --model")
+            raise InputError("eval --funsd takes one --model.")
         report = evaluate_funsd(args.funsd, model=args.model[0] if args.model else None, limit=args.limit or 0, seed=args.seed,
                                 threads=args.threads, tesseract=not args.no_tesseract)
     print(json.dumps(report, indent=2) if args.json else report["table"])
-    return 0
+    return ExitCode.OK
 
 
 def _run_recover(args: argparse.Namespace) -> int:
@@ -104,7 +104,7 @@ def _run_recover(args: argparse.Namespace) -> int:
 
     out = recover_checkpoint(args.onnx, args.out)
     print(f"wrote {out}; its logits match {args.onnx}")
-    return 0
+    return ExitCode.OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     except NoteLassoError as exc:
         return report_error("notelasso-train", exc)
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import time
 import cv2
 import numpy as np
 
+from inference.errors import ExitCode
 from training.corpus import TextSampler
 from training.render import WordRenderer
 from training.synth import make_sample
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.n} samples to {args.output}")
     if args.bench:
         print(f"{benchmark(args.bench, args.seed):.0f} images/s (one core, incl. sampling and degradation)")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-Point = tuple[float, float]
+from inference.geometry import Point
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import torch
 
+from inference.errors import ExitCode
+
 CHUNK = 15 * 1024 * 1024
 
 
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(str(x) for x in pack(args.checkpoint, args.out_dir)))
     else:
         unpack(args.in_dir, args.out)
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.backends import BackendConfig, open_backend
+from inference.errors import ExitCode
 from inference.models import DEFAULT_MODEL_NAME, MODELS_DIR
 from inference.recognizer import Recognizer
 from inference.spec import sidecar_path
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copyfile(variants[args.ship], target)
         shutil.copyfile(sidecar_path(variants[args.ship]), sidecar_path(target))
         print(f"shipped {args.ship} as {target}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

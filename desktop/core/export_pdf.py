@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.core.export import PageExport, atomic_path, region_lines
+from desktop.core.export_base import PageExport, atomic_path, region_lines
 
 if TYPE_CHECKING:
     from desktop.core.session import ReviewSession

@@ -5,8 +5,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from desktop.core.export import GENERATOR, IntBox, PageExport, region_lines
+from desktop.core.export_base import GENERATOR, PageExport, region_lines
 from desktop.core.regions import utc_now
+from inference.geometry import Box, Point
 
 if TYPE_CHECKING:
     from desktop.core.session import ReviewSession
@@ -20,7 +21,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 
-def _bbox(b: IntBox) -> str:
+def _bbox(b: Box) -> str:
     return f"bbox {b[0]} {b[1]} {b[2]} {b[3]}"
 
 
@@ -30,7 +31,7 @@ def _xml_bytes(root: ET.Element, doctype: str = "") -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}{body}\n'.encode()
 
 
-def _page_box(p: PageExport) -> IntBox:
+def _page_box(p: PageExport) -> Box:
     if p.width is not None and p.height is not None:
         return (0, 0, p.width, p.height)
     xs = [r.bbox[2] for r in p.regions] or [1]
@@ -74,7 +75,7 @@ def to_hocr(session: ReviewSession, pages: list[PageExport], document: Document 
 
 
 # -- ALTO v4 ------------------------------------------------------------------------------------
-def _hvwh(b: IntBox) -> dict[str, str]:
+def _hvwh(b: Box) -> dict[str, str]:
     return {"HPOS": str(b[0]), "VPOS": str(b[1]), "WIDTH": str(b[2] - b[0]), "HEIGHT": str(b[3] - b[1])}
 
 
@@ -118,7 +119,7 @@ def to_alto(session: ReviewSession, pages: list[PageExport], document: Document 
 
 
 # -- PAGE XML 2019 ------------------------------------------------------------------------------
-def _points(box_or_poly: IntBox | tuple[tuple[float, float], ...]) -> str:
+def _points(box_or_poly: Box | tuple[Point, ...]) -> str:
     if len(box_or_poly) == 4 and not isinstance(box_or_poly[0], tuple):
         x0, y0, x1, y1 = box_or_poly  # type: ignore[misc]
         pts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]

@@ -1,5 +1,8 @@
 """Undoable operations on a review session. No Qt: the shell's QUndoCommands call session.do/undo/redo.
 
+Operations act on any :class:`RegionEditor` (the review session is one); this module does not
+import the session, so the session can import it without an import circle.
+
 Each region operation keeps snapshots of the region it touches: ``before`` (taken when first
 applied) and ``after`` (taken when it is undone). Undo puts ``before`` back; redo puts
 ``after`` back, so a region re-read after a reshape comes back with its new text on redo,
@@ -10,13 +13,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from desktop.core.regions import Point, Polygon, Region, RegionStatus, as_polygon, as_rotation, new_region_id
+from desktop.core.regions import Polygon, Region, RegionStatus, as_polygon, as_rotation, new_region_id
 from inference.errors import InputError
+from inference.geometry import Point
 
-if TYPE_CHECKING:
-    from desktop.core.session import ReviewSession
+
+class RegionEditor(Protocol):
+    """What operations need of a session: its plain region changes, which record no history."""
+
+    def get(self, region_id: str) -> Region | None: ...
+
+    def put_snapshot(self, region_id: str, snapshot: Region | None) -> None: ...
+
+    def add_region(self, page: int, polygon: Sequence[Point], *, region_id: str | None = None,
+                   rotation: int = 0) -> Region: ...
+
+    def remove_region(self, region_id: str) -> Region: ...
+
+    def set_text(self, region_id: str, text: str) -> Region: ...
+
+    def set_status(self, region_id: str, status: RegionStatus | str) -> Region: ...
+
+    def set_polygon(self, region_id: str, polygon: Sequence[Point]) -> Region: ...
 
 
 class Operation:
@@ -34,10 +54,10 @@ class Operation:
     def label(self) -> str:
         raise NotImplementedError
 
-    def apply(self, session: ReviewSession) -> None:
+    def apply(self, session: RegionEditor) -> None:
         raise NotImplementedError
 
-    def revert(self, session: ReviewSession) -> None:
+    def revert(self, session: RegionEditor) -> None:
         raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,20 +93,20 @@ class RegionOperation(Operation):
     after: Region | None = None
     is_done_once: bool = False
 
-    def apply(self, session: ReviewSession) -> None:
+    def apply(self, session: RegionEditor) -> None:
         if self.is_done_once:
-            session._put_snapshot(self.region_id, self.after)
+            session.put_snapshot(self.region_id, self.after)
             return
         self.before = session.get(self.region_id)
         self._first_apply(session)
         self.after = session.get(self.region_id)
         self.is_done_once = True
 
-    def revert(self, session: ReviewSession) -> None:
+    def revert(self, session: RegionEditor) -> None:
         self.after = session.get(self.region_id)  # includes what happened since (a re-read)
-        session._put_snapshot(self.region_id, self.before)
+        session.put_snapshot(self.region_id, self.before)
 
-    def _first_apply(self, session: ReviewSession) -> None:
+    def _first_apply(self, session: RegionEditor) -> None:
         raise NotImplementedError
 
     def _params(self) -> dict[str, Any]:
@@ -120,7 +140,7 @@ class AddRegion(RegionOperation):
     def label(self) -> str:
         return "Add region"
 
-    def _first_apply(self, session: ReviewSession) -> None:
+    def _first_apply(self, session: RegionEditor) -> None:
         session.add_region(self.page, self.polygon, region_id=self.region_id, rotation=self.rotation)
 
     def _params(self) -> dict[str, Any]:
@@ -138,7 +158,7 @@ class RemoveRegion(RegionOperation):
     def label(self) -> str:
         return "Delete region"
 
-    def _first_apply(self, session: ReviewSession) -> None:
+    def _first_apply(self, session: RegionEditor) -> None:
         session.remove_region(self.region_id)
 
 
@@ -151,7 +171,7 @@ class SetText(RegionOperation):
     def label(self) -> str:
         return "Edit text"
 
-    def _first_apply(self, session: ReviewSession) -> None:
+    def _first_apply(self, session: RegionEditor) -> None:
         session.set_text(self.region_id, self.text)
 
     def _params(self) -> dict[str, Any]:
@@ -170,7 +190,7 @@ class SetStatus(RegionOperation):
     def label(self) -> str:
         return "Mark verified" if self.status == RegionStatus.VERIFIED.value else f"Mark {self.status}"
 
-    def _first_apply(self, session: ReviewSession) -> None:
+    def _first_apply(self, session: RegionEditor) -> None:
         session.set_status(self.region_id, RegionStatus(self.status))
 
     def _params(self) -> dict[str, Any]:
@@ -189,7 +209,7 @@ class SetPolygon(RegionOperation):
     def label(self) -> str:
         return "Reshape region"
 
-    def _first_apply(self, session: ReviewSession) -> None:
+    def _first_apply(self, session: RegionEditor) -> None:
         session.set_polygon(self.region_id, self.polygon)
 
     def _params(self) -> dict[str, Any]:
@@ -208,11 +228,11 @@ class Batch(Operation):
     def label(self) -> str:
         return self.text
 
-    def apply(self, session: ReviewSession) -> None:
+    def apply(self, session: RegionEditor) -> None:
         for op in self.ops:
             op.apply(session)
 
-    def revert(self, session: ReviewSession) -> None:
+    def revert(self, session: RegionEditor) -> None:
         for op in reversed(self.ops):
             op.revert(session)
 
@@ -224,5 +244,5 @@ class Batch(Operation):
         return cls(ops=[Operation.from_dict(o) for o in d.get("ops", [])], text=d.get("text", "Edit"))
 
 
-__all__ = ["AddRegion", "Batch", "Operation", "RegionOperation", "RemoveRegion", "SetPolygon", "SetStatus",
-           "SetText"]
+__all__ = ["AddRegion", "Batch", "Operation", "RegionEditor", "RegionOperation", "RemoveRegion", "SetPolygon",
+           "SetStatus", "SetText"]

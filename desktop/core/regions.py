@@ -11,16 +11,17 @@ from enum import Enum
 from typing import Any
 
 from inference.errors import InputError
+from inference.geometry import Box, Point
 
-Point = tuple[float, float]
 Polygon = tuple[Point, ...]
-Box = tuple[float, float, float, float]
-WordBox = tuple[str, tuple[int, int, int, int]]  # (text, (x0, y0, x1, y1)) in page pixels
+WordBox = tuple[str, Box]  # (text, (x0, y0, x1, y1)) in page pixels
 
 
 class RegionStatus(str, Enum):
+    """What state a region's text is in. The values are stored in session files: never change them."""
+
     PENDING = "pending"          # drawn or reshaped, waiting to be read
-    RECOGNISING = "recognising"  # a recognition is in flight
+    RECOGNIZING = "recognising"  # a recognition is in flight (the stored value keeps its first spelling)
     READ = "read"                # the model's text, untouched
     CORRECTED = "corrected"      # a person changed the text
     VERIFIED = "verified"        # a person confirmed the text
@@ -85,14 +86,11 @@ class Region:
     rotation: int = 0
 
     @property
-    def bbox(self) -> Box:
+    def bbox(self) -> tuple[float, float, float, float]:
+        """``(x0, y0, x1, y1)``: the outline's bounds in page pixels (not rounded)."""
         xs = [p[0] for p in self.polygon]
         ys = [p[1] for p in self.polygon]
         return (min(xs), min(ys), max(xs), max(ys))
-
-    @property
-    def is_corrected(self) -> bool:
-        return self.text != self.model_text
 
     @property
     def min_confidence(self) -> float:

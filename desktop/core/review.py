@@ -16,7 +16,7 @@ __all__ = ["align_confidences", "count_reviewed", "first_on_or_after", "has_doub
            "needs_review", "next_doubtful", "selection_after_removal", "step"]
 
 #: Statuses in which the text is the model's or a person's and can be edited.
-_BUSY = frozenset({RegionStatus.PENDING, RegionStatus.RECOGNISING})
+_BUSY = frozenset({RegionStatus.PENDING, RegionStatus.RECOGNIZING})
 _REVIEWED = frozenset({RegionStatus.CORRECTED, RegionStatus.VERIFIED})
 
 

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.history import Operation
-from desktop.core.regions import (DECIDED, Point, Region, RegionStatus, as_polygon, as_rotation, new_region_id,
-                                   sort_regions, utc_now)
+from desktop.core.regions import (DECIDED, Region, RegionStatus, as_polygon, as_rotation, new_region_id, sort_regions,
+                                   utc_now)
 from desktop.core.storage import SessionStore
 from inference.errors import DocumentError, InputError
+from inference.geometry import Point
 
 if TYPE_CHECKING:
     from inference.recognizer import RegionResult
@@ -77,7 +78,7 @@ class ReviewSession:
     def _load(self) -> None:
         self._regions = {}
         for r in self.store.load_regions():
-            if r.status is RegionStatus.RECOGNISING:  # nothing is in flight after a restart
+            if r.status is RegionStatus.RECOGNIZING:  # nothing is in flight after a restart
                 r = r.with_changes(status=RegionStatus.PENDING)
             self._regions[r.id] = r
         ops, self._pointer = self.store.load_history()
@@ -199,7 +200,7 @@ class ReviewSession:
             r = self._require(region_id)
             gen = self._bump(region_id)
             self._inflight[region_id] = gen
-            self._store_region(r.with_changes(status=RegionStatus.RECOGNISING, error=""), "changed", "recognise")
+            self._store_region(r.with_changes(status=RegionStatus.RECOGNIZING, error=""), "changed", "recognise")
             return gen
 
     def _is_stale(self, region_id: str, generation: int | None) -> bool:
@@ -277,14 +278,14 @@ class ReviewSession:
     def restore_region(self, region: Region) -> Region:
         """Put back a region (as returned by remove_region), keeping its id, text and status."""
         with self._change():
-            if region.status is RegionStatus.RECOGNISING:
+            if region.status is RegionStatus.RECOGNIZING:
                 region = region.with_changes(status=RegionStatus.PENDING)
             event = "changed" if region.id in self._regions else "added"
             self._bump(region.id)
             return self._store_region(region, event, "restore")
 
-    def _put_snapshot(self, region_id: str, snapshot: Region | None) -> None:
-        """Undo/redo: make the region exactly ``snapshot`` (None: absent)."""
+    def put_snapshot(self, region_id: str, snapshot: Region | None) -> None:
+        """Undo/redo: make the region ``region_id`` exactly ``snapshot`` (None: absent). Records no history."""
         if snapshot is None:
             if region_id in self._regions:
                 self.remove_region(region_id)
@@ -347,11 +348,6 @@ class ReviewSession:
         """All step labels and the pointer (steps before it are done): to rebuild a QUndoStack."""
         return [op.label for op in self._history], self._pointer
 
-    def clear_history(self) -> None:
-        with self._change():
-            self._history, self._pointer = [], 0
-            self._save_history(0)
-
 
 class _Change:
     """One saved change: a single transaction; listeners hear about it after the commit.
@@ -370,7 +366,7 @@ class _Change:
         self._tx.__enter__()
 
     def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
-        outer = self.s.store._depth == 1
+        outer = self.s.store.transaction_depth == 1  # this change's transaction is the outermost: it commits
         try:
             self._tx.__exit__(exc_type, exc, tb)  # commit, or roll back and re-raise below
         except Exception:

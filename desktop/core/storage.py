@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.regions import Region, utc_now
-from inference.errors import NoteLassoError
+from inference.errors import ExitCode, NoteLassoError
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, op TEXT NOT NULL);
 class StorageError(NoteLassoError):
     """The session file cannot be created, read or written."""
 
-    exit_code = 7
+    exit_code = ExitCode.STORAGE
 
 
 def app_data_dir() -> Path:
@@ -216,6 +216,12 @@ class SessionStore:
             self._con.execute("ALTER TABLE regions ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0")
 
     # -- transactions ----------------------------------------------------------------------
+    @property
+    def transaction_depth(self) -> int:
+        """How many :meth:`transaction` blocks are open, nested (0: none). Read it inside one to learn
+        whether it is the outermost (1), whose end commits."""
+        return self._depth
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; nested uses join the outer transaction."""
@@ -321,9 +327,6 @@ class SessionStore:
                             [(i, json.dumps(op)) for i, op in enumerate(ops) if i >= changed_from])
             con.execute("INSERT INTO meta(key, value) VALUES('history_pointer', ?) "
                         "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (str(pointer),))
-
-    def set_history_pointer(self, pointer: int) -> None:
-        self.set_meta("history_pointer", str(pointer))
 
     def close(self) -> None:
         with self._lock:

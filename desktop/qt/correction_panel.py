@@ -18,7 +18,7 @@ __all__ = ["CorrectionPanel", "STATUS_LABELS", "review_crop", "wrap_crop"]
 
 STATUS_LABELS = {
     RegionStatus.PENDING: "Pending",
-    RegionStatus.RECOGNISING: "Reading…",
+    RegionStatus.RECOGNIZING: "Reading…",
     RegionStatus.READ: "Read",
     RegionStatus.CORRECTED: "Corrected",
     RegionStatus.VERIFIED: "Verified",
@@ -119,7 +119,7 @@ class CorrectionPanel(QWidget):
     def _row_text(self, n: int, r: Region) -> str:
         if r.status == RegionStatus.FAILED:
             body = f"failed: {r.error}" if r.error else "failed"
-        elif r.status in (RegionStatus.PENDING, RegionStatus.RECOGNISING):
+        elif r.status in (RegionStatus.PENDING, RegionStatus.RECOGNIZING):
             body = STATUS_LABELS[r.status]
         else:
             body = r.text.replace("\n", " ⏎ ") or "(nothing read)"

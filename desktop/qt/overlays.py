@@ -10,15 +10,14 @@ from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPolygonItem, QGraphicsRec
                                QStyle, QStyleOptionGraphicsItem, QWidget)
 
 from desktop.core.regions import Region, RegionStatus
+from inference.geometry import Point
 
 __all__ = ["STATUS_COLOURS", "CornerHandle", "RegionItem"]
-
-Point = tuple[float, float]
 
 #: status -> outline colour; the fill is the same colour, translucent.
 STATUS_COLOURS: dict[RegionStatus, QColor] = {
     RegionStatus.PENDING: QColor("#8a8f98"),
-    RegionStatus.RECOGNISING: QColor("#3b82f6"),
+    RegionStatus.RECOGNIZING: QColor("#3b82f6"),
     RegionStatus.READ: QColor("#d97706"),
     RegionStatus.CORRECTED: QColor("#7c3aed"),
     RegionStatus.VERIFIED: QColor("#16a34a"),
@@ -112,7 +111,7 @@ class RegionItem(QGraphicsPolygonItem):
         colour = QColor(STATUS_COLOURS.get(self.status, QColor("#888")))
         pen = QPen(colour, 2.5 if self.isSelected() else 1.5)
         pen.setCosmetic(True)  # same width at every zoom
-        if self.status == RegionStatus.RECOGNISING:
+        if self.status == RegionStatus.RECOGNIZING:
             pen.setStyle(Qt.PenStyle.DashLine)
         self.setPen(pen)
         fill = QColor(colour)

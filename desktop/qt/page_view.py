@@ -9,16 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QCursor, QImage, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPen,
+from PySide6.QtGui import (QBrush, QColor, QCursor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
                            QPixmap, QPolygonF, QWheelEvent)
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsPolygonItem, QGraphicsScene, QGraphicsView
 
 from desktop.core.regions import Region
 from desktop.qt.overlays import STATUS_COLOURS, CornerHandle, RegionItem
+from inference.geometry import Point
 
 __all__ = ["STATUS_COLOURS", "PageView", "RegionItem", "Tool"]
-
-Point = tuple[float, float]
 
 
 class Tool:
@@ -357,10 +356,3 @@ def _view_area(view: QGraphicsView, poly: Sequence[QPointF]) -> float:
         return 0.0
     twice = sum(a.x() * b.y() - b.x() * a.y() for a, b in zip(pts, pts[1:] + pts[:1]))
     return abs(twice) / 2
-
-
-def polygon_path(points: Sequence[Point]) -> QPainterPath:
-    path = QPainterPath()
-    path.addPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
-    path.closeSubpath()
-    return path

@@ -1,9 +1,9 @@
 """QUndoStack commands that call the core session's do/undo/redo; core stays Qt-free.
 
-The session's own history is the source of truth (it is saved, so it outlives a sitting): a
-command's first ``redo`` is ``session.do(op)``, later ones ``session.redo()``, and ``undo`` is
-``session.undo()``. On opening, the stack is rebuilt from ``session.history()`` so the Edit menu
-and a QUndoView show steps from earlier sittings too.
+The session's own history is the source of truth (it is saved, so it outlives a sitting): the
+controller applies a new step with ``session.do(op)`` and then records it; a command's ``redo``
+is ``session.redo()`` and its ``undo`` is ``session.undo()``. On opening, the stack is rebuilt
+from ``session.history()`` so the Edit menu and a QUndoView show steps from earlier sittings too.
 """
 
 from __future__ import annotations
@@ -21,23 +21,17 @@ __all__ = ["SessionCommand", "UndoController"]
 
 
 class SessionCommand(QUndoCommand):
-    """One step of the session's history; ``op`` None means it is already applied."""
+    """One step of the session's history, recorded once the session has applied it."""
 
-    def __init__(self, controller: UndoController, label: str, op: Operation | None) -> None:
+    def __init__(self, controller: UndoController, label: str) -> None:
         super().__init__(label)
         self._controller = controller
-        self.op = op
-        self._is_done = op is None  # restored steps were done in an earlier sitting
 
     def redo(self) -> None:
         session = self._controller.session
         if self._controller.is_replaying or session is None:
             return
-        if self._is_done:
-            session.redo()
-        else:
-            session.do(self.op)  # type: ignore[arg-type]
-            self._is_done = True
+        session.redo()
 
     def undo(self) -> None:
         session = self._controller.session
@@ -64,7 +58,7 @@ class UndoController:
             if session is not None:
                 labels, pointer = session.history()
                 for label in labels:
-                    self.stack.push(SessionCommand(self, label, None))
+                    self.stack.push(SessionCommand(self, label))
                 self.stack.setIndex(pointer)
                 self.stack.setClean()
         finally:
@@ -77,7 +71,7 @@ class UndoController:
         self.session.do(op)
         self.is_replaying = True
         try:
-            self.stack.push(SessionCommand(self, op.label, None))
+            self.stack.push(SessionCommand(self, op.label))
         finally:
             self.is_replaying = False
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.backends.base import FloatArray, check_batch, chunks
-from inference.backends.plugins import CPU_HINT
+from inference.backends.hints import CPU_HINT
 from inference.errors import BackendUnavailableError, ModelMismatchError
 from inference.spec import ModelSpec, load_spec
 

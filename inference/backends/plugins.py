@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from inference.backends.options import Option, resolve
 from inference.errors import BackendUnavailableError, InputError, NoModelError
+from inference.backends.hints import CPU_HINT, TENSORRT_HINT, TRITON_HINT
 
 if TYPE_CHECKING:
     from inference.backends.base import Backend
@@ -110,7 +111,6 @@ def _bundled_or(path: str) -> Path:
     return found
 
 
-CPU_HINT = "pip install onnxruntime"
 
 
 def _open_cpu(values: Mapping[str, Any]) -> Backend:
@@ -132,7 +132,6 @@ CPU = BackendPlugin(
 
 
 # -- TensorRT on a local GPU --------------------------------------------------------------------
-TENSORRT_HINT = "pip install 'notelasso[tensorrt]' on a machine with an NVIDIA GPU and driver"
 
 
 def _open_tensorrt(values: Mapping[str, Any]) -> Backend:
@@ -156,7 +155,6 @@ TENSORRT = BackendPlugin(
 
 
 # -- a Triton Inference Server over gRPC ----------------------------------------------------------
-TRITON_HINT = "pip install 'notelasso[triton]'"
 
 
 def _open_triton(values: Mapping[str, Any]) -> Backend:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from inference.backends.base import FloatArray, check_batch, chunks
-from inference.backends.plugins import TENSORRT_HINT
+from inference.backends.hints import TENSORRT_HINT
 from inference.errors import BackendUnavailableError, InputError, ModelMismatchError
 from inference.spec import ModelSpec, load_spec
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from inference.backends.base import FloatArray, check_batch, chunks
-from inference.backends.plugins import TRITON_HINT
+from inference.backends.hints import TRITON_HINT
 from inference.errors import BackendUnavailableError, ModelMismatchError, RemoteInferenceError
 from inference.spec import METADATA_KEY, ModelSpec, load_spec
 

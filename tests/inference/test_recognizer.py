@@ -61,11 +61,12 @@ def test_crops_are_batched_and_boxes_are_in_page_pixels() -> None:
         assert fy0 - 4 <= y0 + 100 and y1 + 100 <= fy1 + 4 and fy1 - fy0 < 60
 
 
-def test_low_confidence_indices_point_at_characters() -> None:
+def test_confidences_point_at_characters() -> None:
     result = Recognizer(CountingBackend()).recognize(render_lines(["a b"]).image, [(0, 0), (200, 0), (200, 120), (0, 120)])
-    assert result.low_confidence_indices(0.5) == []
+    below = lambda threshold: [i for i, c in enumerate(result.confidences) if c < threshold]  # noqa: E731
+    assert below(0.5) == []
     # the model is ~0.99 sure of each letter; the inserted space is certain
-    assert result.low_confidence_indices(0.995) == [i for i, c in enumerate(result.text) if c != " "]
+    assert below(0.995) == [i for i, c in enumerate(result.text) if c != " "]
 
 
 def test_blank_region_reads_as_empty() -> None:

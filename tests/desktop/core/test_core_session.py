@@ -46,7 +46,7 @@ def test_regions_in_reading_order(session: ReviewSession) -> None:
 def test_recognition_result_makes_region_read(session: ReviewSession) -> None:
     r = session.add_region(0, rect(0, 0, 200, 40))
     session.begin_recognition(r.id)
-    assert session.get(r.id).status is RegionStatus.RECOGNISING
+    assert session.get(r.id).status is RegionStatus.RECOGNIZING
     result = make_result([[("BP", (2, 2, 30, 30)), ("128/82", (40, 2, 120, 30))]])
     out = session.apply_recognition(r.id, result, engine="onnxruntime-cpu", model="parseq-mini 1.0")
     assert out is not None and out.status is RegionStatus.READ
@@ -238,7 +238,7 @@ def test_undo_history_survives_reopening(image_doc: Path) -> None:
         s2.close()
 
 
-def test_recognising_becomes_pending_after_restart(image_doc: Path) -> None:
+def test_recognizing_becomes_pending_after_restart(image_doc: Path) -> None:
     s = ReviewSession.open(image_doc)
     r = s.add_region(0, rect(0, 0, 10, 10))
     s.begin_recognition(r.id)
@@ -246,6 +246,12 @@ def test_recognising_becomes_pending_after_restart(image_doc: Path) -> None:
     s2 = ReviewSession.open(image_doc)
     assert s2.get(r.id).status is RegionStatus.PENDING
     s2.close()
+
+
+def test_status_values_stored_in_session_files_keep_reading() -> None:
+    """Renaming a status in code must not change what session files hold."""
+    assert [s.value for s in RegionStatus] == ["pending", "recognising", "read", "corrected", "verified", "failed"]
+    assert RegionStatus("recognising") is RegionStatus.RECOGNIZING
 
 
 def test_dpi_sticks_to_the_session(image_doc: Path) -> None:
@@ -266,7 +272,7 @@ def test_listener_may_start_recognition_when_a_region_is_added(session: ReviewSe
     session.subscribe(on_event)
     session.do(AddRegion.new(0, rect(0, 0, 40, 20)))
     [rid] = [r.id for r in session.regions()]
-    assert session.get(rid).status is RegionStatus.RECOGNISING
+    assert session.get(rid).status is RegionStatus.RECOGNIZING
     out = session.apply_recognition(rid, make_result([[("ok", (0, 0, 9, 9))]]), engine="e", model="m",
                                     generation=started[0])
     assert out is not None and out.status is RegionStatus.READ
