@@ -27,6 +27,12 @@ run: apt-run $(VENV)/.run
 test: apt-test $(VENV)/.test triton-venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
+# ruff and mypy come pinned from the `dev` extra; settings live in pyproject.toml.
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
 bench: $(VENV)/.run
 	$(VENV)/bin/notelasso-ocr bench
 
