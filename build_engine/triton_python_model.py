@@ -29,8 +29,9 @@ class TritonPythonModel:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(os.path.join(folder, "model.onnx"), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            os.path.join(folder, "model.onnx"), opts, providers=["CPUExecutionProvider"]
+        )
 
     def execute(self, requests: list) -> list:
         import triton_python_backend_utils as pb_utils
@@ -49,7 +50,7 @@ class TritonPythonModel:
             return [pb_utils.InferenceResponse(output_tensors=[], error=error) for _ in requests]
         start = 0
         for size in sizes:
-            out = pb_utils.Tensor(self.output_name, logits[start:start + size])
+            out = pb_utils.Tensor(self.output_name, logits[start : start + size])
             responses.append(pb_utils.InferenceResponse(output_tensors=[out]))
             start += size
         return responses

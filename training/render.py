@@ -31,7 +31,12 @@ _NOTO_LATIN = re.compile(r"^Noto(Sans|Serif|Mono)(Mono|Display)?-")
 _MAX_MISSING = 4  # fonts may lack a few charset glyphs; the renderer avoids them per word
 
 CATEGORY_WEIGHTS = {
-    "serif": 0.22, "sans": 0.20, "mono": 0.25, "condensed": 0.08, "bold": 0.12, "hand": 0.13,
+    "serif": 0.22,
+    "sans": 0.20,
+    "mono": 0.25,
+    "condensed": 0.08,
+    "bold": 0.12,
+    "hand": 0.13,
 }
 _CAP_RATIO = 0.70  # cap height / font size, roughly, across these fonts
 _SIZES = (14, 17, 20, 24, 28, 34, 42, 52)
@@ -165,14 +170,13 @@ class WordRenderer:
         # Neighbouring words at the natural word space; the words of a phrase at a word space that
         # varies from line to line, down to the narrow gaps of fax and typewriter text.
         scale = self._space_scale(text)
-        pieces = ([(self._neighbour(), 1.0)] if r.random() < 0.3 else []) + \
-            [(w, scale) for w in text.split(" ")]
+        pieces = ([(self._neighbour(), 1.0)] if r.random() < 0.3 else []) + [(w, scale) for w in text.split(" ")]
         first = len(pieces) - len(text.split(" "))
         if r.random() < 0.3:
             pieces.append((self._neighbour(), 1.0))
         placed = _place(font, pieces)
         ll, lt, lr, lb = _bbox(font, placed)
-        tl, tt, tr, tb = _bbox(font, placed[first:first + len(text.split(" "))])
+        tl, tt, tr, tb = _bbox(font, placed[first : first + len(text.split(" "))])
         if tr <= tl:  # nothing visible (should not happen with charset text)
             tl, tt, tr, tb = 0, 0, max(1, int(cap / 2)), int(cap)
         pad = int(cap * 1.2) + 4
@@ -224,8 +228,9 @@ class WordRenderer:
             return self._r.uniform(0.45, 0.8)
         return self._r.uniform(0.8, 1.6)
 
-    def _add_lines(self, mask: np.ndarray, x0: float, x1: float, y0: float, y1: float,
-                   baseline: int, descent: int, cap: float) -> None:
+    def _add_lines(
+        self, mask: np.ndarray, x0: float, x1: float, y0: float, y1: float, baseline: int, descent: int, cap: float
+    ) -> None:
         r = self._r
         h, w = mask.shape
         thick = max(1, int(round(cap * r.uniform(0.04, 0.12))))
@@ -267,8 +272,10 @@ class WordRenderer:
         r = self._r
         h, w = mask.shape
         loose = r.random()
+
         def margin() -> float:
             return cap * (r.uniform(0.0, 0.2) if loose < 0.35 else r.uniform(0.05, 0.3 + loose))
+
         xa = max(0, int(x0 - margin()))
         xb = min(w, int(np.ceil(x1 + margin())) + 1)
         ya = max(0, int(y0 - margin() * 0.8))

@@ -89,8 +89,7 @@ def render_note(seed: int = SEED) -> tuple[Image.Image, list[dict]]:
         ink = rng.randint(20, 60) if kind == "typed" else rng.randint(40, 90)
         x0, y0, x1, y1 = draw.textbbox((x, y), text, font=font)
         draw.text((x, y), text, font=font, fill=ink)
-        lines.append({"text": text, "kind": "typed" if kind == "typed" else "handwritten",
-                      "box": [x0, y0, x1, y1]})
+        lines.append({"text": text, "kind": "typed" if kind == "typed" else "handwritten", "box": [x0, y0, x1, y1]})
         y += int(font.size * (1.55 if kind == "hand" else 1.35))
     # The scan: a slight rotation about the page centre, grey paper, soft focus, specks.
     page = page.rotate(ROTATION_DEG, resample=Image.BICUBIC, fillcolor=255)
@@ -138,10 +137,23 @@ def write_sample(out_dir: Path = OUT_DIR) -> list[Path]:
     doc.save(str(pdf_path), garbage=3, deflate=True)
     doc.close()
     truth = out_dir / "clinical-note.truth.json"
-    truth.write_text(json.dumps({
-        "description": "Fictitious clinical note rendered by training/sample_note.py; boxes in page pixels.",
-        "dpi": DPI, "width": WIDTH, "height": HEIGHT, "rotation_deg": ROTATION_DEG,
-        "image": png.name, "pdf": pdf_path.name, "lines": lines}, indent=1) + "\n", encoding="utf-8")
+    truth.write_text(
+        json.dumps(
+            {
+                "description": "Fictitious clinical note rendered by training/sample_note.py; boxes in page pixels.",
+                "dpi": DPI,
+                "width": WIDTH,
+                "height": HEIGHT,
+                "rotation_deg": ROTATION_DEG,
+                "image": png.name,
+                "pdf": pdf_path.name,
+                "lines": lines,
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return [png, pdf_path, truth]
 
 

@@ -41,8 +41,13 @@ def test_spec_written_to_metadata_and_sidecar(micro_onnx) -> None:
     side = ModelSpec.from_json(sidecar_path(micro_onnx).read_text())
     meta = {p.key: p.value for p in onnx.load(str(micro_onnx)).metadata_props}
     assert ModelSpec.from_json(meta[METADATA_KEY]) == side
-    assert (side.name, side.input_height, side.input_width, len(side.charset), side.max_label_length) == \
-        ("micro-test", 32, 128, 94, 25)
+    assert (side.name, side.input_height, side.input_width, len(side.charset), side.max_label_length) == (
+        "micro-test",
+        32,
+        128,
+        94,
+        25,
+    )
 
 
 @pytest.mark.parametrize("batch", [1, 7, 32])

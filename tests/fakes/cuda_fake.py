@@ -213,9 +213,18 @@ def make_cudart(gpu: FakeGpu) -> types.ModuleType:
         return (E.cudaSuccess,)
 
     for fn in (
-        cudaGetErrorString, cudaGetDeviceCount, cudaSetDevice, cudaGetDeviceProperties, cudaMalloc,
-        cudaFree, cudaMallocHost, cudaFreeHost, cudaStreamCreate, cudaStreamDestroy,
-        cudaStreamSynchronize, cudaMemcpyAsync,
+        cudaGetErrorString,
+        cudaGetDeviceCount,
+        cudaSetDevice,
+        cudaGetDeviceProperties,
+        cudaMalloc,
+        cudaFree,
+        cudaMallocHost,
+        cudaFreeHost,
+        cudaStreamCreate,
+        cudaStreamDestroy,
+        cudaStreamSynchronize,
+        cudaMemcpyAsync,
     ):
         setattr(mod, fn.__name__, fn)
     return mod
