@@ -30,7 +30,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from build_engine.parseq import load_checkpoint
 
     try:
-        model, cfg, meta = load_checkpoint(str(args.checkpoint), refine_iters=args.refine_iters)
+        model, _cfg, meta = load_checkpoint(str(args.checkpoint), refine_iters=args.refine_iters)
     except (OSError, RuntimeError, KeyError, ValueError) as exc:
         raise NoteLassoError(f"Cannot load checkpoint {args.checkpoint}: {exc}") from exc
     name = args.name or str(meta.get("name", "parseq"))

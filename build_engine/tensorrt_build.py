@@ -16,7 +16,7 @@ import logging
 import os
 import shlex
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ def run_onnx_check(onnx_path: Path) -> None:
         ) from exc
     try:
         report = check_onnx(onnx_path)
-    except Exception as exc:  # onnx raises DecodeError and friends  # noqa: BLE001
+    except Exception as exc:  # onnx raises DecodeError and friends
         raise ModelMismatchError(
             f"{onnx_path.name} is not a readable ONNX file.", hint="re-export the model with notelasso-engine export"
         ) from exc
@@ -319,7 +319,7 @@ def build_plan(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> BuildInfo:
         opt_batch=opts.opt_batch,
         max_batch=opts.max_batch,
         precision=opts.precision,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
         onnx_sha256=hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
         onnx_file=onnx_path.name,
         rebuild_command=rebuild_command(onnx_path, plan_path, opts),

@@ -45,7 +45,7 @@ class TritonPythonModel:
         try:
             batch = np.ascontiguousarray(np.concatenate(arrays, axis=0), dtype=np.float32)
             logits = self.session.run([self.output_name], {self.input_name: batch})[0].astype(np.float32)
-        except Exception as exc:  # report to every request instead of crashing the stub
+        except Exception as exc:  # report to every request instead of crashing the stub  # noqa: BLE001
             error = pb_utils.TritonError(f"ONNX Runtime failed: {type(exc).__name__}")
             return [pb_utils.InferenceResponse(output_tensors=[], error=error) for _ in requests]
         start = 0

@@ -72,8 +72,10 @@ def _python_of(venv: Path) -> tuple[str, str]:
         [
             str(venv / "bin" / "python"),
             "-c",
-            "import sys, sysconfig; print(f'{sys.version_info[0]}.{sys.version_info[1]}'); "
-            "print(sysconfig.get_config_var('LIBDIR') or '')",
+            (
+                "import sys, sysconfig; print(f'{sys.version_info[0]}.{sys.version_info[1]}'); "
+                "print(sysconfig.get_config_var('LIBDIR') or '')"
+            ),
         ],
         check=True,
         capture_output=True,
@@ -137,7 +139,7 @@ class TritonServer:
         site = _site_packages(self.venv)
         env = dict(os.environ)
         libs = [p for p in (libdir, str(site / "nvidia_pytriton.libs")) if p]
-        env["LD_LIBRARY_PATH"] = ":".join(libs + [env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else libs)
+        env["LD_LIBRARY_PATH"] = ":".join([*libs, env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else libs)
         env["PYTHONPATH"] = str(site)
         env["PATH"] = f"{self.venv / 'bin'}:{env.get('PATH', '')}"
         env.setdefault("OMP_NUM_THREADS", "1")

@@ -121,7 +121,7 @@ def evaluate_funsd(
 def evaluate_regions(
     funsd_dir: Path,
     *,
-    model: Path | None | list[Path | None] = None,
+    model: Path | list[Path | None] | None = None,
     limit: int = 1000,
     seed: int = 7,
     threads: int = 0,

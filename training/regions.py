@@ -88,7 +88,7 @@ def sample_regions(root: Path, n: int, seed: int = 7) -> list[FunsdRegion]:
     rng = random.Random(seed)
     multi = [r for r in regions if r.lines > 1]
     single = [r for r in regions if r.lines <= 1]
-    n_multi = min(len(multi), int(round(n * MULTI_SHARE)))
+    n_multi = min(len(multi), round(n * MULTI_SHARE))
     return rng.sample(single, n - n_multi) + rng.sample(multi, n_multi)
 
 

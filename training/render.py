@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cv2
@@ -58,7 +58,7 @@ def font_category(path: Path) -> str:
     return "sans"
 
 
-@lru_cache(maxsize=None)
+@cache
 def missing_glyphs(path: Path) -> frozenset[str]:
     """Charset characters the font draws as .notdef (or as nothing)."""
     try:
@@ -175,7 +175,7 @@ class WordRenderer:
         if r.random() < 0.3:
             pieces.append((self._neighbour(), 1.0))
         placed = _place(font, pieces)
-        ll, lt, lr, lb = _bbox(font, placed)
+        _ll, _lt, lr, lb = _bbox(font, placed)
         tl, tt, tr, tb = _bbox(font, placed[first : first + len(text.split(" "))])
         if tr <= tl:  # nothing visible (should not happen with charset text)
             tl, tt, tr, tb = 0, 0, max(1, int(cap / 2)), int(cap)
@@ -233,7 +233,7 @@ class WordRenderer:
     ) -> None:
         r = self._r
         h, w = mask.shape
-        thick = max(1, int(round(cap * r.uniform(0.04, 0.12))))
+        thick = max(1, round(cap * r.uniform(0.04, 0.12)))
         ink = r.randint(150, 255)
         if r.random() < 0.2:  # underline / form line at or just below the baseline
             y = int(baseline + r.uniform(-0.1, 1.0) * max(descent, 2))

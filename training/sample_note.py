@@ -70,7 +70,7 @@ def find_font(names: tuple[str, ...]) -> Path:
 
 def _font(family: str, size_pt: float) -> ImageFont.FreeTypeFont:
     names = {"mono": TYPED, "bold": TYPED_BOLD, "sans": SANS, "hand": HAND}[family]
-    return ImageFont.truetype(str(find_font(names)), int(round(size_pt * DPI / 72)))
+    return ImageFont.truetype(str(find_font(names)), round(size_pt * DPI / 72))
 
 
 def render_note(seed: int = SEED) -> tuple[Image.Image, list[dict]]:

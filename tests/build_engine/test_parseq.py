@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is needed for build_engine tests")
 
-from build_engine.parseq import PRESETS, PARSeq, infer_config, load_checkpoint  # noqa: E402
+from build_engine.parseq import PRESETS, PARSeq, infer_config, load_checkpoint
 
 OFFICIAL_KEYS = [
     "pos_queries",

@@ -53,7 +53,7 @@ def write_model_with_ops(folder: Path, ops: dict[str, str]) -> Path:
 
 
 def test_build_writes_plan_spec_and_build_info(fakes, tiny_onnx, tmp_path):
-    trt, _cudart, gpu = fakes
+    _trt, _cudart, gpu = fakes
     plan = tmp_path / "engines" / "model.plan"
 
     info = build_plan(tiny_onnx, plan, TrtOptions())

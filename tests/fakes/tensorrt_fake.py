@@ -324,7 +324,7 @@ def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
                 return None
             try:
                 blob = json.loads(data[len(PLAN_MAGIC) :])
-                blob["version"], blob["cc"], blob["gpu"]  # noqa: B018 - a truncated plan lacks them
+                blob["version"], blob["cc"], blob["gpu"]  # a truncated plan lacks them
             except (ValueError, KeyError, TypeError):
                 self.logger.log(Severity.ERROR, "Serialization assertion failed: the plan is truncated or corrupt.")
                 return None

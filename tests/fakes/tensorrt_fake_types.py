@@ -60,7 +60,7 @@ class Severity(enum.IntEnum):
 
 class ILogger:
     Severity = Severity
-    INTERNAL_ERROR, ERROR, WARNING, INFO, VERBOSE = list(Severity)
+    INTERNAL_ERROR, ERROR, WARNING, INFO, VERBOSE = tuple(Severity)
 
     def log(self, severity, msg):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -216,7 +216,7 @@ class OnnxParser:
 
         try:
             proto = onnx.load_from_string(bytes(model))
-        except Exception:
+        except Exception:  # any decode failure is a parse failure, as in TensorRT  # noqa: BLE001
             self._errors.append(ParserError(ErrorCode.MODEL_DESERIALIZE_FAILED, "Failed to parse ONNX model."))
             return False
         for i, node in enumerate(proto.graph.node):
@@ -249,10 +249,10 @@ class IOptimizationProfile:
     def __init__(self):
         self._shapes: dict[str, tuple[Dims, Dims, Dims]] = {}
 
-    def set_shape(self, input, min, opt, max):  # noqa: A002 - real keyword names
+    def set_shape(self, input, min, opt, max):
         self._shapes[input] = (Dims(min), Dims(opt), Dims(max))
 
-    def get_shape(self, input):  # noqa: A002
+    def get_shape(self, input):
         return list(self._shapes.get(input, ()))
 
     def __bool__(self):

@@ -23,7 +23,7 @@ def funsd_like(tmp_path: Path) -> Path:
     root = tmp_path / "funsd"
     (root / "images").mkdir(parents=True)
     (root / "annotations").mkdir()
-    for form, lines in (("f1", LINES[:2]), ("f2", LINES[2:] + ["Résumé"])):
+    for form, lines in (("f1", LINES[:2]), ("f2", [*LINES[2:], "Résumé"])):
         rendered = render_lines(lines, font_size=26)
         Image.fromarray(rendered.image).save(root / "images" / f"{form}.png")
         words = [{"text": word, "box": list(box)} for line in rendered.lines for word, box in line]

@@ -71,7 +71,7 @@ def test_detections_join_in_reading_order() -> None:
 
 def test_region_eval_reads_every_entity_with_the_bundled_model(funsd_entities: Path, bundled_model: Path) -> None:
     report = evaluate_regions(funsd_entities, model=bundled_model, threads=1, tesseract=False, others=False)
-    ((name, row),) = report["readers"].items()
+    ((_name, row),) = report["readers"].items()
     assert report["regions"] == 3 and report["multi_line"] == 1
     assert row["all"]["cer"] <= 0.05, report["table"]  # clean print, read as the app reads a lasso
     assert row["multi_line"]["count"] == 1 and "\n" not in " ".join(row["texts"][2].split())

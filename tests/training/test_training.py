@@ -15,12 +15,12 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is needed for training tests")
 
-from build_engine.parseq import PRESETS, PARSeq  # noqa: E402
-from inference.spec import PARSEQ_CHARSET  # noqa: E402
-from training.corpus import TextSampler  # noqa: E402
-from training.metrics import edit_distance, score_words  # noqa: E402
-from training.plm import CtcHead, Tokenizer, attention_masks, ctc_loss, generate_permutations, plm_loss  # noqa: E402
-from training.render import discover_fonts  # noqa: E402
+from build_engine.parseq import PRESETS, PARSeq
+from inference.spec import PARSEQ_CHARSET
+from training.corpus import TextSampler
+from training.metrics import edit_distance, score_words
+from training.plm import CtcHead, Tokenizer, attention_masks, ctc_loss, generate_permutations, plm_loss
+from training.render import discover_fonts
 
 MICRO = PRESETS["parseq-micro"]
 
@@ -81,7 +81,7 @@ def test_plain_share_makes_cleaner_crops(fonts: list[Path]) -> None:
     def mean_noise(r: WordRenderer) -> float:
         # Pixels that are neither paper nor ink: blur, JPEG, speckle, rules, fragments.
         vals = []
-        for i in range(60):
+        for _ in range(60):
             img = r.render("Metoprolol").astype(np.float32)
             vals.append(float(np.mean((img > 100) & (img < 200))))
         return float(np.mean(vals))

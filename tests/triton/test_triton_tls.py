@@ -116,17 +116,17 @@ def tls_server(tiny_onnx: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def tls_config(server, certs: dict[str, Path], **kw) -> BackendConfig:
-    base = dict(
-        kind="triton",
-        url=server.grpc_url,
-        model_name="tiny",
-        timeout_s=5.0,
-        ssl=True,
-        root_certificates=str(certs["ca.pem"]),
-        certificate_chain=str(certs["client.pem"]),
-        private_key=str(certs["client.key"]),
-        headers={HEADER: TOKEN},
-    )
+    base = {
+        "kind": "triton",
+        "url": server.grpc_url,
+        "model_name": "tiny",
+        "timeout_s": 5.0,
+        "ssl": True,
+        "root_certificates": str(certs["ca.pem"]),
+        "certificate_chain": str(certs["client.pem"]),
+        "private_key": str(certs["client.key"]),
+        "headers": {HEADER: TOKEN},
+    }
     base.update(kw)
     return BackendConfig(**base)
 
@@ -150,7 +150,7 @@ def test_missing_or_wrong_token_is_refused(tls_server, headers: dict[str, str]) 
 
 
 def test_plain_client_against_tls_server_fails_fast(tls_server) -> None:
-    server, certs = tls_server
+    server, _certs = tls_server
     t0 = time.monotonic()
     with pytest.raises(RemoteInferenceError):
         open_backend(
