@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -400,7 +401,7 @@ class PARSeq(nn.Module):
         cfg = self.cfg
         steps = cfg.max_label_length + 1
         memory = self.encode(images)
-        layers = list(self.decoder.layers)
+        layers = cast("list[DecoderLayer]", list(self.decoder.layers))
         mem_kv = [layer.memory_kv(memory) for layer in layers]
         bos = torch.full_like(images[:, 0, 0, 0], cfg.bos_id, dtype=torch.long)
         # Per layer: cached keys/values of the normalised content stream at that layer's input.
@@ -445,8 +446,9 @@ class PARSeq(nn.Module):
             [self.text_embed(tgt_in[:, :1]), self.pos_queries[:, : steps - 1] + self.text_embed(tgt_in[:, 1:])], 1
         )
         query = self.pos_queries[:, :steps].expand(logits.shape[0], -1, -1)
-        last = len(self.decoder.layers) - 1
-        for li, layer in enumerate(self.decoder.layers):
+        layers = cast("list[DecoderLayer]", list(self.decoder.layers))
+        last = len(layers) - 1
+        for li, layer in enumerate(layers):
             c_norm = layer.norm_c(content)
             query_new = layer.forward_stream(query, layer.norm_q(query), c_norm, *mem_kv[li], mask, padding)
             if li != last:

@@ -82,8 +82,8 @@ def _read_lines(path: Path) -> list[str]:
 
 @lru_cache(maxsize=1)
 def english_words() -> tuple[str, ...]:
-    words = {w.strip() for w in _read_lines(ENGLISH_WORDS)}
-    words = sorted(w for w in words if _usable(w) and not w.endswith("'s"))
+    lines = {w.strip() for w in _read_lines(ENGLISH_WORDS)}
+    words = sorted(w for w in lines if _usable(w) and not w.endswith("'s"))
     return tuple(words) or tuple(_FALLBACK_WORDS)
 
 

@@ -132,7 +132,14 @@ def evaluate_regions(
 
     ``model`` may be a list: each model is a row of its own in the same run (a release candidate
     beside the released model)."""
-    from training.regions import notelasso_reader, rapidocr_reader, region_report, sample_regions, tesseract_reader
+    from training.regions import (
+        Reader,
+        notelasso_reader,
+        rapidocr_reader,
+        region_report,
+        sample_regions,
+        tesseract_reader,
+    )
 
     funsd_dir = Path(funsd_dir)
     if not (funsd_dir / "annotations").is_dir():
@@ -142,7 +149,7 @@ def evaluate_regions(
         raise InputError(f"No regions found in {funsd_dir}.")
     backends = []
     try:
-        readers = {}
+        readers: dict[str, Reader] = {}
         for path in model if isinstance(model, list) else [model]:
             backend = open_backend(BackendConfig(kind="cpu", model_path=path, threads=threads or None))
             backends.append(backend)

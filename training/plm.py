@@ -57,7 +57,7 @@ def generate_permutations(tgt: Tensor, perm_num: int, generator: torch.Generator
     max_chars = tgt.shape[1] - 2
     if max_chars == 1:
         return torch.arange(3, device=tgt.device).unsqueeze(0)
-    perms = [torch.arange(max_chars, device=tgt.device)]
+    orders = [torch.arange(max_chars, device=tgt.device)]
     max_perms = math.factorial(max_chars) // 2
     num_gen = min(perm_num // 2, max_perms)
     if max_chars < 5:
@@ -68,10 +68,10 @@ def generate_permutations(tgt: Tensor, perm_num: int, generator: torch.Generator
         )
         pool = pool[1:]
         pick = torch.randperm(len(pool), generator=generator)[: num_gen - 1].to(tgt.device)
-        perms = torch.cat([perms[0][None], pool[pick]])
+        perms = torch.cat([orders[0][None], pool[pick]])
     else:
-        perms.extend(torch.randperm(max_chars, generator=generator).to(tgt.device) for _ in range(num_gen - 1))
-        perms = torch.stack(perms)
+        orders.extend(torch.randperm(max_chars, generator=generator).to(tgt.device) for _ in range(num_gen - 1))
+        perms = torch.stack(orders)
     mirrored = perms.flip(-1)
     perms = torch.stack([perms, mirrored]).transpose(0, 1).reshape(-1, max_chars)
     bos = torch.zeros((len(perms), 1), dtype=perms.dtype, device=tgt.device)

@@ -154,10 +154,10 @@ def tesseract_reader(psm: int = 6) -> Reader | None:
 def rapidocr_reader() -> Reader | None:
     """PP-OCR (detection + recognition) through rapidocr, when that package is installed."""
     try:
-        from rapidocr import RapidOCR  # type: ignore[import-not-found]
+        from rapidocr import RapidOCR
     except ImportError:
         try:
-            from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-not-found]
+            from rapidocr_onnxruntime import RapidOCR
         except ImportError:
             return None
     engine = RapidOCR()

@@ -284,8 +284,8 @@ class WordRenderer:
         if r.random() < 0.15:
             # A hand-drawn lasso: the word off-centre, with empty paper up to ~1.5 cap heights on
             # one or two sides (beyond what the rendered canvas holds).
-            sides = [int(cap * r.uniform(0.0, 1.5)) if r.random() < 0.5 else 0 for _ in range(4)]
-            crop = cv2.copyMakeBorder(crop, *sides, cv2.BORDER_CONSTANT, value=0)
+            top, bottom, left, right = (int(cap * r.uniform(0.0, 1.5)) if r.random() < 0.5 else 0 for _ in range(4))
+            crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
         return crop
 
     def _bleed(self, mask: np.ndarray, cap: float) -> np.ndarray:
@@ -321,7 +321,7 @@ class WordRenderer:
             gy = np.linspace(-1, 1, h, dtype=np.float32)[:, None] * r.uniform(-30, 30)
             bg = bg + gx + gy
         alpha = mask.astype(np.float32) * (1 / 255)
-        img = bg - alpha * (bg - ink)
+        img: np.ndarray = bg - alpha * (bg - ink)
         if r.random() < 0.5:
             img += g.normal(0, r.uniform(2, 12), (h, w)).astype(np.float32)
         if r.random() < 0.35:
@@ -338,9 +338,10 @@ class WordRenderer:
             img[u > 1 - p / 2] = 255
         if r.random() < 0.3:
             ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, r.randint(15, 80)])
-            if ok:
-                img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+            decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
+            if decoded is not None:
+                img = decoded
         if r.random() < 0.3:  # contrast / levels
             lo, hi = r.uniform(0, 60), r.uniform(190, 255)
             img = (lo + img.astype(np.float32) * ((hi - lo) / 255)).astype(np.uint8)
-        return img
+        return img.astype(np.uint8, copy=False)  # uint8 already; says so to the type checker

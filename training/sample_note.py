@@ -15,6 +15,7 @@ import json
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -73,13 +74,13 @@ def _font(family: str, size_pt: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(find_font(names)), round(size_pt * DPI / 72))
 
 
-def render_note(seed: int = SEED) -> tuple[Image.Image, list[dict]]:
+def render_note(seed: int = SEED) -> tuple[Image.Image, list[dict[str, Any]]]:
     """The page image and its lines (text, kind, box, polygon) after the scan's slight rotation."""
     rng = random.Random(seed)
     page = Image.new("L", (WIDTH, HEIGHT), 255)
     draw = ImageDraw.Draw(page)
     margin_x, y = int(1.0 * DPI), int(0.9 * DPI)
-    lines = []
+    lines: list[dict[str, Any]] = []
     for kind, family, size, text in NOTE:
         if kind == "gap":
             y += int(size * 0.25 * DPI)
@@ -92,7 +93,7 @@ def render_note(seed: int = SEED) -> tuple[Image.Image, list[dict]]:
         lines.append({"text": text, "kind": "typed" if kind == "typed" else "handwritten", "box": [x0, y0, x1, y1]})
         y += int(font.size * (1.55 if kind == "hand" else 1.35))
     # The scan: a slight rotation about the page centre, grey paper, soft focus, specks.
-    page = page.rotate(ROTATION_DEG, resample=Image.BICUBIC, fillcolor=255)
+    page = page.rotate(ROTATION_DEG, resample=Image.Resampling.BICUBIC, fillcolor=255)
     page = page.filter(ImageFilter.GaussianBlur(0.6))
     arr = np.asarray(page, dtype=np.float32)
     nprng = np.random.default_rng(seed)

@@ -155,7 +155,7 @@ def test_dynamic_squeeze_is_refused_before_tensorrt_is_touched(monkeypatch, tmp_
     # WHEN building THEN the ONNX check refuses it, naming the Squeeze
     with pytest.raises(ModelMismatchError, match="dynamic Squeeze") as err:
         build_plan(path, tmp_path / "squeeze.plan", TrtOptions())
-    assert "notelasso-engine check" in err.value.hint
+    assert "notelasso-engine check" in (err.value.hint or "")
     assert not (tmp_path / "squeeze.plan").exists()
 
 
@@ -170,7 +170,7 @@ def test_no_gpu_is_backend_unavailable(monkeypatch, tiny_onnx, tmp_path):
     install_gpu_fakes(monkeypatch, gpu=FakeGpu(count=0))
     with pytest.raises(BackendUnavailableError) as err:
         build_plan(tiny_onnx, tmp_path / "m.plan", TrtOptions())
-    assert err.value.exit_code == 4 and "nvidia-smi" in err.value.hint
+    assert err.value.exit_code == 4 and "nvidia-smi" in (err.value.hint or "")
 
 
 def test_int8_calibrates_on_synthetic_crops_and_frees_its_buffers(fakes, tiny_onnx, tmp_path):

@@ -16,6 +16,7 @@ import enum
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 DEVICE_BASE = 0x7F00_0000_0000  # far from anything the host allocator hands out in tests
 
@@ -100,7 +101,7 @@ class FakeGpu:
 def make_cudart(gpu: FakeGpu) -> types.ModuleType:
     """Build a fresh fake ``cuda.bindings.runtime`` module bound to ``gpu``."""
     E = cudaError_t
-    mod = types.ModuleType("cuda.bindings.runtime")
+    mod: Any = types.ModuleType("cuda.bindings.runtime")
     mod.__doc__ = __doc__
     mod.cudaError_t = cudaError_t
     mod.cudaMemcpyKind = cudaMemcpyKind

@@ -29,6 +29,7 @@ import hashlib
 import json
 import threading
 import types
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ PLAN_MAGIC = b"FAKETRT1"
 def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
     """A fresh fake ``tensorrt`` module that runs on the cuda fake's ``fake_gpu``."""
     gpu = cudart.fake_gpu
-    mod = types.ModuleType("tensorrt")
+    mod: Any = types.ModuleType("tensorrt")
     mod.__doc__ = __doc__
     mod.__version__ = version
     for obj in (

@@ -129,6 +129,7 @@ def test_plm_and_ctc_losses_fall_when_fitting_a_small_batch() -> None:
         opt.step()
         first = first or (plm.item(), ctc.item())
         last = (plm.item(), ctc.item())
+    assert first is not None and last is not None
     assert last[0] < 0.5 * first[0] and last[1] < 0.5 * first[1], (first, last)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,7 +37,12 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     from build_engine.triton_server import TritonServer
 
     repo = tmp_path_factory.mktemp("triton-repo")
-    small = {"platform": "python", "max_batch_size": 16, "preferred_batch_sizes": (4, 16), "cpu_threads": 1}
+    small: dict[str, Any] = {
+        "platform": "python",
+        "max_batch_size": 16,
+        "preferred_batch_sizes": (4, 16),
+        "cpu_threads": 1,
+    }
     write_repository(micro_onnx, repo, RepoOptions(model_name="micro", **small))
     write_repository(tiny_onnx, repo, RepoOptions(model_name="tiny", **small))
     slow_down(write_repository(tiny_onnx, repo, RepoOptions(model_name="slow", **small)), SLOW_S)
