@@ -60,7 +60,7 @@ $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.run
 
 clean:
-	rm -rf $(VENV) $(TRITON_VENV) .pytest_cache
+	rm -rf $(VENV) $(TRITON_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # A real Triton server for the `triton` tests: tritonserver 2.51 with the Python backend, as
 # bundled in the nvidia-pytriton wheel; it needs numpy<2, hence its own venv.
