@@ -27,6 +27,12 @@ run: apt-run $(VENV)/.run
 test: apt-test $(VENV)/.test triton-venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
+# ruff and mypy come pinned from the `dev` extra; settings live in pyproject.toml.
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
 bench: $(VENV)/.run
 	$(VENV)/bin/notelasso-ocr bench
 
@@ -54,7 +60,7 @@ $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.run
 
 clean:
-	rm -rf $(VENV) $(TRITON_VENV) .pytest_cache
+	rm -rf $(VENV) $(TRITON_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # A real Triton server for the `triton` tests: tritonserver 2.51 with the Python backend, as
 # bundled in the nvidia-pytriton wheel; it needs numpy<2, hence its own venv.

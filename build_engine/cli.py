@@ -18,8 +18,9 @@ def _cmd_random(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     cfg = PRESETS[args.preset]
     model = PARSeq(cfg)
-    torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "name": args.preset, "version": "random"},
-               args.output)
+    torch.save(
+        {"config": cfg.to_dict(), "model": model.state_dict(), "name": args.preset, "version": "random"}, args.output
+    )
     print(f"wrote randomly initialised {args.preset} to {args.output}")
     return ExitCode.OK
 
@@ -29,13 +30,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from build_engine.parseq import load_checkpoint
 
     try:
-        model, cfg, meta = load_checkpoint(str(args.checkpoint), refine_iters=args.refine_iters)
+        model, _cfg, meta = load_checkpoint(str(args.checkpoint), refine_iters=args.refine_iters)
     except (OSError, RuntimeError, KeyError, ValueError) as exc:
         raise NoteLassoError(f"Cannot load checkpoint {args.checkpoint}: {exc}") from exc
     name = args.name or str(meta.get("name", "parseq"))
     version = args.version or str(meta.get("version", "0"))
     spec = export_onnx(model, args.output, name=name, version=version, opset=args.opset)
-    print(f"exported {spec.name} {spec.version} to {args.output} (+ {Path(args.output).with_suffix('.spec.json').name})")
+    print(
+        f"exported {spec.name} {spec.version} to {args.output} (+ {Path(args.output).with_suffix('.spec.json').name})"
+    )
     return _cmd_check(argparse.Namespace(model=args.output))
 
 
@@ -92,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return ExitCode(args.func(args))
     except NoteLassoError as exc:

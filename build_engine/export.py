@@ -20,8 +20,15 @@ DEFAULT_OPSET = 17
 CONFIG_KEY = "notelasso.config"  # ONNX metadata: the ParseqConfig the graph was exported from
 
 
-def export_onnx(model: PARSeq, out_path: Path, *, name: str, version: str, opset: int = DEFAULT_OPSET,
-                refine_iters: int | None = None) -> ModelSpec:
+def export_onnx(
+    model: PARSeq,
+    out_path: Path,
+    *,
+    name: str,
+    version: str,
+    opset: int = DEFAULT_OPSET,
+    refine_iters: int | None = None,
+) -> ModelSpec:
     """Export ``model`` (logits only, dynamic batch) and write ``<out>.spec.json`` beside it.
 
     Raises ModelMismatchError if the resulting graph fails :func:`check_model`.
@@ -40,10 +47,15 @@ def export_onnx(model: PARSeq, out_path: Path, *, name: str, version: str, opset
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, (dummy,), str(tmp),
-            input_names=[spec.input_name], output_names=[spec.output_name],
+            model,
+            (dummy,),
+            str(tmp),
+            input_names=[spec.input_name],
+            output_names=[spec.output_name],
             dynamic_axes={spec.input_name: {0: "batch"}, spec.output_name: {0: "batch"}},
-            opset_version=opset, do_constant_folding=True, dynamo=False,
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False,
         )
     proto = onnx.load(str(tmp))
     tmp.unlink()

@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no CUDA device")
         return ExitCode.BACKEND_UNAVAILABLE
     model, cfg, _ = load_checkpoint(args.checkpoint)
-    print(f"GPU: {torch.cuda.get_device_name()}  torch {torch.__version__}  model embed {cfg.embed_dim} "
-          f"enc_depth {cfg.enc_depth}")
+    print(
+        f"GPU: {torch.cuda.get_device_name()}  torch {torch.__version__}  model embed {cfg.embed_dim} "
+        f"enc_depth {cfg.enc_depth}"
+    )
     for dtype in (torch.float32, torch.float16):
         m = model.to("cuda", dtype=dtype).eval()
         for b in (int(v) for v in args.batches.split(",")):

@@ -19,8 +19,15 @@ from onnx import TensorProto, helper, numpy_helper
 
 MIN_OPSET = 13  # Squeeze/Unsqueeze take axes as an input from opset 13 on
 SEQUENCE_OPS = {
-    "SequenceConstruct", "SequenceAt", "SequenceInsert", "SequenceErase", "SequenceEmpty",
-    "SequenceLength", "SplitToSequence", "ConcatFromSequence", "SequenceMap",
+    "SequenceConstruct",
+    "SequenceAt",
+    "SequenceInsert",
+    "SequenceErase",
+    "SequenceEmpty",
+    "SequenceLength",
+    "SplitToSequence",
+    "ConcatFromSequence",
+    "SequenceMap",
 }
 UNSUPPORTED_OPS = {
     "Loop": "data-dependent loop (unroll the decoding loop before export)",
@@ -34,8 +41,12 @@ UNSUPPORTED_OPS = {
     "RandomNormalLike": "random ops are not deterministic in an engine",
     "RandomUniformLike": "random ops are not deterministic in an engine",
 }
-BAD_DTYPES = {TensorProto.STRING: "string", TensorProto.DOUBLE: "float64", TensorProto.COMPLEX64: "complex64",
-              TensorProto.COMPLEX128: "complex128"}
+BAD_DTYPES = {
+    TensorProto.STRING: "string",
+    TensorProto.DOUBLE: "float64",
+    TensorProto.COMPLEX64: "complex64",
+    TensorProto.COMPLEX128: "complex128",
+}
 
 
 @dataclass
@@ -62,8 +73,10 @@ class CheckReport:
         top = ", ".join(f"{op} {n}" for op, n in self.node_counts.most_common())
         lines.append(f"nodes:   {total} ({top})")
         squeezes = self.node_counts.get("Squeeze", 0) + self.node_counts.get("Unsqueeze", 0)
-        lines.append(f"squeeze: {squeezes} Squeeze/Unsqueeze nodes, " +
-                     ("all with constant axes" if not any("Squeeze" in p for p in self.problems) else "SOME DYNAMIC"))
+        lines.append(
+            f"squeeze: {squeezes} Squeeze/Unsqueeze nodes, "
+            + ("all with constant axes" if not any("Squeeze" in p for p in self.problems) else "SOME DYNAMIC")
+        )
         if "notelasso.spec" in self.metadata:
             lines.append("spec:    NoteLasso ModelSpec present in metadata")
         if self.problems:
@@ -117,11 +130,15 @@ def check_model(model: onnx.ModelProto, path: str = "<memory>") -> CheckReport:
         if node.op_type in ("Squeeze", "Unsqueeze"):
             if opset >= MIN_OPSET:
                 if len(node.input) < 2 or not node.input[1]:
-                    problems.append(f"{where}: {node.op_type} without axes (dynamic Squeeze); "
-                                    "run make_squeezes_static or export with an explicit axis")
+                    problems.append(
+                        f"{where}: {node.op_type} without axes (dynamic Squeeze); "
+                        "run make_squeezes_static or export with an explicit axis"
+                    )
                 elif node.input[1] not in constants:
-                    problems.append(f"{where}: {node.op_type} axes come from a computed tensor "
-                                    f"'{node.input[1]}' (dynamic Squeeze); give them as a constant")
+                    problems.append(
+                        f"{where}: {node.op_type} axes come from a computed tensor "
+                        f"'{node.input[1]}' (dynamic Squeeze); give them as a constant"
+                    )
             elif not any(a.name == "axes" for a in node.attribute):
                 problems.append(f"{where}: {node.op_type} without axes (dynamic Squeeze)")
         if node.domain not in ("", "ai.onnx"):
@@ -132,7 +149,9 @@ def check_model(model: onnx.ModelProto, path: str = "<memory>") -> CheckReport:
             problems.append(f"{where}: {node.op_type}: {UNSUPPORTED_OPS[node.op_type]}")
     for init in graph.initializer:
         if init.data_type in BAD_DTYPES:
-            problems.append(f"initializer '{init.name}' is {BAD_DTYPES[init.data_type]}, which TensorRT does not support")
+            problems.append(
+                f"initializer '{init.name}' is {BAD_DTYPES[init.data_type]}, which TensorRT does not support"
+            )
     for name, dims, dtype in report.inputs:
         dynamic = [i for i, d in enumerate(dims) if not isinstance(d, int) or d <= 0]
         if dynamic and dynamic != [0]:

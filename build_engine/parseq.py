@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -109,11 +110,14 @@ class MultiheadAttention(nn.Module):
     def project(self, x: Tensor, which: int) -> Tensor:
         """Project ``x`` (B, L, D) with q (0), k (1) or v (2) weights -> (B, heads, L, head_dim)."""
         d = self.dim
-        y = F.linear(x, self.in_proj_weight[which * d:(which + 1) * d], self.in_proj_bias[which * d:(which + 1) * d])
+        y = F.linear(
+            x, self.in_proj_weight[which * d : (which + 1) * d], self.in_proj_bias[which * d : (which + 1) * d]
+        )
         return y.unflatten(-1, (self.num_heads, d // self.num_heads)).transpose(1, 2)
 
-    def attend(self, q: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None = None,
-               key_padding_mask: Tensor | None = None) -> Tensor:
+    def attend(
+        self, q: Tensor, k: Tensor, v: Tensor, attn_mask: Tensor | None = None, key_padding_mask: Tensor | None = None
+    ) -> Tensor:
         scores = torch.matmul(q * self.scale, k.transpose(-2, -1))
         if attn_mask is not None:
             scores = scores + attn_mask
@@ -124,10 +128,17 @@ class MultiheadAttention(nn.Module):
             attn = F.dropout(attn, self.dropout)
         return self.out_proj(torch.matmul(attn, v).transpose(1, 2).flatten(2))
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
-                key_padding_mask: Tensor | None = None) -> Tensor:
-        return self.attend(self.project(query, 0), self.project(key, 1), self.project(value, 2),
-                           attn_mask, key_padding_mask)
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        attn_mask: Tensor | None = None,
+        key_padding_mask: Tensor | None = None,
+    ) -> Tensor:
+        return self.attend(
+            self.project(query, 0), self.project(key, 1), self.project(value, 2), attn_mask, key_padding_mask
+        )
 
 
 # --- encoder: a ViT with timm's parameter names --------------------------------------------
@@ -187,9 +198,9 @@ class Encoder(nn.Module):
         grid = (cfg.img_size[0] // cfg.patch_size[0]) * (cfg.img_size[1] // cfg.patch_size[1])
         self.patch_embed = PatchEmbed(cfg)
         self.pos_embed = nn.Parameter(torch.zeros(1, grid, cfg.embed_dim))
-        self.blocks = nn.Sequential(*[
-            Block(cfg.embed_dim, cfg.enc_num_heads, cfg.enc_mlp_ratio, cfg.dropout) for _ in range(cfg.enc_depth)
-        ])
+        self.blocks = nn.Sequential(
+            *[Block(cfg.embed_dim, cfg.enc_num_heads, cfg.enc_mlp_ratio, cfg.dropout) for _ in range(cfg.enc_depth)]
+        )
         self.norm = nn.LayerNorm(cfg.embed_dim, eps=1e-6)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
 
@@ -221,16 +232,32 @@ class DecoderLayer(nn.Module):
         ff = self.linear2(self.drop(F.gelu(self.linear1(self.norm2(tgt)))))
         return tgt + self.drop(ff)
 
-    def forward_stream(self, tgt: Tensor, tgt_norm: Tensor, kv: Tensor, mem_k: Tensor, mem_v: Tensor,
-                       mask: Tensor | None, padding: Tensor | None) -> Tensor:
+    def forward_stream(
+        self,
+        tgt: Tensor,
+        tgt_norm: Tensor,
+        kv: Tensor,
+        mem_k: Tensor,
+        mem_v: Tensor,
+        mask: Tensor | None,
+        padding: Tensor | None,
+    ) -> Tensor:
         sa = self.self_attn(tgt_norm, kv, kv, mask, padding)
         return self._finish(tgt, sa, mem_k, mem_v)
 
     def memory_kv(self, memory: Tensor) -> tuple[Tensor, Tensor]:
         return self.cross_attn.project(memory, 1), self.cross_attn.project(memory, 2)
 
-    def forward(self, query: Tensor, content: Tensor, memory: Tensor, query_mask: Tensor | None,
-                content_mask: Tensor | None, padding: Tensor | None, update_content: bool) -> tuple[Tensor, Tensor]:
+    def forward(
+        self,
+        query: Tensor,
+        content: Tensor,
+        memory: Tensor,
+        query_mask: Tensor | None,
+        content_mask: Tensor | None,
+        padding: Tensor | None,
+        update_content: bool,
+    ) -> tuple[Tensor, Tensor]:
         mem_k, mem_v = self.memory_kv(memory)
         content_norm = self.norm_c(content)
         query = self.forward_stream(query, self.norm_q(query), content_norm, mem_k, mem_v, query_mask, padding)
@@ -243,13 +270,20 @@ class Decoder(nn.Module):
     def __init__(self, cfg: ParseqConfig) -> None:
         super().__init__()
         d = cfg.embed_dim
-        self.layers = nn.ModuleList([
-            DecoderLayer(d, cfg.dec_num_heads, d * cfg.dec_mlp_ratio, cfg.dropout) for _ in range(cfg.dec_depth)
-        ])
+        self.layers = nn.ModuleList(
+            [DecoderLayer(d, cfg.dec_num_heads, d * cfg.dec_mlp_ratio, cfg.dropout) for _ in range(cfg.dec_depth)]
+        )
         self.norm = nn.LayerNorm(d)
 
-    def forward(self, query: Tensor, content: Tensor, memory: Tensor, query_mask: Tensor | None = None,
-                content_mask: Tensor | None = None, padding: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        query: Tensor,
+        content: Tensor,
+        memory: Tensor,
+        query_mask: Tensor | None = None,
+        content_mask: Tensor | None = None,
+        padding: Tensor | None = None,
+    ) -> Tensor:
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             query, content = layer(query, content, memory, query_mask, content_mask, padding, i != last)
@@ -305,11 +339,18 @@ class PARSeq(nn.Module):
     def encode(self, images: Tensor) -> Tensor:
         return self.encoder(images)
 
-    def decode(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | None = None, tgt_padding_mask: Tensor | None = None,
-               tgt_query: Tensor | None = None, tgt_query_mask: Tensor | None = None) -> Tensor:
+    def decode(
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        tgt_mask: Tensor | None = None,
+        tgt_padding_mask: Tensor | None = None,
+        tgt_query: Tensor | None = None,
+        tgt_query_mask: Tensor | None = None,
+    ) -> Tensor:
         n, length = tgt.shape
         null_ctx = self.text_embed(tgt[:, :1])
-        tgt_emb = self.pos_queries[:, :length - 1] + self.text_embed(tgt[:, 1:])
+        tgt_emb = self.pos_queries[:, : length - 1] + self.text_embed(tgt[:, 1:])
         tgt_emb = self.dropout(torch.cat([null_ctx, tgt_emb], dim=1))
         if tgt_query is None:
             tgt_query = self.pos_queries[:, :length].expand(n, -1, -1)
@@ -329,8 +370,9 @@ class PARSeq(nn.Module):
         logits = []
         for i in range(steps):
             j = i + 1
-            out = self.decode(tgt_in[:, :j], memory, mask[:j, :j], tgt_query=pos_queries[:, i:j],
-                              tgt_query_mask=mask[i:j, :j])
+            out = self.decode(
+                tgt_in[:, :j], memory, mask[:j, :j], tgt_query=pos_queries[:, i:j], tgt_query_mask=mask[i:j, :j]
+            )
             p_i = self.head(out)
             logits.append(p_i)
             if j < steps:
@@ -352,14 +394,14 @@ class PARSeq(nn.Module):
     def _content_at(self, token: Tensor, position: int) -> Tensor:
         """Content-stream embedding of one token at ``position`` (0 is the BOS context)."""
         emb = self.text_embed(token)[:, None, :]
-        return emb if position == 0 else emb + self.pos_queries[:, position - 1:position]
+        return emb if position == 0 else emb + self.pos_queries[:, position - 1 : position]
 
     def forward(self, images: Tensor) -> Tensor:
         """images (B, 3, H, W) normalised -> logits (B, max_label_length + 1, charset + 1)."""
         cfg = self.cfg
         steps = cfg.max_label_length + 1
         memory = self.encode(images)
-        layers = list(self.decoder.layers)
+        layers = cast("list[DecoderLayer]", list(self.decoder.layers))
         mem_kv = [layer.memory_kv(memory) for layer in layers]
         bos = torch.full_like(images[:, 0, 0, 0], cfg.bos_id, dtype=torch.long)
         # Per layer: cached keys/values of the normalised content stream at that layer's input.
@@ -377,7 +419,7 @@ class PARSeq(nn.Module):
                     k, v = torch.cat(cache_k[li], 2), torch.cat(cache_v[li], 2)
                     sa = layer.self_attn.attend(layer.self_attn.project(c_norm, 0), k, v)
                     content = layer._finish(content, sa, *mem_kv[li])
-            query = self.pos_queries[:, i:i + 1].expand(images.shape[0], -1, -1)
+            query = self.pos_queries[:, i : i + 1].expand(images.shape[0], -1, -1)
             for li, layer in enumerate(layers):
                 k, v = torch.cat(cache_k[li], 2), torch.cat(cache_v[li], 2)
                 sa = layer.self_attn.attend(layer.self_attn.project(layer.norm_q(query), 0), k, v)
@@ -400,10 +442,13 @@ class PARSeq(nn.Module):
         # As in the official code, the content stream (used when dec_depth > 1) shares it.
         superdiag = torch.ones(steps, steps, dtype=torch.bool, device=logits.device).triu(1).tril(1)
         mask = torch.zeros(steps, steps, device=logits.device).masked_fill(superdiag, float("-inf"))
-        content = torch.cat([self.text_embed(tgt_in[:, :1]), self.pos_queries[:, :steps - 1] + self.text_embed(tgt_in[:, 1:])], 1)
+        content = torch.cat(
+            [self.text_embed(tgt_in[:, :1]), self.pos_queries[:, : steps - 1] + self.text_embed(tgt_in[:, 1:])], 1
+        )
         query = self.pos_queries[:, :steps].expand(logits.shape[0], -1, -1)
-        last = len(self.decoder.layers) - 1
-        for li, layer in enumerate(self.decoder.layers):
+        layers = cast("list[DecoderLayer]", list(self.decoder.layers))
+        last = len(layers) - 1
+        for li, layer in enumerate(layers):
             c_norm = layer.norm_c(content)
             query_new = layer.forward_stream(query, layer.norm_q(query), c_norm, *mem_kv[li], mask, padding)
             if li != last:
@@ -419,7 +464,7 @@ def normalise_state_dict(state: dict[str, Tensor]) -> dict[str, Tensor]:
     if "model" in state and isinstance(state["model"], dict):
         state = state["model"]
     if any(k.startswith("model.") for k in state):
-        state = {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
+        state = {k[len("model.") :]: v for k, v in state.items() if k.startswith("model.")}
     return state
 
 
@@ -440,14 +485,24 @@ def infer_config(state: dict[str, Tensor], charset: str = PARSEQ_CHARSET) -> Par
     img = (32, 128) if width_patches and width_patches * pw == 128 else (ph * 8, pw * grid // 8)
     ff = state["decoder.layers.0.linear1.weight"].shape[0]
     mlp = state["encoder.blocks.0.mlp.fc1.weight"].shape[0] // embed
-    return ParseqConfig(img_size=img, patch_size=(ph, pw), embed_dim=embed, enc_depth=enc_depth,
-                        enc_num_heads=enc_heads, enc_mlp_ratio=mlp, dec_depth=dec_depth,
-                        dec_num_heads=enc_heads * 2, dec_mlp_ratio=ff // embed, charset=charset,
-                        max_label_length=max_len)
+    return ParseqConfig(
+        img_size=img,
+        patch_size=(ph, pw),
+        embed_dim=embed,
+        enc_depth=enc_depth,
+        enc_num_heads=enc_heads,
+        enc_mlp_ratio=mlp,
+        dec_depth=dec_depth,
+        dec_num_heads=enc_heads * 2,
+        dec_mlp_ratio=ff // embed,
+        charset=charset,
+        max_label_length=max_len,
+    )
 
 
-def load_checkpoint(path: str, *, config: ParseqConfig | None = None, refine_iters: int | None = None
-                    ) -> tuple[PARSeq, ParseqConfig, dict]:
+def load_checkpoint(
+    path: str, *, config: ParseqConfig | None = None, refine_iters: int | None = None
+) -> tuple[PARSeq, ParseqConfig, dict]:
     """Load a NoteLasso or official checkpoint with strict key matching.
 
     NoteLasso checkpoints carry their config (``{"config": ..., "model": state}``);
@@ -455,7 +510,9 @@ def load_checkpoint(path: str, *, config: ParseqConfig | None = None, refine_ite
     Returns the model in eval mode, its config and the checkpoint's extra metadata.
     """
     raw = torch.load(path, map_location="cpu", weights_only=True)
-    meta = {k: v for k, v in raw.items() if k in ("name", "version", "step", "metrics")} if isinstance(raw, dict) else {}
+    meta = (
+        {k: v for k, v in raw.items() if k in ("name", "version", "step", "metrics")} if isinstance(raw, dict) else {}
+    )
     if config is None and isinstance(raw, dict) and "config" in raw:
         config = ParseqConfig.from_dict(raw["config"])
     state = normalise_state_dict(raw)

@@ -16,14 +16,21 @@ import logging
 import os
 import shlex
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from inference.backends.tensorrt_engine import (
-    BuildInfo, build_info_path, cuda_call, gpu_info, import_cudart, import_tensorrt, make_trt_logger, spec_digest,
+    BuildInfo,
+    build_info_path,
+    cuda_call,
+    gpu_info,
+    import_cudart,
+    import_tensorrt,
+    make_trt_logger,
+    spec_digest,
 )
 from inference.errors import BackendUnavailableError, ExitCode, InputError, ModelMismatchError, NoteLassoError
 from inference.spec import ModelSpec, load_spec, sidecar_path
@@ -60,9 +67,20 @@ class TrtOptions:
 
 
 def rebuild_command(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> str:
-    args = ["notelasso-engine", "trt", onnx_path.name, "-o", plan_path.name, "--min-batch", str(opts.min_batch),
-            "--opt-batch", str(opts.opt_batch), "--max-batch", str(opts.max_batch),
-            "--fp16" if opts.fp16 else "--no-fp16"]
+    args = [
+        "notelasso-engine",
+        "trt",
+        onnx_path.name,
+        "-o",
+        plan_path.name,
+        "--min-batch",
+        str(opts.min_batch),
+        "--opt-batch",
+        str(opts.opt_batch),
+        "--max-batch",
+        str(opts.max_batch),
+        "--fp16" if opts.fp16 else "--no-fp16",
+    ]
     if opts.int8:
         args += ["--int8", "--calib-count", str(opts.calib_count), "--calib-batch", str(opts.calib_batch)]
     return shlex.join(args)
@@ -75,13 +93,15 @@ def run_onnx_check(onnx_path: Path) -> None:
     except ModuleNotFoundError as exc:
         if exc.name != "onnx":
             raise
-        raise BackendUnavailableError("The ONNX check before a TensorRT build needs the onnx package.",
-                                      hint="pip install 'notelasso[tensorrt]'") from exc
+        raise BackendUnavailableError(
+            "The ONNX check before a TensorRT build needs the onnx package.", hint="pip install 'notelasso[tensorrt]'"
+        ) from exc
     try:
         report = check_onnx(onnx_path)
-    except Exception as exc:  # onnx raises DecodeError and friends  # noqa: BLE001
-        raise ModelMismatchError(f"{onnx_path.name} is not a readable ONNX file.",
-                                 hint="re-export the model with notelasso-engine export") from exc
+    except Exception as exc:  # onnx raises DecodeError and friends
+        raise ModelMismatchError(
+            f"{onnx_path.name} is not a readable ONNX file.", hint="re-export the model with notelasso-engine export"
+        ) from exc
     if not report.ok:
         raise ModelMismatchError(
             f"{onnx_path.name} failed the ONNX check: " + "; ".join(report.problems),
@@ -142,8 +162,11 @@ def make_calibrator(trt: Any, cudart: Any, crops: np.ndarray, batch: int, cache_
 
             ctypes.memmove(self.h_ptr, part.ctypes.data, part.nbytes)
             kind = cudart.cudaMemcpyKind.cudaMemcpyHostToDevice
-            cuda_call(cudart, cudart.cudaMemcpyAsync(self.d_batch, self.h_ptr, part.nbytes, kind, self.stream),
-                      "to copy a calibration batch")
+            cuda_call(
+                cudart,
+                cudart.cudaMemcpyAsync(self.d_batch, self.h_ptr, part.nbytes, kind, self.stream),
+                "to copy a calibration batch",
+            )
             cuda_call(cudart, cudart.cudaStreamSynchronize(self.stream), "to finish a calibration copy")
             return [int(self.d_batch)]
 
@@ -226,11 +249,15 @@ def build_plan(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> BuildInfo:
     outputs = {network.get_output(i).name for i in range(network.num_outputs)}
     shape = inputs.get(spec.input_name)
     if set(inputs) != {spec.input_name} or spec.output_name not in outputs:
-        raise ModelMismatchError(f"The ONNX tensors are {sorted(inputs)} -> {sorted(outputs)}, but its spec names "
-                                 f"{spec.input_name} -> {spec.output_name}.")
+        raise ModelMismatchError(
+            f"The ONNX tensors are {sorted(inputs)} -> {sorted(outputs)}, but its spec names "
+            f"{spec.input_name} -> {spec.output_name}."
+        )
     if shape is None or shape[0] != -1 or shape[1:] != spec.input_shape:
-        raise ModelMismatchError(f"The ONNX input is {shape}; TensorRT needs (dynamic batch, {spec.input_shape}).",
-                                 hint="re-export with a dynamic batch axis")
+        raise ModelMismatchError(
+            f"The ONNX input is {shape}; TensorRT needs (dynamic batch, {spec.input_shape}).",
+            hint="re-export with a dynamic batch axis",
+        )
 
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, opts.workspace_mb << 20)
@@ -257,8 +284,18 @@ def build_plan(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> BuildInfo:
     plan_path.parent.mkdir(parents=True, exist_ok=True)
     cache_path = opts.timing_cache or plan_path.with_name(TIMING_CACHE_NAME)
     blob = _use_timing_cache(config, cache_path)
-    log.info("Building %s for %s (%s), batch %d/%d/%d, %s; timing cache %s (%d bytes)", plan_path.name, gpu.name,
-             gpu.compute_capability, opts.min_batch, opts.opt_batch, opts.max_batch, opts.precision, cache_path, len(blob))
+    log.info(
+        "Building %s for %s (%s), batch %d/%d/%d, %s; timing cache %s (%d bytes)",
+        plan_path.name,
+        gpu.name,
+        gpu.compute_capability,
+        opts.min_batch,
+        opts.opt_batch,
+        opts.max_batch,
+        opts.precision,
+        cache_path,
+        len(blob),
+    )
     try:
         serialized = builder.build_serialized_network(network, config)
     finally:
@@ -275,11 +312,18 @@ def build_plan(onnx_path: Path, plan_path: Path, opts: TrtOptions) -> BuildInfo:
     if sidecar_path(plan_path).resolve() != sidecar_path(onnx_path).resolve():
         _atomic_write(sidecar_path(plan_path), spec.to_json().encode())
     info = BuildInfo(
-        tensorrt_version=trt.__version__, gpu_name=gpu.name, compute_capability=gpu.compute_capability,
-        min_batch=opts.min_batch, opt_batch=opts.opt_batch, max_batch=opts.max_batch, precision=opts.precision,
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        onnx_sha256=hashlib.sha256(onnx_path.read_bytes()).hexdigest(), onnx_file=onnx_path.name,
-        rebuild_command=rebuild_command(onnx_path, plan_path, opts), spec_sha256=spec_digest(spec),
+        tensorrt_version=trt.__version__,
+        gpu_name=gpu.name,
+        compute_capability=gpu.compute_capability,
+        min_batch=opts.min_batch,
+        opt_batch=opts.opt_batch,
+        max_batch=opts.max_batch,
+        precision=opts.precision,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        onnx_sha256=hashlib.sha256(onnx_path.read_bytes()).hexdigest(),
+        onnx_file=onnx_path.name,
+        rebuild_command=rebuild_command(onnx_path, plan_path, opts),
+        spec_sha256=spec_digest(spec),
     )
     _atomic_write(build_info_path(plan_path), info.to_json().encode())
     return info
@@ -296,8 +340,11 @@ def add_trt_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--int8", action="store_true", help="INT8 with entropy calibration on synthetic crops")
     parser.add_argument("--calib-count", type=int, default=512, help="synthetic crops for INT8 calibration")
     parser.add_argument("--calib-batch", type=int, default=32, help="calibration batch size (default 32)")
-    parser.add_argument("--timing-cache", type=Path, help="timing cache to load and update "
-                        "(default: notelasso-trt.timing-cache beside the plan)")
+    parser.add_argument(
+        "--timing-cache",
+        type=Path,
+        help="timing cache to load and update (default: notelasso-trt.timing-cache beside the plan)",
+    )
     parser.add_argument("--workspace-mb", type=int, default=2048, help="builder workspace limit in MiB")
     parser.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
 
@@ -309,9 +356,16 @@ def run_trt(args: argparse.Namespace) -> int:
     (missing TensorRT: BackendUnavailableError, exit code 4, with the install hint).
     """
     opts = TrtOptions(
-        min_batch=args.min_batch, opt_batch=args.opt_batch, max_batch=args.max_batch, fp16=args.fp16,
-        int8=args.int8, calib_count=args.calib_count, calib_batch=args.calib_batch,
-        timing_cache=args.timing_cache, workspace_mb=args.workspace_mb, device=args.device,
+        min_batch=args.min_batch,
+        opt_batch=args.opt_batch,
+        max_batch=args.max_batch,
+        fp16=args.fp16,
+        int8=args.int8,
+        calib_count=args.calib_count,
+        calib_batch=args.calib_batch,
+        timing_cache=args.timing_cache,
+        workspace_mb=args.workspace_mb,
+        device=args.device,
     )
     plan = args.output or Path(args.onnx).with_suffix(".plan")
     info = build_plan(args.onnx, plan, opts)

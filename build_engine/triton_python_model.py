@@ -29,8 +29,9 @@ class TritonPythonModel:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(os.path.join(folder, "model.onnx"), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            os.path.join(folder, "model.onnx"), opts, providers=["CPUExecutionProvider"]
+        )
 
     def execute(self, requests: list) -> list:
         import triton_python_backend_utils as pb_utils
@@ -44,12 +45,12 @@ class TritonPythonModel:
         try:
             batch = np.ascontiguousarray(np.concatenate(arrays, axis=0), dtype=np.float32)
             logits = self.session.run([self.output_name], {self.input_name: batch})[0].astype(np.float32)
-        except Exception as exc:  # report to every request instead of crashing the stub
+        except Exception as exc:  # report to every request instead of crashing the stub  # noqa: BLE001
             error = pb_utils.TritonError(f"ONNX Runtime failed: {type(exc).__name__}")
             return [pb_utils.InferenceResponse(output_tensors=[], error=error) for _ in requests]
         start = 0
         for size in sizes:
-            out = pb_utils.Tensor(self.output_name, logits[start:start + size])
+            out = pb_utils.Tensor(self.output_name, logits[start : start + size])
             responses.append(pb_utils.InferenceResponse(output_tensors=[out]))
             start += size
         return responses

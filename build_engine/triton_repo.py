@@ -38,10 +38,10 @@ class RepoOptions:
     max_batch_size: int = 64
     preferred_batch_sizes: tuple[int, ...] = (8, 16, 32)
     max_queue_delay_us: int = 1000
-    dynamic_batching: bool = True     # off: each request runs alone (the baseline setup to compare with)
+    dynamic_batching: bool = True  # off: each request runs alone (the baseline setup to compare with)
     instances: int = 1
-    instance_kind: str = "auto"       # auto | cpu | gpu
-    cpu_threads: int = 2              # python platform: ONNX Runtime intra-op threads
+    instance_kind: str = "auto"  # auto | cpu | gpu
+    cpu_threads: int = 2  # python platform: ONNX Runtime intra-op threads
 
     def validate(self) -> None:
         if self.platform not in PLATFORMS:
@@ -106,12 +106,16 @@ def render_config(spec: ModelSpec, opts: RepoOptions) -> str:
         "output [",
         f"  {{ name: {pbtxt_string(spec.output_name)} data_type: TYPE_FP32 dims: {_dims(spec.output_shape)} }}",
         "]",
-        *([
-            "dynamic_batching {",
-            f"  preferred_batch_size: {_dims(tuple(sorted(set(opts.preferred_batch_sizes))))}",
-            f"  max_queue_delay_microseconds: {opts.max_queue_delay_us}",
-            "}",
-        ] if opts.dynamic_batching else []),
+        *(
+            [
+                "dynamic_batching {",
+                f"  preferred_batch_size: {_dims(tuple(sorted(set(opts.preferred_batch_sizes))))}",
+                f"  max_queue_delay_microseconds: {opts.max_queue_delay_us}",
+                "}",
+            ]
+            if opts.dynamic_batching
+            else []
+        ),
         "instance_group [",
         f"  {{ count: {opts.instances} kind: {opts.kind} }}",
         "]",
@@ -121,7 +125,7 @@ def render_config(spec: ModelSpec, opts: RepoOptions) -> str:
     ]
     if opts.platform == "python":
         lines[-1] += ","
-        lines.append(f"  {{ key: {pbtxt_string(CPU_THREADS_KEY)} value: {{ string_value: \"{opts.cpu_threads}\" }} }}")
+        lines.append(f'  {{ key: {pbtxt_string(CPU_THREADS_KEY)} value: {{ string_value: "{opts.cpu_threads}" }} }}')
     lines.append("]")
     return "\n".join(lines) + "\n"
 
@@ -140,19 +144,31 @@ def _check_onnx(model_path: Path, spec: ModelSpec) -> None:
     inputs = {i.name: i.shape for i in sess.get_inputs()}
     outputs = {o.name: o.shape for o in sess.get_outputs()}
     if spec.input_name not in inputs or spec.output_name not in outputs:
-        raise ModelMismatchError(f"The model's tensors are {sorted(inputs)} -> {sorted(outputs)}, "
-                                 f"but its spec names {spec.input_name} -> {spec.output_name}.")
-    for name, shape, want in ((spec.input_name, inputs[spec.input_name], spec.input_shape),
-                              (spec.output_name, outputs[spec.output_name], spec.output_shape)):
+        raise ModelMismatchError(
+            f"The model's tensors are {sorted(inputs)} -> {sorted(outputs)}, "
+            f"but its spec names {spec.input_name} -> {spec.output_name}."
+        )
+    for name, shape, want in (
+        (spec.input_name, inputs[spec.input_name], spec.input_shape),
+        (spec.output_name, outputs[spec.output_name], spec.output_shape),
+    ):
         if list(shape[1:]) != list(want):
             raise ModelMismatchError(f"Tensor {name} is {shape}, but the spec says (N, {want}).")
         if isinstance(shape[0], int):
-            raise ModelMismatchError(f"Tensor {name} has a fixed batch of {shape[0]}; Triton batching needs "
-                                     "a dynamic batch axis (re-export with notelasso-engine export).")
+            raise ModelMismatchError(
+                f"Tensor {name} has a fixed batch of {shape[0]}; Triton batching needs "
+                "a dynamic batch axis (re-export with notelasso-engine export)."
+            )
 
 
-def write_repository(model_path: Path, repo: Path, opts: RepoOptions | None = None, *,
-                     spec: ModelSpec | None = None, overwrite: bool = False) -> Path:
+def write_repository(
+    model_path: Path,
+    repo: Path,
+    opts: RepoOptions | None = None,
+    *,
+    spec: ModelSpec | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write ``<repo>/<model_name>`` for ``model_path`` (.onnx, or .plan for tensorrt_plan).
 
     The spec is read from the model's sidecar/metadata unless given. Returns the model folder.
@@ -186,25 +202,50 @@ def write_repository(model_path: Path, repo: Path, opts: RepoOptions | None = No
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = RepoOptions()
-    p.add_argument("model", type=Path, help="exported model: .onnx (onnxruntime_onnx, python) or .plan (tensorrt_plan)"
-                                           " with its .spec.json sidecar")
+    p.add_argument(
+        "model",
+        type=Path,
+        help="exported model: .onnx (onnxruntime_onnx, python) or .plan (tensorrt_plan) with its .spec.json sidecar",
+    )
     p.add_argument("-o", "--repo", type=Path, required=True, help="model repository folder (created if needed)")
     p.add_argument("--model-name", default=d.model_name, help="model name on the server (default: %(default)s)")
-    p.add_argument("--platform", choices=PLATFORMS, default=None,
-                   help="default: tensorrt_plan for .plan, onnxruntime_onnx for .onnx; "
-                        "python = ONNX Runtime on the CPU inside Triton's Python back end")
-    p.add_argument("--max-batch-size", type=int, default=d.max_batch_size,
-                   help="largest batch the server forms (a TensorRT plan's profile must allow it)")
-    p.add_argument("--preferred-batch-sizes", default=",".join(map(str, d.preferred_batch_sizes)),
-                   help="dynamic batching preferred sizes, comma-separated (default: %(default)s)")
-    p.add_argument("--max-queue-delay-us", type=int, default=d.max_queue_delay_us,
-                   help="how long a request may wait for others to join its batch (default: %(default)s)")
-    p.add_argument("--no-dynamic-batching", action="store_true",
-                   help="serve each request alone (a baseline for benchmarks; not for production)")
+    p.add_argument(
+        "--platform",
+        choices=PLATFORMS,
+        default=None,
+        help="default: tensorrt_plan for .plan, onnxruntime_onnx for .onnx; "
+        "python = ONNX Runtime on the CPU inside Triton's Python back end",
+    )
+    p.add_argument(
+        "--max-batch-size",
+        type=int,
+        default=d.max_batch_size,
+        help="largest batch the server forms (a TensorRT plan's profile must allow it)",
+    )
+    p.add_argument(
+        "--preferred-batch-sizes",
+        default=",".join(map(str, d.preferred_batch_sizes)),
+        help="dynamic batching preferred sizes, comma-separated (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-queue-delay-us",
+        type=int,
+        default=d.max_queue_delay_us,
+        help="how long a request may wait for others to join its batch (default: %(default)s)",
+    )
+    p.add_argument(
+        "--no-dynamic-batching",
+        action="store_true",
+        help="serve each request alone (a baseline for benchmarks; not for production)",
+    )
     p.add_argument("--instances", type=int, default=d.instances, help="model instances (default: %(default)s)")
     p.add_argument("--instance-kind", choices=("auto", "cpu", "gpu"), default=d.instance_kind)
-    p.add_argument("--cpu-threads", type=int, default=d.cpu_threads,
-                   help="(python) ONNX Runtime threads per instance (default: %(default)s)")
+    p.add_argument(
+        "--cpu-threads",
+        type=int,
+        default=d.cpu_threads,
+        help="(python) ONNX Runtime threads per instance (default: %(default)s)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing model folder")
 
 
@@ -214,9 +255,17 @@ def options_from_args(args: argparse.Namespace) -> RepoOptions:
         preferred = tuple(int(v) for v in str(args.preferred_batch_sizes).split(",") if v.strip())
     except ValueError as exc:
         raise InputError("--preferred-batch-sizes must be comma-separated integers.") from exc
-    return RepoOptions(model_name=args.model_name, platform=platform, max_batch_size=args.max_batch_size,
-                       preferred_batch_sizes=preferred, max_queue_delay_us=args.max_queue_delay_us,
-                       dynamic_batching=not args.no_dynamic_batching, instances=args.instances, instance_kind=args.instance_kind, cpu_threads=args.cpu_threads)
+    return RepoOptions(
+        model_name=args.model_name,
+        platform=platform,
+        max_batch_size=args.max_batch_size,
+        preferred_batch_sizes=preferred,
+        max_queue_delay_us=args.max_queue_delay_us,
+        dynamic_batching=not args.no_dynamic_batching,
+        instances=args.instances,
+        instance_kind=args.instance_kind,
+        cpu_threads=args.cpu_threads,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VENV = Path(__file__).resolve().parents[1] / ".venv-triton"
 VENV_ENV_VAR = "NOTELASSO_TRITON_VENV"
-SETUP_HINT = ("python3 -m venv .venv-triton && "
-              ".venv-triton/bin/pip install nvidia-pytriton 'numpy<2' onnxruntime  (or: make triton-venv)")
+SETUP_HINT = (
+    "python3 -m venv .venv-triton && "
+    ".venv-triton/bin/pip install nvidia-pytriton 'numpy<2' onnxruntime  (or: make triton-venv)"
+)
 
 
 def triton_venv() -> Path:
@@ -54,8 +56,7 @@ def find_tritonserver(venv: Path) -> Path:
     """Path of the ``tritonserver`` binary inside ``venv``; BackendUnavailableError if absent."""
     binary = _site_packages(venv) / "pytriton" / "tritonserver" / "bin" / "tritonserver"
     if not binary.is_file():
-        raise BackendUnavailableError(f"No tritonserver in {venv} (nvidia-pytriton is not installed).",
-                                      hint=SETUP_HINT)
+        raise BackendUnavailableError(f"No tritonserver in {venv} (nvidia-pytriton is not installed).", hint=SETUP_HINT)
     return binary
 
 
@@ -68,10 +69,18 @@ def free_port() -> int:
 def _python_of(venv: Path) -> tuple[str, str]:
     """(``major.minor``, LIBDIR) of the venv's interpreter."""
     out = subprocess.run(
-        [str(venv / "bin" / "python"), "-c",
-         "import sys, sysconfig; print(f'{sys.version_info[0]}.{sys.version_info[1]}'); "
-         "print(sysconfig.get_config_var('LIBDIR') or '')"],
-        check=True, capture_output=True, text=True, timeout=60,
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            (
+                "import sys, sysconfig; print(f'{sys.version_info[0]}.{sys.version_info[1]}'); "
+                "print(sysconfig.get_config_var('LIBDIR') or '')"
+            ),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     ).stdout.split("\n")
     return out[0].strip(), out[1].strip()
 
@@ -83,8 +92,16 @@ class TritonServer:
     server's own log (model names, load errors; never request contents).
     """
 
-    def __init__(self, repo: Path, *, venv: Path | None = None, grpc_port: int | None = None,
-                 http_port: int | None = None, log_verbose: int = 0, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        *,
+        venv: Path | None = None,
+        grpc_port: int | None = None,
+        http_port: int | None = None,
+        log_verbose: int = 0,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self.repo = Path(repo).resolve()
         self.venv = Path(venv or triton_venv()).resolve()
         self.binary = find_tritonserver(self.venv)
@@ -111,8 +128,10 @@ class TritonServer:
         version, libdir = _python_of(self.venv)
         stub = dist / "python_backend_stubs" / version / "triton_python_backend_stub"
         if not stub.is_file():
-            raise BackendUnavailableError(f"The Triton Python back end has no stub for Python {version}.",
-                                          hint="create .venv-triton with Python 3.8 to 3.13")
+            raise BackendUnavailableError(
+                f"The Triton Python back end has no stub for Python {version}.",
+                hint="create .venv-triton with Python 3.8 to 3.13",
+            )
         work = Path(tempfile.mkdtemp(prefix="notelasso-triton-"))
         backends = work / "backends"
         shutil.copytree(dist / "backends", backends)
@@ -120,7 +139,7 @@ class TritonServer:
         site = _site_packages(self.venv)
         env = dict(os.environ)
         libs = [p for p in (libdir, str(site / "nvidia_pytriton.libs")) if p]
-        env["LD_LIBRARY_PATH"] = ":".join(libs + [env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else libs)
+        env["LD_LIBRARY_PATH"] = ":".join([*libs, env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else libs)
         env["PYTHONPATH"] = str(site)
         env["PATH"] = f"{self.venv / 'bin'}:{env.get('PATH', '')}"
         env.setdefault("OMP_NUM_THREADS", "1")
@@ -134,17 +153,26 @@ class TritonServer:
         assert self._workdir is not None
         self.log_path = self._workdir / "tritonserver.log"
         cmd = [
-            str(self.binary), f"--model-repository={self.repo}", f"--backend-directory={backends}",
+            str(self.binary),
+            f"--model-repository={self.repo}",
+            f"--backend-directory={backends}",
             f"--cache-directory={self.binary.parents[1] / 'caches'}",
-            "--http-address=127.0.0.1", f"--http-port={self.http_port}",
-            "--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
-            f"--metrics-port={self.metrics_port}", "--allow-metrics=false", "--allow-gpu-metrics=false",
-            f"--log-verbose={self.log_verbose}", "--exit-on-error=true", *self.extra_args,
+            "--http-address=127.0.0.1",
+            f"--http-port={self.http_port}",
+            "--grpc-address=127.0.0.1",
+            f"--grpc-port={self.grpc_port}",
+            f"--metrics-port={self.metrics_port}",
+            "--allow-metrics=false",
+            "--allow-gpu-metrics=false",
+            f"--log-verbose={self.log_verbose}",
+            "--exit-on-error=true",
+            *self.extra_args,
         ]
         log.info("starting tritonserver on grpc %s, http %s", self.grpc_url, self.http_url)
         with open(self.log_path, "wb") as logfile:
-            self._proc = subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, env=env,
-                                          start_new_session=True)
+            self._proc = subprocess.Popen(
+                cmd, stdout=logfile, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
         try:
             self.wait_ready(timeout_s)
         except BaseException:
@@ -165,7 +193,8 @@ class TritonServer:
             if self._proc is None or self._proc.poll() is not None:
                 raise BackendUnavailableError(
                     f"tritonserver exited during start-up (code {self._proc.returncode if self._proc else '?'}); "
-                    f"see {self.log_path}.")
+                    f"see {self.log_path}."
+                )
             if self.is_ready():
                 return
             time.sleep(0.2)
@@ -221,11 +250,15 @@ class TritonServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m build_engine.triton_server", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m build_engine.triton_server",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--repo", type=Path, required=True, help="model repository (notelasso-engine triton-repo)")
-    p.add_argument("--venv", type=Path, default=None, help=f"venv with nvidia-pytriton (default ${VENV_ENV_VAR} "
-                                                            "or .venv-triton)")
+    p.add_argument(
+        "--venv", type=Path, default=None, help=f"venv with nvidia-pytriton (default ${VENV_ENV_VAR} or .venv-triton)"
+    )
     p.add_argument("--grpc-port", type=int, default=8001)
     p.add_argument("--http-port", type=int, default=8000)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the server to be ready")

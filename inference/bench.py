@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -63,10 +64,10 @@ def time_batches(recognizer: Recognizer, sizes: tuple[int, ...], seconds: float 
 
 def run_benchmark(recognizer: Recognizer, *, repeats: int = 30, warmup: int = 3,
                   batch_sizes: tuple[int, ...] = (1, 8, 32), batch_seconds: float = 3.0,
-                  out: Callable[[str], None] = print) -> dict:
+                  out: Callable[[str], None] = print) -> dict[str, Any]:
     spec = recognizer.spec
     out(f"model {spec.name} {spec.version}  back end: {recognizer.backend.label}")
-    report: dict = {"latency": {}, "crops_per_s": {}}
+    report: dict[str, Any] = {"latency": {}, "crops_per_s": {}}
     out(f"{'region':<22}{'crops':>6}{'p50 ms':>10}{'p95 ms':>10}{'regions/s':>11}")
     for label, lines in (("one word", ["Metformin"]), ("one line (8 words)", _paragraph(8, 8)),
                          ("paragraph (50 words)", _paragraph(50, 10))):

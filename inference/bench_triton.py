@@ -106,7 +106,7 @@ def _drive(make_user: Callable[[], Callable[[], None]], close_user: Callable[[An
 
 
 def _row(client: str, users: int, crops_per_request: int, latencies: list[float], errors: int, wall: float,
-         before: dict[str, float], after: dict[str, float]) -> dict:
+         before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
     n = len(latencies)
     ms = np.asarray(latencies) * 1e3 if n else np.asarray([np.nan])
     d = {k: after[k] - before[k] for k in before}
@@ -127,7 +127,7 @@ def _default_http_url(url: str) -> str | None:
     return f"{host}:8000" if port == "8001" else None
 
 
-def format_table(rows: Sequence[dict]) -> list[str]:
+def format_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     lines = [f"{'client':<16}{'users':>6}{'req/s':>9}{'crops/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
              f"{'queue ms':>10}{'compute ms':>11}{'batch':>7}{'errors':>7}"]
     for r in rows:
@@ -140,7 +140,8 @@ def format_table(rows: Sequence[dict]) -> list[str]:
 def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 8, 40, 64), seconds: float = 10.0,
                        crops_per_request: int = 8, http_url: str | None = None,
                        out: Callable[[str], None] = print, timeout_s: float = 30.0,
-                       headers: dict[str, str] | None = None, naive_model_name: str | None = None) -> list[dict]:
+                       headers: dict[str, str] | None = None, naive_model_name: str | None = None
+                       ) -> list[dict[str, Any]]:
     """Run the load test; print a table (and ours/naive ratios) through ``out``; return the rows.
 
     ``http_url`` is the server's HTTP address for the naive client; when None, port 8000 on the
@@ -190,7 +191,7 @@ def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 
                 getattr(send, attr).close()
 
     clients = [(OURS, ours)] + ([(NAIVE, naive)] if http_url else [])
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     for n in users:
         for label, make in clients:
             served = naive_model if label == NAIVE else model_name

@@ -22,7 +22,7 @@ class Decoded:
 
 
 def softmax(logits: npt.NDArray[np.float32], axis: int = -1) -> npt.NDArray[np.float32]:
-    z = logits - logits.max(axis=axis, keepdims=True)
+    z: npt.NDArray[np.float32] = logits - logits.max(axis=axis, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=axis, keepdims=True)
     return z

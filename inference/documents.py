@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -93,7 +94,7 @@ class PdfDocument(Document):
             if w * h > MAX_PIXELS:
                 raise DocumentError(f"Page {index + 1} is too large to render at {dpi} dpi.")
             try:
-                pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace="rgb")
+                pix = page.get_pixmap(dpi=dpi, alpha=False, colorspace="rgb")  # type: ignore[arg-type]  # PyMuPDF takes a name too
             except Exception as exc:
                 raise DocumentError(f"Page {index + 1} of {self.path.name} could not be rendered.") from exc
             return np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3).copy()
@@ -180,4 +181,4 @@ def to_gray(page: npt.NDArray[np.uint8]) -> GrayImage:
         return page
     import cv2
 
-    return cv2.cvtColor(np.ascontiguousarray(page[..., :3]), cv2.COLOR_RGB2GRAY)
+    return cast(GrayImage, cv2.cvtColor(np.ascontiguousarray(page[..., :3]), cv2.COLOR_RGB2GRAY))

@@ -12,6 +12,7 @@ right) so the texts join back with spaces and newlines. See docs/decisions/009.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -111,7 +112,7 @@ def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
         # (Measured on the glyph-sized components; dots of i/j and full stops are ~0.2-0.3 of it.)
         speck = max(3.0, SPECK_FRACTION * typical)
         keep &= (heights >= speck) | (widths >= speck)
-    cleaned = keep[labels]
+    cleaned: npt.NDArray[np.bool_] = keep[labels]
     h, w = ink.shape
     # Glyphs are measured by the taller of the components (the upper quartile, thin rules left
     # out): the small pieces of neighbouring lines a lasso cut must not make a stem a rule.
@@ -241,7 +242,7 @@ def _edge_fragments(bands: list[tuple[int, int]], ink: npt.NDArray[np.bool_], mi
             return False
         columns = ink[a:b].any(0).sum()
         edge = ink[0 if a == 0 else height - 1].sum()
-        return columns > 0 and edge >= CUT_COLUMNS * columns
+        return bool(columns > 0 and edge >= CUT_COLUMNS * columns)
 
     return {(a, b) for a, b in bands
             if (a, b) != tallest and (((a <= near or b >= height - near) and b - a < opts.edge_fragment * line_h)
@@ -269,14 +270,14 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
     band), where descenders, ascenders and the cut strokes of a neighbouring line cannot bridge
     them; the words then take every inked column between two word gaps."""
     h = line_ink.shape[0]
-    full = line_ink.any(0)
+    full = cast(npt.NDArray[np.bool_], line_ink.any(0))
     if not full.any():
         return []
     rows = line_ink.sum(1)
     core = np.flatnonzero(rows >= BODY_ROWS * rows.max())
     # Up to the capitals' height, so that the bar of a T or F still joins its word.
     top = max(0, int(core[0] - BODY_UP * (core[-1] - core[0] + 1)))
-    cols = _runs(line_ink[top:core[-1] + 1].any(0)) if core.size >= 3 else _runs(full)
+    cols = _runs(cast(npt.NDArray[np.bool_], line_ink[top:core[-1] + 1].any(0))) if core.size >= 3 else _runs(full)
     if not cols:
         cols = _runs(full)
     # The line's own height, from its capitals down: strokes above them (a cut line) don't count.
@@ -289,7 +290,7 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
         # A full stop, comma or colon set a little apart from its word (typewriters, fax): narrow
         # and short. Read alone it becomes "_", "=" or "-".
         ink_rows = np.flatnonzero(line_ink[top:, a:b].any(1)) if core.size >= 3 else np.flatnonzero(line_ink[:, a:b].any(1))
-        return b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.7 * ink_height
+        return bool(b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.7 * ink_height)
 
     pitch = _monospace_pitch(cols)
     cuts = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -41,7 +42,7 @@ def rectangle(x0: float, y0: float, x1: float, y1: float) -> list[Point]:
     return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
 
-def polygon_area(polygon: Sequence[Point]) -> float:
+def polygon_area(polygon: Sequence[Point] | npt.NDArray[np.float64]) -> float:
     pts = np.asarray(polygon, dtype=np.float64)
     x, y = pts[:, 0], pts[:, 1]
     return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
@@ -107,7 +108,7 @@ def _rotate(image: GrayImage, angle: float, fill: int, to_page: npt.NDArray[np.f
             ) -> tuple[GrayImage, npt.NDArray[np.float64]]:
     h, w = image.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    rotated = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill)
+    rotated = cast(GrayImage, cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill))
     inv = cv2.invertAffineTransform(m)  # rotated crop -> original crop
     composed = to_page @ np.vstack([inv, [0, 0, 1]])
     return rotated, composed
@@ -177,14 +178,14 @@ def pad_to_aspect(gray: GrayImage, min_aspect: float) -> GrayImage:
         return gray
     paper = int(np.percentile(gray, 90))
     left = (want - w) // 2
-    return cv2.copyMakeBorder(gray, 0, 0, left, want - w - left, cv2.BORDER_CONSTANT, value=paper)
+    return cast(GrayImage, cv2.copyMakeBorder(gray, 0, 0, left, want - w - left, cv2.BORDER_CONSTANT, value=paper))
 
 
 def resize_normalise(gray: GrayImage, spec: ModelSpec) -> npt.NDArray[np.float32]:
     """A word crop (any size, gray uint8) -> float32 (C, H, W) normalised per the spec."""
     h, w = spec.input_height, spec.input_width
     if gray.ndim == 3:
-        gray = cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY)
+        gray = cast(GrayImage, cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY))
     if gray.shape[0] < 1 or gray.shape[1] < 1:
         raise InputError("Empty crop.")
     shrink = gray.shape[0] > h or gray.shape[1] > w

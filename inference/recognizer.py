@@ -11,8 +11,8 @@ import numpy as np
 from inference.backends.base import Backend
 from inference.decoding import Decoded, decode_logits
 from inference.documents import to_gray
-from inference.layout import PHRASE_LAYOUT, LayoutOptions, analyse
 from inference.geometry import Box, Point
+from inference.layout import PHRASE_LAYOUT, LayoutOptions, LineLayout, analyse
 from inference.preprocess import GrayImage, RegionCrop, crop_polygon, pad_to_aspect, resize_normalise
 from inference.spec import ModelSpec
 
@@ -145,7 +145,7 @@ class Recognizer:
         """Crop, lay out, read in shared batches and assemble each region, with the (height,
         width) of its lines' extent in the turned crop; also the number of crops read."""
         t0 = time.perf_counter()
-        regions: list[tuple[RegionCrop, list]] = []
+        regions: list[tuple[RegionCrop, list[LineLayout]]] = []
         crops: list[GrayImage] = []
         for polygon, turn in zip(polygons, turns):
             region = crop_polygon(gray, polygon, rotation=turn)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -45,11 +46,11 @@ class RenderedText:
 
 
 @lru_cache(maxsize=16)
-def load_font(size: int, path: str | None = None) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def load_font(size: int, path: str | None = None) -> ImageFont.FreeTypeFont:
     for candidate in ([path] if path else []) + list(FONT_CANDIDATES):
         if candidate and Path(candidate).is_file():
             return ImageFont.truetype(candidate, size)
-    return ImageFont.load_default(size)
+    return cast(ImageFont.FreeTypeFont, ImageFont.load_default(size))  # FreeType's default font, given a size
 
 
 def render_lines(lines: Sequence[str], *, font_size: int = 28, margin: int = 40, line_gap: float = 0.8,

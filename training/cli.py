@@ -12,7 +12,9 @@ from inference.errors import ExitCode, InputError, NoteLassoError, report_error
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train on generated scan-like words (resumes from OUT/last.pt)")
-    p.add_argument("--preset", default="parseq-mini", help="model size (parseq, parseq-tiny, parseq-mini, parseq-micro)")
+    p.add_argument(
+        "--preset", default="parseq-mini", help="model size (parseq, parseq-tiny, parseq-mini, parseq-micro)"
+    )
     p.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder for checkpoints and logs")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=7e-4)
@@ -22,17 +24,31 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1, help="data-generation processes")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     p.add_argument("--perm-num", type=int, default=6, help="permutations per batch (PLM)")
-    p.add_argument("--ctc-weight", type=float, default=0.0,
-                   help="weight of an auxiliary CTC loss on the encoder columns (training only; 0: off)")
+    p.add_argument(
+        "--ctc-weight",
+        type=float,
+        default=0.0,
+        help="weight of an auxiliary CTC loss on the encoder columns (training only; 0: off)",
+    )
     p.add_argument("--plain", type=float, default=0.0, help="share of clean-print samples, 0-1")
-    p.add_argument("--phrases", type=float, default=0.0,
-                   help="share of multi-word samples, 0-1; above 0 the charset gains the space")
+    p.add_argument(
+        "--phrases",
+        type=float,
+        default=0.0,
+        help="share of multi-word samples, 0-1; above 0 the charset gains the space",
+    )
     p.add_argument("--warmup", type=float, default=0.05, help="share of the budget spent warming the LR up")
     p.add_argument("--val-every", type=float, default=10.0, help="minutes between validations")
     p.add_argument("--funsd", type=Path, default=None, help="FUNSD folder for periodic validation (never trained on)")
     p.add_argument("--val-size", type=int, default=1000, help="fixed synthetic validation words")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a model-config field of the preset, e.g. enc_depth=6 (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a model-config field of the preset, e.g. enc_depth=6 (repeatable)",
+    )
     p.add_argument("--init", type=Path, default=None, help="start from this checkpoint's weights")
     p.add_argument("--no-resume", action="store_true")
 
@@ -41,12 +57,26 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="accuracy on FUNSD word crops or lassoed regions, beside Tesseract")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--funsd", type=Path, help="word crops of this FUNSD folder (annotations/, images/)")
-    where.add_argument("--regions", type=Path, metavar="FUNSD",
-                       help="whole entities of this FUNSD folder read as lassoed regions (the release figure)")
-    p.add_argument("--model", type=Path, action="append", default=None,
-                   help="ONNX model (default: the bundled one); with --regions, repeat it to compare models")
-    p.add_argument("-n", "--limit", type=int, default=None,
-                   help="a random sample of N words or regions (0: all; default all words, 1000 regions)")
+    where.add_argument(
+        "--regions",
+        type=Path,
+        metavar="FUNSD",
+        help="whole entities of this FUNSD folder read as lassoed regions (the release figure)",
+    )
+    p.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        default=None,
+        help="ONNX model (default: the bundled one); with --regions, repeat it to compare models",
+    )
+    p.add_argument(
+        "-n",
+        "--limit",
+        type=int,
+        default=None,
+        help="a random sample of N words or regions (0: all; default all words, 1000 regions)",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-tesseract", action="store_true")
@@ -72,12 +102,28 @@ def _overrides(items: list[str]) -> dict:
 def _run_train(args: argparse.Namespace) -> int:
     from training.train import TrainConfig, train
 
-    tcfg = TrainConfig(preset=args.preset, out_dir=args.out, batch_size=args.batch_size, lr=args.lr,
-                       steps=args.steps, minutes=args.minutes, seed=args.seed, workers=args.workers,
-                       threads=args.threads, perm_num=args.perm_num, ctc_weight=args.ctc_weight,
-                       plain=args.plain, phrases=args.phrases, warmup=args.warmup, val_every_min=args.val_every,
-                       val_size=args.val_size, funsd_dir=args.funsd, resume=not args.no_resume,
-                       overrides=_overrides(args.overrides), init_from=args.init)
+    tcfg = TrainConfig(
+        preset=args.preset,
+        out_dir=args.out,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        steps=args.steps,
+        minutes=args.minutes,
+        seed=args.seed,
+        workers=args.workers,
+        threads=args.threads,
+        perm_num=args.perm_num,
+        ctc_weight=args.ctc_weight,
+        plain=args.plain,
+        phrases=args.phrases,
+        warmup=args.warmup,
+        val_every_min=args.val_every,
+        val_size=args.val_size,
+        funsd_dir=args.funsd,
+        resume=not args.no_resume,
+        overrides=_overrides(args.overrides),
+        init_from=args.init,
+    )
     row = train(tcfg)
     print(json.dumps(row))
     return ExitCode.OK
@@ -87,9 +133,14 @@ def _run_eval(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate_funsd, evaluate_regions
 
     if args.regions is not None:
-        report = evaluate_regions(args.regions, model=args.model or [None], seed=args.seed, threads=args.threads,
-                                  limit=1000 if args.limit is None else args.limit,
-                                  tesseract=not args.no_tesseract)
+        report = evaluate_regions(
+            args.regions,
+            model=args.model or [None],
+            seed=args.seed,
+            threads=args.threads,
+            limit=1000 if args.limit is None else args.limit,
+            tesseract=not args.no_tesseract,
+        )
     else:
         if args.model and len(args.model) > 1:
             raise InputError("eval --funsd takes one --model.")

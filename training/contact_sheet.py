@@ -24,10 +24,10 @@ def build_sheet(n: int, seed: int, cols: int = 4) -> np.ndarray:
         crop, label = make_sample(renderer, sampler)
         h, w = crop.shape
         scale = min((CELL_W - 8) / w, (CELL_H - 4) / h)
-        crop = cv2.resize(crop, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_NEAREST)
+        cell = cv2.resize(crop, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_NEAREST)
         r, c = divmod(i, cols)
         y, x = r * (CELL_H + LABEL_H), c * CELL_W
-        sheet[y:y + crop.shape[0], x + 2:x + 2 + crop.shape[1]] = crop
+        sheet[y : y + cell.shape[0], x + 2 : x + 2 + cell.shape[1]] = cell
         cv2.putText(sheet, f"{label}  [{h}x{w}]", (x + 2, y + CELL_H + 11), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 0, 1)
         cv2.line(sheet, (x, y + CELL_H + LABEL_H - 1), (x + CELL_W, y + CELL_H + LABEL_H - 1), 200)
     return sheet

@@ -82,8 +82,8 @@ def _read_lines(path: Path) -> list[str]:
 
 @lru_cache(maxsize=1)
 def english_words() -> tuple[str, ...]:
-    words = {w.strip() for w in _read_lines(ENGLISH_WORDS)}
-    words = sorted(w for w in words if _usable(w) and not w.endswith("'s"))
+    lines = {w.strip() for w in _read_lines(ENGLISH_WORDS)}
+    words = sorted(w for w in lines if _usable(w) and not w.endswith("'s"))
     return tuple(words) or tuple(_FALLBACK_WORDS)
 
 
@@ -216,7 +216,9 @@ class TextSampler:
         rng = self._rng
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         form = rng.randrange(7)
-        token = [first, last, f"{last},", f"{first[0]}.", f"{first[0]}.{last}", f"{last},{first[0]}.", f"Dr.{last}"][form]
+        token = [first, last, f"{last},", f"{first[0]}.", f"{first[0]}.{last}", f"{last},{first[0]}.", f"Dr.{last}"][
+            form
+        ]
         return token.upper() if rng.random() < 0.25 else token
 
     def _form_label(self) -> str:
@@ -229,8 +231,11 @@ class TextSampler:
     def _dose_number(self) -> str:
         rng = self._rng
         return rng.choice(
-            [str(rng.choice([1, 2, 5, 10, 20, 25, 40, 50, 80, 100, 125, 250, 500, 1000])),
-             f"{rng.choice([0.1, 0.25, 0.5, 0.125, 1.5, 2.5, 7.5])}", str(rng.randint(1, 2000))]
+            [
+                str(rng.choice([1, 2, 5, 10, 20, 25, 40, 50, 80, 100, 125, 250, 500, 1000])),
+                f"{rng.choice([0.1, 0.25, 0.5, 0.125, 1.5, 2.5, 7.5])}",
+                str(rng.randint(1, 2000)),
+            ]
         )
 
     def _drug_or_dose(self) -> str:
@@ -246,7 +251,11 @@ class TextSampler:
             return rng.choice(UNITS)
         if kind == 4:
             return rng.choice(FREQS)
-        return rng.choice(DRUGS) + rng.choice(["", ",", ":", "/"]) if rng.random() < 0.5 else f"{self._dose_number()}{rng.choice(UNITS)}/{rng.choice(['day', 'd', 'hr', 'dose'])}"
+        return (
+            rng.choice(DRUGS) + rng.choice(["", ",", ":", "/"])
+            if rng.random() < 0.5
+            else f"{self._dose_number()}{rng.choice(UNITS)}/{rng.choice(['day', 'd', 'hr', 'dose'])}"
+        )
 
     def _number(self) -> str:
         rng = self._rng
@@ -261,7 +270,11 @@ class TextSampler:
             return rng.choice(["#", "No.", "x", "-", "+", "<", ">", "~"]) + str(rng.randint(0, 999))
         if kind == 4:
             return f"{rng.randint(1, 99)}%"
-        return f"{rng.randint(1, 9)}/{rng.randint(1, 9)}" if rng.random() < 0.5 else f"{rng.randint(1, 999):,}{rng.choice(['', '.', ','])}"
+        return (
+            f"{rng.randint(1, 9)}/{rng.randint(1, 9)}"
+            if rng.random() < 0.5
+            else f"{rng.randint(1, 999):,}{rng.choice(['', '.', ','])}"
+        )
 
     def _vital_or_lab(self) -> str:
         rng = self._rng
@@ -292,9 +305,19 @@ class TextSampler:
         y, m, d = rng.randint(1950, 2030), rng.randint(1, 12), rng.randint(1, 28)
         mon = MONTHS[m - 1]
         forms = [
-            f"{m}/{d}/{y % 100:02d}", f"{m:02d}/{d:02d}/{y}", f"{y}-{m:02d}-{d:02d}",
-            f"{d}-{mon[:3].upper()}-{y % 100:02d}", f"{mon[:3]}.", mon, f"{mon},", f"{d},",
-            f"{m}-{d}-{y % 100:02d}", f"{d}.{m}.{y}", f"{y}", f"{mon[:3]}{d},", f"'{y % 100:02d}",
+            f"{m}/{d}/{y % 100:02d}",
+            f"{m:02d}/{d:02d}/{y}",
+            f"{y}-{m:02d}-{d:02d}",
+            f"{d}-{mon[:3].upper()}-{y % 100:02d}",
+            f"{mon[:3]}.",
+            mon,
+            f"{mon},",
+            f"{d},",
+            f"{m}-{d}-{y % 100:02d}",
+            f"{d}.{m}.{y}",
+            f"{y}",
+            f"{mon[:3]}{d},",
+            f"'{y % 100:02d}",
         ]
         token = rng.choice(forms)
         return token.upper() if rng.random() < 0.2 else token
@@ -302,14 +325,29 @@ class TextSampler:
     def _time(self) -> str:
         rng = self._rng
         h, mi = rng.randint(0, 23), rng.randint(0, 59)
-        return rng.choice([f"{h:02d}:{mi:02d}", f"{h % 12 or 12}:{mi:02d}", f"{h:02d}{mi:02d}",
-                           f"{h % 12 or 12}:{mi:02d}{rng.choice(['am', 'pm', 'AM', 'PM', 'a.m.', 'p.m.'])}"])
+        return rng.choice(
+            [
+                f"{h:02d}:{mi:02d}",
+                f"{h % 12 or 12}:{mi:02d}",
+                f"{h:02d}{mi:02d}",
+                f"{h % 12 or 12}:{mi:02d}{rng.choice(['am', 'pm', 'AM', 'PM', 'a.m.', 'p.m.'])}",
+            ]
+        )
 
     def _phone(self) -> str:
         rng = self._rng
         a, b, c = rng.randint(200, 999), rng.randint(200, 999), rng.randint(0, 9999)
-        return rng.choice([f"({a})", f"{b}-{c:04d}", f"{a}-{b}-{c:04d}", f"({a}){b}-{c:04d}",
-                           f"{a}.{b}.{c:04d}", f"x{rng.randint(100, 9999)}", f"1-800-{b}-{c:04d}"])
+        return rng.choice(
+            [
+                f"({a})",
+                f"{b}-{c:04d}",
+                f"{a}-{b}-{c:04d}",
+                f"({a}){b}-{c:04d}",
+                f"{a}.{b}.{c:04d}",
+                f"x{rng.randint(100, 9999)}",
+                f"1-800-{b}-{c:04d}",
+            ]
+        )
 
     def _identifier(self) -> str:
         rng = self._rng

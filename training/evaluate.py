@@ -57,8 +57,9 @@ def read_with_tesseract(crops: list) -> tuple[list[str], float] | None:
         t0 = time.perf_counter()
         for crop in crops:
             cv2.imwrite(str(path), crop)
-            out = subprocess.run([exe, str(path), "stdout", "--psm", "7", "-l", "eng"],
-                                 capture_output=True, text=True, timeout=60)
+            out = subprocess.run(
+                [exe, str(path), "stdout", "--psm", "7", "-l", "eng"], capture_output=True, text=True, timeout=60
+            )
             texts.append(" ".join(out.stdout.split()))
         ms = (time.perf_counter() - t0) * 1e3 / max(1, len(crops))
     return texts, ms
@@ -68,8 +69,15 @@ def _row(name: str, s: WordScores, ms: float) -> str:
     return f"{name:<24}{s.exact:>8.3f}{s.alnum_ci:>10.3f}{s.cer:>8.3f}{ms:>10.1f}"
 
 
-def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0, seed: int = 7,
-                   threads: int = 0, tesseract: bool = True) -> dict:
+def evaluate_funsd(
+    funsd_dir: Path,
+    *,
+    model: Path | None = None,
+    limit: int = 0,
+    seed: int = 7,
+    threads: int = 0,
+    tesseract: bool = True,
+) -> dict:
     funsd_dir = Path(funsd_dir)
     if not (funsd_dir / "annotations").is_dir():
         raise DocumentError(f"{funsd_dir} has no annotations/ folder: is it the FUNSD folder?")
@@ -83,13 +91,17 @@ def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0
     backend = open_backend(BackendConfig("cpu", {"model_path": model, "threads": threads or None}))
     try:
         reader = Recognizer(backend, batch_size=32)
-        rows = {"notelasso": ("NoteLasso (batched)", *read_with_notelasso(reader, crops)),
-                "notelasso_lassoed": ("NoteLasso (lassoed)", *read_lassoed(reader, words))}
+        rows = {
+            "notelasso": ("NoteLasso (batched)", *read_with_notelasso(reader, crops)),
+            "notelasso_lassoed": ("NoteLasso (lassoed)", *read_lassoed(reader, words)),
+        }
     finally:
         backend.close()
     report: dict = {"words": len(words)}
-    lines = [f"FUNSD word crops: {len(words)} (seed {seed})",
-             f"{'reader':<24}{'exact':>8}{'alnum-ci':>10}{'CER':>8}{'ms/word':>10}"]
+    lines = [
+        f"FUNSD word crops: {len(words)} (seed {seed})",
+        f"{'reader':<24}{'exact':>8}{'alnum-ci':>10}{'CER':>8}{'ms/word':>10}",
+    ]
     for key, (label, texts, ms) in rows.items():
         scores = score_words(texts, truths)
         report[key] = {**asdict(scores), "ms_per_word": ms}
@@ -106,13 +118,28 @@ def evaluate_funsd(funsd_dir: Path, *, model: Path | None = None, limit: int = 0
     return report
 
 
-def evaluate_regions(funsd_dir: Path, *, model: Path | None | list[Path | None] = None, limit: int = 1000,
-                     seed: int = 7, threads: int = 0, tesseract: bool = True, others: bool = True) -> dict:
+def evaluate_regions(
+    funsd_dir: Path,
+    *,
+    model: Path | list[Path | None] | None = None,
+    limit: int = 1000,
+    seed: int = 7,
+    threads: int = 0,
+    tesseract: bool = True,
+    others: bool = True,
+) -> dict:
     """Region accuracy (training.regions) of NoteLasso beside Tesseract and any other engine.
 
     ``model`` may be a list: each model is a row of its own in the same run (a release candidate
     beside the released model)."""
-    from training.regions import notelasso_reader, rapidocr_reader, region_report, sample_regions, tesseract_reader
+    from training.regions import (
+        Reader,
+        notelasso_reader,
+        rapidocr_reader,
+        region_report,
+        sample_regions,
+        tesseract_reader,
+    )
 
     funsd_dir = Path(funsd_dir)
     if not (funsd_dir / "annotations").is_dir():
@@ -122,7 +149,7 @@ def evaluate_regions(funsd_dir: Path, *, model: Path | None | list[Path | None] 
         raise InputError(f"No regions found in {funsd_dir}.")
     backends = []
     try:
-        readers = {}
+        readers: dict[str, Reader] = {}
         for path in model if isinstance(model, list) else [model]:
             backend = open_backend(BackendConfig("cpu", {"model_path": path, "threads": threads or None}))
             backends.append(backend)

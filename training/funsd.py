@@ -18,8 +18,8 @@ PAD = 2
 @dataclass(frozen=True, slots=True)
 class FunsdWord:
     form: str
-    page: np.ndarray                   # the whole gray page
-    box: tuple[int, int, int, int]     # x0, y0, x1, y1: the word box padded by PAD, clipped
+    page: np.ndarray  # the whole gray page
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1: the word box padded by PAD, clipped
     text: str
 
     @property
@@ -68,7 +68,8 @@ def sample_words(root: Path, n: int | None, seed: int = 0, charset: str | None =
     return words
 
 
-def sample_word_crops(root: Path, n: int | None, seed: int = 0, charset: str | None = None
-                      ) -> list[tuple[np.ndarray, str]]:
+def sample_word_crops(
+    root: Path, n: int | None, seed: int = 0, charset: str | None = None
+) -> list[tuple[np.ndarray, str]]:
     """The same words as :func:`sample_words` with the same arguments, as (crop, text)."""
     return [(w.crop, w.text) for w in sample_words(root, n, seed, charset)]

@@ -38,8 +38,9 @@ def heldout_fonts() -> list[Path]:
     from training.render import FONT_ROOT, HELDOUT_FONT
 
     wanted = {f"{HELDOUT_FONT}-Roman", f"{HELDOUT_FONT}-Bold"}
-    return sorted(p for p in FONT_ROOT.rglob(f"{HELDOUT_FONT}-*")
-                  if p.suffix.lower() in (".otf", ".ttf") and p.stem in wanted)
+    return sorted(
+        p for p in FONT_ROOT.rglob(f"{HELDOUT_FONT}-*") if p.suffix.lower() in (".otf", ".ttf") and p.stem in wanted
+    )
 
 
 def _truths(n: int) -> list[str]:
@@ -56,13 +57,14 @@ def heldout_canvas_crops(n: int = 80) -> tuple[list[npt.NDArray[np.uint8]], list
     if not fonts:
         return [], []
     truths = _truths(n)
-    crops = [render_lines([t], font_size=34, margin=6, font_path=str(fonts[i % len(fonts)])).image
-             for i, t in enumerate(truths)]
+    crops = [
+        render_lines([t], font_size=34, margin=6, font_path=str(fonts[i % len(fonts)])).image
+        for i, t in enumerate(truths)
+    ]
     return crops, truths
 
 
-def hand_lasso(box: tuple[float, float, float, float], rng: random.Random,
-               page_size: tuple[int, int]) -> list[Point]:
+def hand_lasso(box: tuple[float, float, float, float], rng: random.Random, page_size: tuple[int, int]) -> list[Point]:
     """An irregular closed loop around ``box`` (x0, y0, x1, y1), as a person draws one: a
     rounded rectangle with uneven margins (0.2-0.9 of the text height sideways, 0.15-0.6 above
     and below), a wobbling radius and 24 points; kept inside the page."""
@@ -76,7 +78,7 @@ def hand_lasso(box: tuple[float, float, float, float], rng: random.Random,
     b = (y1 + bottom - (y0 - top)) / 2
     # A superellipse |x/a|^4 + |y/b|^4 = 1 scaled so the box corners stay inside it.
     corner = max((abs(x - cx) / a) ** 4 + (abs(y - cy) / b) ** 4 for x in (x0, x1) for y in (y0, y1))
-    grow = max(1.0, corner ** 0.25) * 1.04
+    grow = max(1.0, corner**0.25) * 1.04
     phase = rng.uniform(0, 2 * math.pi)
     width, height = page_size
     points = []
@@ -102,7 +104,7 @@ def heldout_lassos(n: int = 80, seed: int = 0) -> list[HeldoutLasso]:
     out = []
     for i, truth in enumerate(_truths(n)):
         rendered = render_lines([truth], font_size=34, margin=60, font_path=str(fonts[i % len(fonts)]))
-        (_, box), = rendered.lines[0]
+        ((_, box),) = rendered.lines[0]
         page = rendered.image
         out.append(HeldoutLasso(page, hand_lasso(box, rng, (page.shape[1], page.shape[0])), truth))
     return out

@@ -44,8 +44,10 @@ class _Piece:
 def config_of(proto: onnx.ModelProto) -> ParseqConfig:
     props = {p.key: p.value for p in proto.metadata_props}
     if CONFIG_KEY not in props:
-        raise ModelMismatchError("this ONNX file has no NoteLasso model configuration "
-                                 f"(metadata '{CONFIG_KEY}'); it was not exported by notelasso-engine")
+        raise ModelMismatchError(
+            "this ONNX file has no NoteLasso model configuration "
+            f"(metadata '{CONFIG_KEY}'); it was not exported by notelasso-engine"
+        )
     return ParseqConfig.from_dict(json.loads(props[CONFIG_KEY]))
 
 
@@ -58,7 +60,7 @@ def _probe(cfg: ParseqConfig) -> PARSeq:
     with torch.no_grad():
         for p in model.parameters():
             n = p.numel()
-            p.copy_(values[offset:offset + n].view_as(p))
+            p.copy_(values[offset : offset + n].view_as(p))
             offset += n
     return model
 
@@ -80,7 +82,7 @@ def _locate(model: PARSeq, inits: dict[str, np.ndarray]) -> dict[str, _Piece]:
             if hit is None:
                 continue
             pname, start = hit
-            if np.array_equal(params[pname][start:start + flat.size], flat):
+            if np.array_equal(params[pname][start : start + flat.size], flat):
                 found[init_name] = _Piece(pname, start, transposed)
                 break
     return found
@@ -103,11 +105,13 @@ def recover(onnx_path: Path) -> tuple[ParseqConfig, dict[str, torch.Tensor]]:
     flat = {k: torch.full((v.numel(),), float("nan")) for k, v in probe.named_parameters()}
     for init_name, piece in pieces.items():
         if init_name not in released or released[init_name].shape != probe_inits[init_name].shape:
-            raise ModelMismatchError(f"{onnx_path.name}: its graph differs from what this exporter makes "
-                                     f"(initializer {init_name!r}); export and recovery must use the same versions")
+            raise ModelMismatchError(
+                f"{onnx_path.name}: its graph differs from what this exporter makes "
+                f"(initializer {init_name!r}); export and recovery must use the same versions"
+            )
         arr = released[init_name]
         values = np.ascontiguousarray(arr.T if piece.transposed else arr).ravel()
-        flat[piece.param][piece.start:piece.start + values.size] = torch.from_numpy(values.copy())
+        flat[piece.param][piece.start : piece.start + values.size] = torch.from_numpy(values.copy())
     missing = {k: int(torch.isnan(v).sum()) for k, v in flat.items() if torch.isnan(v).any()}
     if missing:
         raise ModelMismatchError(f"{onnx_path.name}: could not recover every weight: {missing}")
@@ -127,9 +131,19 @@ def recover_checkpoint(onnx_path: Path, out: Path, *, check: bool = True) -> Pat
     spec = load_spec(Path(onnx_path))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "name": spec.name,
-                "version": spec.version, "step": 0, "samples": 0, "metrics": {},
-                "recovered_from": str(onnx_path)}, out)
+    torch.save(
+        {
+            "config": cfg.to_dict(),
+            "model": model.state_dict(),
+            "name": spec.name,
+            "version": spec.version,
+            "step": 0,
+            "samples": 0,
+            "metrics": {},
+            "recovered_from": str(onnx_path),
+        },
+        out,
+    )
     return out
 
 
@@ -147,6 +161,8 @@ def _check_logits(model: PARSeq, onnx_path: Path) -> float:
         backend.close()
     diff = float(np.abs(ours - theirs).max())
     if diff > 1e-3:
-        raise ModelMismatchError(f"recovered weights do not reproduce {onnx_path.name} (max logit difference {diff:.3g})")
+        raise ModelMismatchError(
+            f"recovered weights do not reproduce {onnx_path.name} (max logit difference {diff:.3g})"
+        )
     log.info("recovered weights reproduce %s (max logit difference %.2g)", onnx_path.name, diff)
     return diff

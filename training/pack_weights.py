@@ -30,7 +30,7 @@ def pack(checkpoint: Path, out_dir: Path) -> list[Path]:
     parts = []
     for i in range(0, len(data), CHUNK):
         part = out_dir / f"weights.fp16.part{i // CHUNK:02d}"
-        part.write_bytes(data[i:i + CHUNK])
+        part.write_bytes(data[i : i + CHUNK])
         parts.append(part)
     (out_dir / "checkpoint_meta.json").write_text(json.dumps(meta, indent=1, default=str))
     return parts

@@ -27,8 +27,9 @@ class Tokenizer:
 
     def encode(self, labels: list[str], device: torch.device | None = None) -> Tensor:
         cfg = self.cfg
-        seqs = [[cfg.bos_id] + [self.index[c] for c in label[: cfg.max_label_length]] + [cfg.eos_id]
-                for label in labels]
+        seqs = [
+            [cfg.bos_id] + [self.index[c] for c in label[: cfg.max_label_length]] + [cfg.eos_id] for label in labels
+        ]
         width = max(len(s) for s in seqs)
         out = torch.full((len(seqs), width), cfg.pad_id, dtype=torch.long)
         for i, s in enumerate(seqs):
@@ -56,19 +57,21 @@ def generate_permutations(tgt: Tensor, perm_num: int, generator: torch.Generator
     max_chars = tgt.shape[1] - 2
     if max_chars == 1:
         return torch.arange(3, device=tgt.device).unsqueeze(0)
-    perms = [torch.arange(max_chars, device=tgt.device)]
+    orders = [torch.arange(max_chars, device=tgt.device)]
     max_perms = math.factorial(max_chars) // 2
     num_gen = min(perm_num // 2, max_perms)
     if max_chars < 5:
         # Few characters: sample without replacement from all orders (minus the mirrored half).
         pool = torch.as_tensor(list(permutations(range(max_chars), max_chars)), device=tgt.device)
-        pool = pool[: max_perms] if max_chars != 4 else pool[torch.as_tensor([0, 3, 4, 6, 9, 10, 12, 16, 17, 18, 19, 21])]
+        pool = (
+            pool[:max_perms] if max_chars != 4 else pool[torch.as_tensor([0, 3, 4, 6, 9, 10, 12, 16, 17, 18, 19, 21])]
+        )
         pool = pool[1:]
         pick = torch.randperm(len(pool), generator=generator)[: num_gen - 1].to(tgt.device)
-        perms = torch.cat([perms[0][None], pool[pick]])
+        perms = torch.cat([orders[0][None], pool[pick]])
     else:
-        perms.extend(torch.randperm(max_chars, generator=generator).to(tgt.device) for _ in range(num_gen - 1))
-        perms = torch.stack(perms)
+        orders.extend(torch.randperm(max_chars, generator=generator).to(tgt.device) for _ in range(num_gen - 1))
+        perms = torch.stack(orders)
     mirrored = perms.flip(-1)
     perms = torch.stack([perms, mirrored]).transpose(0, 1).reshape(-1, max_chars)
     bos = torch.zeros((len(perms), 1), dtype=perms.dtype, device=tgt.device)
@@ -84,15 +87,21 @@ def attention_masks(perm: Tensor) -> tuple[Tensor, Tensor]:
     size = perm.shape[0]
     mask = torch.zeros((size, size), device=perm.device)
     for i in range(size):
-        mask[perm[i], perm[i + 1:]] = float("-inf")
+        mask[perm[i], perm[i + 1 :]] = float("-inf")
     content_mask = mask[:-1, :-1].clone()
     mask[torch.eye(size, dtype=torch.bool, device=perm.device)] = float("-inf")
     query_mask = mask[1:, :-1]
     return content_mask, query_mask
 
 
-def plm_loss(model: PARSeq, images: Tensor, tgt: Tensor, perm_num: int = 6,
-             generator: torch.Generator | None = None, memory: Tensor | None = None) -> Tensor:
+def plm_loss(
+    model: PARSeq,
+    images: Tensor,
+    tgt: Tensor,
+    perm_num: int = 6,
+    generator: torch.Generator | None = None,
+    memory: Tensor | None = None,
+) -> Tensor:
     """``memory``: the encoder output for ``images`` when the caller already has it."""
     cfg = model.cfg
     if memory is None:

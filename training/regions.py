@@ -37,10 +37,10 @@ MULTI_SHARE = 0.25  # of the sample drawn from multi-line entities (paragraph-li
 @dataclass(frozen=True, slots=True)
 class FunsdRegion:
     form: str
-    page: np.ndarray                  # the whole gray page
-    box: tuple[int, int, int, int]    # x0, y0, x1, y1 with the margin, clipped to the page
-    text: str                         # the entity's words joined by single spaces
-    lines: int                        # text lines the entity spans
+    page: np.ndarray  # the whole gray page
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 with the margin, clipped to the page
+    text: str  # the entity's words joined by single spaces
+    lines: int  # text lines the entity spans
 
     @property
     def crop(self) -> np.ndarray:
@@ -88,7 +88,7 @@ def sample_regions(root: Path, n: int, seed: int = 7) -> list[FunsdRegion]:
     rng = random.Random(seed)
     multi = [r for r in regions if r.lines > 1]
     single = [r for r in regions if r.lines <= 1]
-    n_multi = min(len(multi), int(round(n * MULTI_SHARE)))
+    n_multi = min(len(multi), round(n * MULTI_SHARE))
     return rng.sample(single, n - n_multi) + rng.sample(multi, n_multi)
 
 
@@ -117,8 +117,9 @@ def score_regions(predictions: Sequence[str], truths: Sequence[str]) -> RegionSc
     refs = [normalise(t) for t in truths]
     exact = sum(p == t for p, t in zip(preds, refs)) / len(refs)
     cer = sum(edit_distance(p, t) for p, t in zip(preds, refs)) / max(1, sum(len(t) for t in refs))
-    wer = (sum(edit_distance(p.split(), t.split()) for p, t in zip(preds, refs))
-           / max(1, sum(len(t.split()) for t in refs)))
+    wer = sum(edit_distance(p.split(), t.split()) for p, t in zip(preds, refs)) / max(
+        1, sum(len(t.split()) for t in refs)
+    )
     return RegionScores(len(refs), exact, cer, wer)
 
 
@@ -128,6 +129,7 @@ Reader = Callable[[FunsdRegion], str]
 def notelasso_reader(recognizer: Recognizer) -> Reader:
     def read(region: FunsdRegion) -> str:
         return recognizer.recognize(region.page, region.polygon).text
+
     return read
 
 
@@ -140,8 +142,9 @@ def tesseract_reader(psm: int = 6) -> Reader | None:
     def read(region: FunsdRegion) -> str:
         path = tmp / "region.png"
         cv2.imwrite(str(path), region.crop)
-        out = subprocess.run([exe, str(path), "stdout", "--psm", str(psm), "-l", "eng"],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [exe, str(path), "stdout", "--psm", str(psm), "-l", "eng"], capture_output=True, text=True, timeout=120
+        )
         return out.stdout
 
     read.cleanup = lambda: shutil.rmtree(tmp, ignore_errors=True)  # type: ignore[attr-defined]
@@ -151,10 +154,10 @@ def tesseract_reader(psm: int = 6) -> Reader | None:
 def rapidocr_reader() -> Reader | None:
     """PP-OCR (detection + recognition) through rapidocr, when that package is installed."""
     try:
-        from rapidocr import RapidOCR  # type: ignore[import-not-found]
+        from rapidocr import RapidOCR
     except ImportError:
         try:
-            from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-not-found]
+            from rapidocr_onnxruntime import RapidOCR
         except ImportError:
             return None
     engine = RapidOCR()
@@ -208,10 +211,17 @@ def region_report(regions: Sequence[FunsdRegion], readers: dict[str, Reader]) ->
         every = score_regions(texts, truths)
         one = score_regions([texts[i] for i in single], [truths[i] for i in single])
         many = score_regions([texts[i] for i in multi], [truths[i] for i in multi])
-        report["readers"][name] = {"all": asdict(every), "single_line": asdict(one),
-                                   "multi_line": asdict(many), "ms_per_region": ms, "texts": texts}
-        lines.append(f"{name:<28}{every.exact:>7.3f}{every.cer:>7.3f}{every.wer:>7.3f}{ms:>11.1f}   "
-                     f"{one.cer:>6.3f} / {one.wer:<6.3f}     {many.cer:>6.3f} / {many.wer:<6.3f}")
+        report["readers"][name] = {
+            "all": asdict(every),
+            "single_line": asdict(one),
+            "multi_line": asdict(many),
+            "ms_per_region": ms,
+            "texts": texts,
+        }
+        lines.append(
+            f"{name:<28}{every.exact:>7.3f}{every.cer:>7.3f}{every.wer:>7.3f}{ms:>11.1f}   "
+            f"{one.cer:>6.3f} / {one.wer:<6.3f}     {many.cer:>6.3f} / {many.wer:<6.3f}"
+        )
         cleanup = getattr(read, "cleanup", None)
         if cleanup:
             cleanup()

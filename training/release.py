@@ -39,8 +39,13 @@ def synthetic_words(n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
 
 def _row(preds: list[str], truths: list[str], seconds: float) -> dict:
     s = score_words(preds, truths)
-    return {"exact": round(s.exact, 4), "alnum_ci": round(s.alnum_ci, 4), "cer": round(s.cer, 4),
-            "n": s.count, "ms_per_word": round(seconds * 1e3 / max(1, len(truths)), 1)}
+    return {
+        "exact": round(s.exact, 4),
+        "alnum_ci": round(s.alnum_ci, 4),
+        "cer": round(s.cer, 4),
+        "n": s.count,
+        "ms_per_word": round(seconds * 1e3 / max(1, len(truths)), 1),
+    }
 
 
 def measure(model: Path, sets: dict[str, tuple[list, list[str]]], lassos: list[HeldoutLasso] | None = None) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cv2
@@ -31,7 +31,12 @@ _NOTO_LATIN = re.compile(r"^Noto(Sans|Serif|Mono)(Mono|Display)?-")
 _MAX_MISSING = 4  # fonts may lack a few charset glyphs; the renderer avoids them per word
 
 CATEGORY_WEIGHTS = {
-    "serif": 0.22, "sans": 0.20, "mono": 0.25, "condensed": 0.08, "bold": 0.12, "hand": 0.13,
+    "serif": 0.22,
+    "sans": 0.20,
+    "mono": 0.25,
+    "condensed": 0.08,
+    "bold": 0.12,
+    "hand": 0.13,
 }
 _CAP_RATIO = 0.70  # cap height / font size, roughly, across these fonts
 _SIZES = (14, 17, 20, 24, 28, 34, 42, 52)
@@ -53,7 +58,7 @@ def font_category(path: Path) -> str:
     return "sans"
 
 
-@lru_cache(maxsize=None)
+@cache
 def missing_glyphs(path: Path) -> frozenset[str]:
     """Charset characters the font draws as .notdef (or as nothing)."""
     try:
@@ -165,14 +170,13 @@ class WordRenderer:
         # Neighbouring words at the natural word space; the words of a phrase at a word space that
         # varies from line to line, down to the narrow gaps of fax and typewriter text.
         scale = self._space_scale(text)
-        pieces = ([(self._neighbour(), 1.0)] if r.random() < 0.3 else []) + \
-            [(w, scale) for w in text.split(" ")]
+        pieces = ([(self._neighbour(), 1.0)] if r.random() < 0.3 else []) + [(w, scale) for w in text.split(" ")]
         first = len(pieces) - len(text.split(" "))
         if r.random() < 0.3:
             pieces.append((self._neighbour(), 1.0))
         placed = _place(font, pieces)
-        ll, lt, lr, lb = _bbox(font, placed)
-        tl, tt, tr, tb = _bbox(font, placed[first:first + len(text.split(" "))])
+        _ll, _lt, lr, lb = _bbox(font, placed)
+        tl, tt, tr, tb = _bbox(font, placed[first : first + len(text.split(" "))])
         if tr <= tl:  # nothing visible (should not happen with charset text)
             tl, tt, tr, tb = 0, 0, max(1, int(cap / 2)), int(cap)
         pad = int(cap * 1.2) + 4
@@ -224,11 +228,12 @@ class WordRenderer:
             return self._r.uniform(0.45, 0.8)
         return self._r.uniform(0.8, 1.6)
 
-    def _add_lines(self, mask: np.ndarray, x0: float, x1: float, y0: float, y1: float,
-                   baseline: int, descent: int, cap: float) -> None:
+    def _add_lines(
+        self, mask: np.ndarray, x0: float, x1: float, y0: float, y1: float, baseline: int, descent: int, cap: float
+    ) -> None:
         r = self._r
         h, w = mask.shape
-        thick = max(1, int(round(cap * r.uniform(0.04, 0.12))))
+        thick = max(1, round(cap * r.uniform(0.04, 0.12)))
         ink = r.randint(150, 255)
         if r.random() < 0.2:  # underline / form line at or just below the baseline
             y = int(baseline + r.uniform(-0.1, 1.0) * max(descent, 2))
@@ -267,8 +272,10 @@ class WordRenderer:
         r = self._r
         h, w = mask.shape
         loose = r.random()
+
         def margin() -> float:
             return cap * (r.uniform(0.0, 0.2) if loose < 0.35 else r.uniform(0.05, 0.3 + loose))
+
         xa = max(0, int(x0 - margin()))
         xb = min(w, int(np.ceil(x1 + margin())) + 1)
         ya = max(0, int(y0 - margin() * 0.8))
@@ -277,8 +284,8 @@ class WordRenderer:
         if r.random() < 0.15:
             # A hand-drawn lasso: the word off-centre, with empty paper up to ~1.5 cap heights on
             # one or two sides (beyond what the rendered canvas holds).
-            sides = [int(cap * r.uniform(0.0, 1.5)) if r.random() < 0.5 else 0 for _ in range(4)]
-            crop = cv2.copyMakeBorder(crop, *sides, cv2.BORDER_CONSTANT, value=0)
+            top, bottom, left, right = (int(cap * r.uniform(0.0, 1.5)) if r.random() < 0.5 else 0 for _ in range(4))
+            crop = cv2.copyMakeBorder(crop, top, bottom, left, right, cv2.BORDER_CONSTANT, value=0)
         return crop
 
     def _bleed(self, mask: np.ndarray, cap: float) -> np.ndarray:
@@ -314,7 +321,7 @@ class WordRenderer:
             gy = np.linspace(-1, 1, h, dtype=np.float32)[:, None] * r.uniform(-30, 30)
             bg = bg + gx + gy
         alpha = mask.astype(np.float32) * (1 / 255)
-        img = bg - alpha * (bg - ink)
+        img: np.ndarray = bg - alpha * (bg - ink)
         if r.random() < 0.5:
             img += g.normal(0, r.uniform(2, 12), (h, w)).astype(np.float32)
         if r.random() < 0.35:
@@ -331,9 +338,10 @@ class WordRenderer:
             img[u > 1 - p / 2] = 255
         if r.random() < 0.3:
             ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, r.randint(15, 80)])
-            if ok:
-                img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+            decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
+            if decoded is not None:
+                img = decoded
         if r.random() < 0.3:  # contrast / levels
             lo, hi = r.uniform(0, 60), r.uniform(190, 255)
             img = (lo + img.astype(np.float32) * ((hi - lo) / 255)).astype(np.uint8)
-        return img
+        return img.astype(np.uint8, copy=False)  # uint8 already; says so to the type checker

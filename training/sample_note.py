@@ -15,6 +15,7 @@ import json
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -70,16 +71,16 @@ def find_font(names: tuple[str, ...]) -> Path:
 
 def _font(family: str, size_pt: float) -> ImageFont.FreeTypeFont:
     names = {"mono": TYPED, "bold": TYPED_BOLD, "sans": SANS, "hand": HAND}[family]
-    return ImageFont.truetype(str(find_font(names)), int(round(size_pt * DPI / 72)))
+    return ImageFont.truetype(str(find_font(names)), round(size_pt * DPI / 72))
 
 
-def render_note(seed: int = SEED) -> tuple[Image.Image, list[dict]]:
+def render_note(seed: int = SEED) -> tuple[Image.Image, list[dict[str, Any]]]:
     """The page image and its lines (text, kind, box, polygon) after the scan's slight rotation."""
     rng = random.Random(seed)
     page = Image.new("L", (WIDTH, HEIGHT), 255)
     draw = ImageDraw.Draw(page)
     margin_x, y = int(1.0 * DPI), int(0.9 * DPI)
-    lines = []
+    lines: list[dict[str, Any]] = []
     for kind, family, size, text in NOTE:
         if kind == "gap":
             y += int(size * 0.25 * DPI)
@@ -89,11 +90,10 @@ def render_note(seed: int = SEED) -> tuple[Image.Image, list[dict]]:
         ink = rng.randint(20, 60) if kind == "typed" else rng.randint(40, 90)
         x0, y0, x1, y1 = draw.textbbox((x, y), text, font=font)
         draw.text((x, y), text, font=font, fill=ink)
-        lines.append({"text": text, "kind": "typed" if kind == "typed" else "handwritten",
-                      "box": [x0, y0, x1, y1]})
+        lines.append({"text": text, "kind": "typed" if kind == "typed" else "handwritten", "box": [x0, y0, x1, y1]})
         y += int(font.size * (1.55 if kind == "hand" else 1.35))
     # The scan: a slight rotation about the page centre, grey paper, soft focus, specks.
-    page = page.rotate(ROTATION_DEG, resample=Image.BICUBIC, fillcolor=255)
+    page = page.rotate(ROTATION_DEG, resample=Image.Resampling.BICUBIC, fillcolor=255)
     page = page.filter(ImageFilter.GaussianBlur(0.6))
     arr = np.asarray(page, dtype=np.float32)
     nprng = np.random.default_rng(seed)
@@ -138,10 +138,23 @@ def write_sample(out_dir: Path = OUT_DIR) -> list[Path]:
     doc.save(str(pdf_path), garbage=3, deflate=True)
     doc.close()
     truth = out_dir / "clinical-note.truth.json"
-    truth.write_text(json.dumps({
-        "description": "Fictitious clinical note rendered by training/sample_note.py; boxes in page pixels.",
-        "dpi": DPI, "width": WIDTH, "height": HEIGHT, "rotation_deg": ROTATION_DEG,
-        "image": png.name, "pdf": pdf_path.name, "lines": lines}, indent=1) + "\n", encoding="utf-8")
+    truth.write_text(
+        json.dumps(
+            {
+                "description": "Fictitious clinical note rendered by training/sample_note.py; boxes in page pixels.",
+                "dpi": DPI,
+                "width": WIDTH,
+                "height": HEIGHT,
+                "rotation_deg": ROTATION_DEG,
+                "image": png.name,
+                "pdf": pdf_path.name,
+                "lines": lines,
+            },
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return [png, pdf_path, truth]
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 try:  # the lead's shared pre-processing, when present, is the single source of truth
     from inference.preprocess import resize_normalise as _resize_normalise
 except ImportError:  # pragma: no cover - depends on the lead's module
-    _resize_normalise = None
+    _resize_normalise = None  # type: ignore[assignment]
 
 
 def make_sample(renderer: WordRenderer, sampler: TextSampler) -> tuple[npt.NDArray[np.uint8], str]:

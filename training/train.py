@@ -34,15 +34,15 @@ class TrainConfig:
     lr: float = 7e-4
     weight_decay: float = 0.0
     warmup: float = 0.05
-    steps: int = 0              # 0: bounded by minutes alone
+    steps: int = 0  # 0: bounded by minutes alone
     minutes: float = 60.0
     seed: int = 1234
     workers: int = 1
-    threads: int = 0            # torch intra-op threads (0: torch default)
+    threads: int = 0  # torch intra-op threads (0: torch default)
     perm_num: int = 6
-    ctc_weight: float = 0.0     # auxiliary CTC loss on the encoder columns (training only)
-    plain: float = 0.0          # share of clean-print samples (training.render.WordRenderer)
-    phrases: float = 0.0        # share of multi-word samples; > 0 adds the space to the charset
+    ctc_weight: float = 0.0  # auxiliary CTC loss on the encoder columns (training only)
+    plain: float = 0.0  # share of clean-print samples (training.render.WordRenderer)
+    phrases: float = 0.0  # share of multi-word samples; > 0 adds the space to the charset
     dropout: float | None = None
     val_every_min: float = 5.0
     val_size: int = 1000
@@ -81,8 +81,9 @@ class SyntheticWords(IterableDataset):
             yield torch.from_numpy(to_model_input(gray, self.height, self.width)), text
 
 
-def fixed_validation_set(n: int, seed: int, height: int, width: int,
-                         phrases: float = 0.0) -> tuple[torch.Tensor, list[str]]:
+def fixed_validation_set(
+    n: int, seed: int, height: int, width: int, phrases: float = 0.0
+) -> tuple[torch.Tensor, list[str]]:
     from training.corpus import TextSampler
     from training.render import WordRenderer
     from training.synth import make_sample, to_model_input
@@ -102,7 +103,7 @@ def predict(model: PARSeq, images: torch.Tensor, tokenizer: Tokenizer, batch: in
     out: list[str] = []
     device = next(model.parameters()).device
     for i in range(0, len(images), batch):
-        out.extend(tokenizer.decode(model(images[i:i + batch].to(device)).float().cpu()))
+        out.extend(tokenizer.decode(model(images[i : i + batch].to(device)).float().cpu()))
     return out
 
 
@@ -133,11 +134,28 @@ def lr_factor(progress: float, warmup: float) -> float:
     return 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * p))
 
 
-def save_checkpoint(path: Path, model: PARSeq, opt: torch.optim.Optimizer | None, step: int, samples: int,
-                    elapsed: float, metrics: dict, tcfg: TrainConfig, ctc: CtcHead | None = None) -> None:
-    data = {"config": model.cfg.to_dict(), "model": model.state_dict(), "name": "notelasso-parseq",
-            "version": time.strftime("%Y.%m.%d"), "step": step, "metrics": metrics,
-            "samples": samples, "elapsed_s": elapsed, "train_config": _jsonable(asdict(tcfg))}
+def save_checkpoint(
+    path: Path,
+    model: PARSeq,
+    opt: torch.optim.Optimizer | None,
+    step: int,
+    samples: int,
+    elapsed: float,
+    metrics: dict,
+    tcfg: TrainConfig,
+    ctc: CtcHead | None = None,
+) -> None:
+    data = {
+        "config": model.cfg.to_dict(),
+        "model": model.state_dict(),
+        "name": "notelasso-parseq",
+        "version": time.strftime("%Y.%m.%d"),
+        "step": step,
+        "metrics": metrics,
+        "samples": samples,
+        "elapsed_s": elapsed,
+        "train_config": _jsonable(asdict(tcfg)),
+    }
     if opt is not None:
         data["optimizer"] = opt.state_dict()
         if ctc is not None:
@@ -183,7 +201,7 @@ def train(tcfg: TrainConfig) -> dict:
         state, init_cfg = ck["model"], ParseqConfig.from_dict(ck["config"])
         if init_cfg.charset != cfg.charset and cfg.charset.startswith(init_cfg.charset):
             state = widen_charset(state, init_cfg, cfg)
-            log.info("charset widened by %r", cfg.charset[len(init_cfg.charset):])
+            log.info("charset widened by %r", cfg.charset[len(init_cfg.charset) :])
             init_cfg = replace(init_cfg, charset=cfg.charset)
         if cfg.to_dict() != init_cfg.to_dict():
             raise ValueError("--init checkpoint has a different model configuration than the preset/--set")
@@ -202,9 +220,13 @@ def train(tcfg: TrainConfig) -> dict:
         pairs = sample_word_crops(Path(tcfg.funsd_dir), tcfg.funsd_size, seed=7, charset=cfg.charset)
         funsd = (torch.from_numpy(np.stack([to_model_input(c, h, w) for c, _ in pairs])), [t for _, t in pairs])
 
-    loader = DataLoader(SyntheticWords(tcfg.seed + step, h, w, tcfg.plain, tcfg.phrases), batch_size=tcfg.batch_size,
-                        num_workers=tcfg.workers, persistent_workers=tcfg.workers > 0,
-                        prefetch_factor=4 if tcfg.workers > 0 else None)
+    loader = DataLoader(
+        SyntheticWords(tcfg.seed + step, h, w, tcfg.plain, tcfg.phrases),
+        batch_size=tcfg.batch_size,
+        num_workers=tcfg.workers,
+        persistent_workers=tcfg.workers > 0,
+        prefetch_factor=4 if tcfg.workers > 0 else None,
+    )
     use_amp = device.type == "cuda"
     gen = torch.Generator().manual_seed(tcfg.seed + step)
     t_start = time.time()
@@ -218,7 +240,11 @@ def train(tcfg: TrainConfig) -> dict:
 
     def validate() -> dict:
         nonlocal best_acc
-        row: dict = {"step": step, "samples": samples, "elapsed_min": round((elapsed_before + time.time() - t_start) / 60, 2)}
+        row: dict = {
+            "step": step,
+            "samples": samples,
+            "elapsed_min": round((elapsed_before + time.time() - t_start) / 60, 2),
+        }
         syn = score_words(predict(model, val_images, tokenizer), val_labels)
         row.update(synthetic_exact=syn.exact, synthetic_cer=syn.cer)
         if funsd is not None:
@@ -260,8 +286,11 @@ def train(tcfg: TrainConfig) -> dict:
         running = 0.98 * running + 0.02 * value if step > 1 else value
         if time.time() - t_log > 60:
             rate = (samples - samples_start) / max(1e-6, time.time() - t_start)
-            print(f"step {step} loss {running:.3f} lr {opt.param_groups[0]['lr']:.2e} "
-                  f"{rate:.0f} samples/s progress {progress():.2f}", flush=True)
+            print(
+                f"step {step} loss {running:.3f} lr {opt.param_groups[0]['lr']:.2e} "
+                f"{rate:.0f} samples/s progress {progress():.2f}",
+                flush=True,
+            )
             t_log = time.time()
         if time.time() - t_val > tcfg.val_every_min * 60:
             validate()

@@ -10,12 +10,12 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is needed for export tests")
 onnx = pytest.importorskip("onnx")
 
-from build_engine.cli import main as engine_main  # noqa: E402
-from build_engine.onnx_check import check_model, check_onnx, make_axesless_squeeze_model, make_squeezes_static  # noqa: E402
-from build_engine.parseq import load_checkpoint  # noqa: E402
-from inference.backends.onnxruntime_cpu import OnnxRuntimeBackend  # noqa: E402
-from inference.decoding import decode_logits  # noqa: E402
-from inference.spec import METADATA_KEY, ModelSpec, load_spec, sidecar_path  # noqa: E402
+from build_engine.cli import main as engine_main
+from build_engine.onnx_check import check_model, check_onnx, make_axesless_squeeze_model, make_squeezes_static
+from build_engine.parseq import load_checkpoint
+from inference.backends.onnxruntime_cpu import OnnxRuntimeBackend
+from inference.decoding import decode_logits
+from inference.spec import METADATA_KEY, ModelSpec, load_spec, sidecar_path
 
 
 def test_export_is_tensorrt_ready(micro_onnx) -> None:
@@ -41,8 +41,13 @@ def test_spec_written_to_metadata_and_sidecar(micro_onnx) -> None:
     side = ModelSpec.from_json(sidecar_path(micro_onnx).read_text())
     meta = {p.key: p.value for p in onnx.load(str(micro_onnx)).metadata_props}
     assert ModelSpec.from_json(meta[METADATA_KEY]) == side
-    assert (side.name, side.input_height, side.input_width, len(side.charset), side.max_label_length) == \
-        ("micro-test", 32, 128, 94, 25)
+    assert (side.name, side.input_height, side.input_width, len(side.charset), side.max_label_length) == (
+        "micro-test",
+        32,
+        128,
+        94,
+        25,
+    )
 
 
 @pytest.mark.parametrize("batch", [1, 7, 32])

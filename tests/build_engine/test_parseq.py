@@ -6,15 +6,28 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is needed for build_engine tests")
 
-from build_engine.parseq import PRESETS, PARSeq, infer_config, load_checkpoint  # noqa: E402
+from build_engine.parseq import PRESETS, PARSeq, infer_config, load_checkpoint
 
 OFFICIAL_KEYS = [
-    "pos_queries", "encoder.pos_embed", "encoder.patch_embed.proj.weight", "encoder.blocks.0.norm1.weight",
-    "encoder.blocks.0.attn.qkv.weight", "encoder.blocks.0.attn.proj.weight", "encoder.blocks.0.mlp.fc1.weight",
-    "encoder.blocks.0.mlp.fc2.weight", "encoder.norm.weight", "decoder.layers.0.self_attn.in_proj_weight",
-    "decoder.layers.0.self_attn.out_proj.weight", "decoder.layers.0.cross_attn.in_proj_weight",
-    "decoder.layers.0.linear1.weight", "decoder.layers.0.linear2.weight", "decoder.layers.0.norm_q.weight",
-    "decoder.layers.0.norm_c.weight", "decoder.norm.weight", "head.weight", "text_embed.embedding.weight",
+    "pos_queries",
+    "encoder.pos_embed",
+    "encoder.patch_embed.proj.weight",
+    "encoder.blocks.0.norm1.weight",
+    "encoder.blocks.0.attn.qkv.weight",
+    "encoder.blocks.0.attn.proj.weight",
+    "encoder.blocks.0.mlp.fc1.weight",
+    "encoder.blocks.0.mlp.fc2.weight",
+    "encoder.norm.weight",
+    "decoder.layers.0.self_attn.in_proj_weight",
+    "decoder.layers.0.self_attn.out_proj.weight",
+    "decoder.layers.0.cross_attn.in_proj_weight",
+    "decoder.layers.0.linear1.weight",
+    "decoder.layers.0.linear2.weight",
+    "decoder.layers.0.norm_q.weight",
+    "decoder.layers.0.norm_c.weight",
+    "decoder.norm.weight",
+    "head.weight",
+    "text_embed.embedding.weight",
 ]
 
 
@@ -27,8 +40,8 @@ def test_official_sizes_and_state_dict_names(preset: str, params_m: float) -> No
     assert set(OFFICIAL_KEYS) <= keys
     state = model.state_dict()
     assert tuple(state["encoder.pos_embed"].shape) == (1, 128, PRESETS[preset].embed_dim)  # 32x128 / 4x8 patches
-    assert tuple(state["head.weight"].shape) == (95, PRESETS[preset].embed_dim)            # 94 chars + EOS
-    assert tuple(state["pos_queries"].shape) == (1, 26, PRESETS[preset].embed_dim)          # max 25 + EOS
+    assert tuple(state["head.weight"].shape) == (95, PRESETS[preset].embed_dim)  # 94 chars + EOS
+    assert tuple(state["pos_queries"].shape) == (1, 26, PRESETS[preset].embed_dim)  # max 25 + EOS
 
 
 def test_official_style_checkpoint_loads_strictly(tmp_path) -> None:

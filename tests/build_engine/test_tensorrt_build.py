@@ -36,7 +36,7 @@ def fakes(monkeypatch):
 def plan_blob(plan: Path) -> dict:
     data = plan.read_bytes()
     assert data.startswith(PLAN_MAGIC)
-    return json.loads(data[len(PLAN_MAGIC):])
+    return json.loads(data[len(PLAN_MAGIC) :])
 
 
 def write_model_with_ops(folder: Path, ops: dict[str, str]) -> Path:
@@ -53,7 +53,7 @@ def write_model_with_ops(folder: Path, ops: dict[str, str]) -> Path:
 
 
 def test_build_writes_plan_spec_and_build_info(fakes, tiny_onnx, tmp_path):
-    trt, _cudart, gpu = fakes
+    _trt, _cudart, gpu = fakes
     plan = tmp_path / "engines" / "model.plan"
 
     info = build_plan(tiny_onnx, plan, TrtOptions())
@@ -69,8 +69,9 @@ def test_build_writes_plan_spec_and_build_info(fakes, tiny_onnx, tmp_path):
     # AND the engine was built with the default profile and FP16
     blob = plan_blob(plan)
     spec = load_spec(tiny_onnx)
-    assert blob["profiles"] == [{spec.input_name: [[1, *spec.input_shape], [8, *spec.input_shape],
-                                                    [64, *spec.input_shape]]}]
+    assert blob["profiles"] == [
+        {spec.input_name: [[1, *spec.input_shape], [8, *spec.input_shape], [64, *spec.input_shape]]}
+    ]
     assert blob["inputs"] == [[spec.input_name, [-1, *spec.input_shape]]]
     assert blob["fp16"] is True and blob["int8"] is False
     assert json.loads(build_info_path(plan).read_text())["profile"] == {"min": 1, "opt": 8, "max": 64}
@@ -80,8 +81,11 @@ def test_profile_and_precision_are_configurable(fakes, tiny_onnx, tmp_path):
     plan = tmp_path / "model.plan"
     info = build_plan(tiny_onnx, plan, TrtOptions(min_batch=2, opt_batch=4, max_batch=16, fp16=False))
     spec = load_spec(tiny_onnx)
-    assert plan_blob(plan)["profiles"][0][spec.input_name] == [[2, *spec.input_shape], [4, *spec.input_shape],
-                                                               [16, *spec.input_shape]]
+    assert plan_blob(plan)["profiles"][0][spec.input_name] == [
+        [2, *spec.input_shape],
+        [4, *spec.input_shape],
+        [16, *spec.input_shape],
+    ]
     assert plan_blob(plan)["fp16"] is False
     assert info.precision == "fp32" and "--no-fp16" in info.rebuild_command
 
@@ -151,7 +155,7 @@ def test_dynamic_squeeze_is_refused_before_tensorrt_is_touched(monkeypatch, tmp_
     # WHEN building THEN the ONNX check refuses it, naming the Squeeze
     with pytest.raises(ModelMismatchError, match="dynamic Squeeze") as err:
         build_plan(path, tmp_path / "squeeze.plan", TrtOptions())
-    assert "notelasso-engine check" in err.value.hint
+    assert "notelasso-engine check" in (err.value.hint or "")
     assert not (tmp_path / "squeeze.plan").exists()
 
 
@@ -166,7 +170,7 @@ def test_no_gpu_is_backend_unavailable(monkeypatch, tiny_onnx, tmp_path):
     install_gpu_fakes(monkeypatch, gpu=FakeGpu(count=0))
     with pytest.raises(BackendUnavailableError) as err:
         build_plan(tiny_onnx, tmp_path / "m.plan", TrtOptions())
-    assert err.value.exit_code == 4 and "nvidia-smi" in err.value.hint
+    assert err.value.exit_code == 4 and "nvidia-smi" in (err.value.hint or "")
 
 
 def test_int8_calibrates_on_synthetic_crops_and_frees_its_buffers(fakes, tiny_onnx, tmp_path):
@@ -230,8 +234,23 @@ def test_cli_without_tensorrt_exits_4_with_the_install_hint(monkeypatch, tiny_on
 
 def test_cli_builds_with_options(fakes, tiny_onnx, tmp_path, capsys):
     plan = tmp_path / "out" / "model.plan"
-    code = cli.main(["trt", str(tiny_onnx), "-o", str(plan), "--min-batch", "1", "--opt-batch", "4",
-                     "--max-batch", "32", "--no-fp16", "--timing-cache", str(tmp_path / "tc.cache")])
+    code = cli.main(
+        [
+            "trt",
+            str(tiny_onnx),
+            "-o",
+            str(plan),
+            "--min-batch",
+            "1",
+            "--opt-batch",
+            "4",
+            "--max-batch",
+            "32",
+            "--no-fp16",
+            "--timing-cache",
+            str(tmp_path / "tc.cache"),
+        ]
+    )
     assert code == 0
     assert f"wrote {plan}" in capsys.readouterr().out
     info = BuildInfo.read(plan)

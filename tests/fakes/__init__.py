@@ -9,6 +9,8 @@ two fakes into ``sys.modules`` exactly where ``import tensorrt`` and
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.fakes.cuda_fake import FakeGpu, make_cudart
 from tests.fakes.tensorrt_fake import make_tensorrt
 from tests.fakes.tiny_models import write_tiny_model
@@ -23,8 +25,8 @@ def install_gpu_fakes(monkeypatch, *, gpu: FakeGpu | None = None, trt_version: s
 
     cudart = make_cudart(gpu or FakeGpu())
     trt = make_tensorrt(cudart, version=trt_version)
-    cuda_pkg = types.ModuleType("cuda")
-    bindings = types.ModuleType("cuda.bindings")
+    cuda_pkg: Any = types.ModuleType("cuda")
+    bindings: Any = types.ModuleType("cuda.bindings")
     bindings.runtime = cudart
     cuda_pkg.bindings = bindings
     cuda_pkg.cudart = cudart  # the older ``from cuda import cudart`` spelling

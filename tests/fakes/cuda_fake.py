@@ -16,11 +16,12 @@ import enum
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 DEVICE_BASE = 0x7F00_0000_0000  # far from anything the host allocator hands out in tests
 
 
-class cudaError_t(enum.IntEnum):  # noqa: N801 - real name
+class cudaError_t(enum.IntEnum):
     cudaSuccess = 0
     cudaErrorInvalidValue = 1
     cudaErrorMemoryAllocation = 2
@@ -29,7 +30,7 @@ class cudaError_t(enum.IntEnum):  # noqa: N801 - real name
     cudaErrorInvalidResourceHandle = 400
 
 
-class cudaMemcpyKind(enum.IntEnum):  # noqa: N801 - real name
+class cudaMemcpyKind(enum.IntEnum):
     cudaMemcpyHostToHost = 0
     cudaMemcpyHostToDevice = 1
     cudaMemcpyDeviceToHost = 2
@@ -37,7 +38,7 @@ class cudaMemcpyKind(enum.IntEnum):  # noqa: N801 - real name
     cudaMemcpyDefault = 4
 
 
-class cudaStream_t:  # noqa: N801 - real name
+class cudaStream_t:
     """Opaque handle; ``int(stream)`` gives the address, as in cuda-python."""
 
     def __init__(self, handle: int = 0) -> None:
@@ -46,11 +47,11 @@ class cudaStream_t:  # noqa: N801 - real name
     def __int__(self) -> int:
         return self._handle
 
-    def getPtr(self) -> int:  # noqa: N802 - real name
+    def getPtr(self) -> int:
         return self._handle
 
 
-class cudaDeviceProp:  # noqa: N801 - real name
+class cudaDeviceProp:
     def __init__(self, name: str, major: int, minor: int, total: int) -> None:
         self.name = name.encode() + b"\x00" * (256 - len(name))  # char[256], as the bindings return
         self.major = major
@@ -100,22 +101,22 @@ class FakeGpu:
 def make_cudart(gpu: FakeGpu) -> types.ModuleType:
     """Build a fresh fake ``cuda.bindings.runtime`` module bound to ``gpu``."""
     E = cudaError_t
-    mod = types.ModuleType("cuda.bindings.runtime")
+    mod: Any = types.ModuleType("cuda.bindings.runtime")
     mod.__doc__ = __doc__
     mod.cudaError_t = cudaError_t
     mod.cudaMemcpyKind = cudaMemcpyKind
     mod.cudaStream_t = cudaStream_t
     mod.fake_gpu = gpu
 
-    def cudaGetErrorString(err):  # noqa: N802
+    def cudaGetErrorString(err):
         return (E.cudaSuccess, cudaError_t(err).name.encode())
 
-    def cudaGetDeviceCount():  # noqa: N802
+    def cudaGetDeviceCount():
         if gpu.count == 0:
             return (E.cudaErrorNoDevice, 0)
         return (E.cudaSuccess, gpu.count)
 
-    def cudaSetDevice(device):  # noqa: N802
+    def cudaSetDevice(device):
         if gpu.count == 0:
             return (E.cudaErrorNoDevice,)
         if not 0 <= device < gpu.count:
@@ -123,14 +124,14 @@ def make_cudart(gpu: FakeGpu) -> types.ModuleType:
         gpu.current_device = device
         return (E.cudaSuccess,)
 
-    def cudaGetDeviceProperties(device):  # noqa: N802
+    def cudaGetDeviceProperties(device):
         if gpu.count == 0:
             return (E.cudaErrorNoDevice, None)
         if not 0 <= device < gpu.count:
             return (E.cudaErrorInvalidDevice, None)
         return (E.cudaSuccess, cudaDeviceProp(gpu.name, gpu.major, gpu.minor, gpu.memory))
 
-    def cudaMalloc(size):  # noqa: N802
+    def cudaMalloc(size):
         gpu.malloc_calls += 1
         used = sum(len(b) for b in gpu.device_allocs.values())
         if size <= 0 or used + size > gpu.memory:
@@ -140,13 +141,13 @@ def make_cudart(gpu: FakeGpu) -> types.ModuleType:
         gpu.device_allocs[ptr] = bytearray(size)
         return (E.cudaSuccess, ptr)
 
-    def cudaFree(ptr):  # noqa: N802
+    def cudaFree(ptr):
         if int(ptr) not in gpu.device_allocs:
             return (E.cudaErrorInvalidValue,)
         del gpu.device_allocs[int(ptr)]
         return (E.cudaSuccess,)
 
-    def cudaMallocHost(size):  # noqa: N802
+    def cudaMallocHost(size):
         gpu.malloc_host_calls += 1
         if size <= 0:
             return (E.cudaErrorInvalidValue, 0)
@@ -155,27 +156,27 @@ def make_cudart(gpu: FakeGpu) -> types.ModuleType:
         gpu.host_allocs[ptr] = buf
         return (E.cudaSuccess, ptr)
 
-    def cudaFreeHost(ptr):  # noqa: N802
+    def cudaFreeHost(ptr):
         if int(ptr) not in gpu.host_allocs:
             return (E.cudaErrorInvalidValue,)
         del gpu.host_allocs[int(ptr)]
         return (E.cudaSuccess,)
 
-    def cudaStreamCreate():  # noqa: N802
+    def cudaStreamCreate():
         gpu.stream_create_calls += 1
         handle = gpu._next_stream
         gpu._next_stream += 16
         gpu.streams[handle] = []
         return (E.cudaSuccess, cudaStream_t(handle))
 
-    def cudaStreamDestroy(stream):  # noqa: N802
+    def cudaStreamDestroy(stream):
         if int(stream) not in gpu.streams:
             return (E.cudaErrorInvalidResourceHandle,)
         for op in gpu.streams.pop(int(stream)):  # pending work completes first, as on CUDA
             op()
         return (E.cudaSuccess,)
 
-    def cudaStreamSynchronize(stream):  # noqa: N802
+    def cudaStreamSynchronize(stream):
         gpu.sync_calls += 1
         queue = gpu.streams.get(int(stream))
         if queue is None:
@@ -184,7 +185,7 @@ def make_cudart(gpu: FakeGpu) -> types.ModuleType:
             queue.pop(0)()
         return (E.cudaSuccess,)
 
-    def cudaMemcpyAsync(dst, src, count, kind, stream):  # noqa: N802
+    def cudaMemcpyAsync(dst, src, count, kind, stream):
         queue = gpu.streams.get(int(stream))
         if queue is None:
             return (E.cudaErrorInvalidResourceHandle,)
@@ -213,9 +214,18 @@ def make_cudart(gpu: FakeGpu) -> types.ModuleType:
         return (E.cudaSuccess,)
 
     for fn in (
-        cudaGetErrorString, cudaGetDeviceCount, cudaSetDevice, cudaGetDeviceProperties, cudaMalloc,
-        cudaFree, cudaMallocHost, cudaFreeHost, cudaStreamCreate, cudaStreamDestroy,
-        cudaStreamSynchronize, cudaMemcpyAsync,
+        cudaGetErrorString,
+        cudaGetDeviceCount,
+        cudaSetDevice,
+        cudaGetDeviceProperties,
+        cudaMalloc,
+        cudaFree,
+        cudaMallocHost,
+        cudaFreeHost,
+        cudaStreamCreate,
+        cudaStreamDestroy,
+        cudaStreamSynchronize,
+        cudaMemcpyAsync,
     ):
         setattr(mod, fn.__name__, fn)
     return mod

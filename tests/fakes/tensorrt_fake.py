@@ -29,13 +29,33 @@ import hashlib
 import json
 import threading
 import types
+from typing import Any
 
 import numpy as np
 
 from tests.fakes.tensorrt_fake_types import (
-    SUPPORTED_OPS, BuilderFlag, DataType, Dims, ErrorCode, IBuilderConfig, IHostMemory, IInt8Calibrator,
-    IInt8EntropyCalibrator2, ILogger, INetworkDefinition, IOptimizationProfile, ITensor, ITimingCache, Logger,
-    MemoryPoolType, NetworkDefinitionCreationFlag, OnnxParser, ParserError, Severity, TensorIOMode, nptype,
+    SUPPORTED_OPS,
+    BuilderFlag,
+    DataType,
+    Dims,
+    ErrorCode,
+    IBuilderConfig,
+    IHostMemory,
+    IInt8Calibrator,
+    IInt8EntropyCalibrator2,
+    ILogger,
+    INetworkDefinition,
+    IOptimizationProfile,
+    ITensor,
+    ITimingCache,
+    Logger,
+    MemoryPoolType,
+    NetworkDefinitionCreationFlag,
+    OnnxParser,
+    ParserError,
+    Severity,
+    TensorIOMode,
+    nptype,
 )
 
 __all__ = ["PLAN_MAGIC", "SUPPORTED_OPS", "make_tensorrt"]
@@ -46,13 +66,31 @@ PLAN_MAGIC = b"FAKETRT1"
 def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
     """A fresh fake ``tensorrt`` module that runs on the cuda fake's ``fake_gpu``."""
     gpu = cudart.fake_gpu
-    mod = types.ModuleType("tensorrt")
+    mod: Any = types.ModuleType("tensorrt")
     mod.__doc__ = __doc__
     mod.__version__ = version
-    for obj in (Logger, ILogger, BuilderFlag, MemoryPoolType, NetworkDefinitionCreationFlag, TensorIOMode,
-                DataType, ErrorCode, Dims, IHostMemory, ITensor, INetworkDefinition, ParserError, OnnxParser,
-                IOptimizationProfile, ITimingCache, IInt8Calibrator, IInt8EntropyCalibrator2, IBuilderConfig,
-                nptype):
+    for obj in (
+        Logger,
+        ILogger,
+        BuilderFlag,
+        MemoryPoolType,
+        NetworkDefinitionCreationFlag,
+        TensorIOMode,
+        DataType,
+        ErrorCode,
+        Dims,
+        IHostMemory,
+        ITensor,
+        INetworkDefinition,
+        ParserError,
+        OnnxParser,
+        IOptimizationProfile,
+        ITimingCache,
+        IInt8Calibrator,
+        IInt8EntropyCalibrator2,
+        IBuilderConfig,
+        nptype,
+    ):
         setattr(mod, obj.__name__, obj)
     mod.fake_builds = []  # one dict of stats per build_serialized_network call
 
@@ -87,7 +125,9 @@ def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
                         return self._fail(f"Optimization profile is missing values for input {t.name}.")
                     for dims in prof._shapes[t.name]:
                         if len(dims) != len(t.shape) or any(s not in (-1, d) for s, d in zip(t.shape, dims)):
-                            return self._fail(f"Profile dimensions {tuple(dims)} disagree with input {t.name}{tuple(t.shape)}.")
+                            return self._fail(
+                                f"Profile dimensions {tuple(dims)} disagree with input {t.name}{tuple(t.shape)}."
+                            )
             int8 = BuilderFlag.INT8 in config.fake_flags
             stats = {"calibration_batches": 0, "cache_hits": 0, "cache_misses": 0}
             if int8:
@@ -112,8 +152,11 @@ def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
                         return self._fail("Calibration failure occurred with no scaling factors detected.")
                     calib.write_calibration_cache(memoryview(b"FAKECALIB"))
             cache = config.get_timing_cache()
-            key = hashlib.sha256(network.fake_onnx + repr(sorted(config.fake_flags)).encode()
-                                 + f"{gpu.name}{gpu.compute_capability}".encode()).hexdigest()
+            key = hashlib.sha256(
+                network.fake_onnx
+                + repr(sorted(config.fake_flags)).encode()
+                + f"{gpu.name}{gpu.compute_capability}".encode()
+            ).hexdigest()
             if cache is not None:
                 if key in cache.fake_entries:
                     stats["cache_hits"] += network.num_layers
@@ -123,10 +166,14 @@ def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
             mod.fake_builds.append(stats)
             profiles = [{n: [list(d) for d in s] for n, s in p._shapes.items()} for p in config.fake_profiles]
             blob = {
-                "version": version, "cc": gpu.compute_capability, "gpu": gpu.name,
+                "version": version,
+                "cc": gpu.compute_capability,
+                "gpu": gpu.name,
                 "inputs": [[t.name, list(t.shape)] for t in network._inputs],
                 "outputs": [[t.name, list(t.shape)] for t in network._outputs],
-                "profiles": profiles, "fp16": BuilderFlag.FP16 in config.fake_flags, "int8": int8,
+                "profiles": profiles,
+                "fp16": BuilderFlag.FP16 in config.fake_flags,
+                "int8": int8,
                 "onnx": base64.b64encode(network.fake_onnx).decode(),
             }
             return IHostMemory(PLAN_MAGIC + json.dumps(blob).encode())
@@ -147,8 +194,10 @@ def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
             lo, _, hi = eng.get_tensor_profile_shape(name, 0)
             shape = Dims(shape)
             if len(shape) != len(lo) or any(not (a <= s <= b) for a, s, b in zip(lo, shape, hi)):
-                eng._logger.log(Severity.ERROR, f"setInputShape: {tuple(shape)} is outside the profile "
-                                f"[{tuple(lo)}, {tuple(hi)}] of {name}.")
+                eng._logger.log(
+                    Severity.ERROR,
+                    f"setInputShape: {tuple(shape)} is outside the profile [{tuple(lo)}, {tuple(hi)}] of {name}.",
+                )
                 return False
             self._shapes[name] = shape
             return True
@@ -201,13 +250,13 @@ def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
                 feeds = {}
                 for name in eng._input_names:
                     (buf, off), nbytes, shape = spans[name]
-                    arr = np.frombuffer(bytes(buf[off:off + nbytes]), np.float32).reshape(shape)
+                    arr = np.frombuffer(bytes(buf[off : off + nbytes]), np.float32).reshape(shape)
                     feeds[name] = arr.astype(np.float16).astype(np.float32) if eng._fp16 else arr
                 outs = eng._session().run(eng._output_names, feeds)
                 for name, out in zip(eng._output_names, outs):
                     (buf, off), nbytes, _ = spans[name]
                     out = out.astype(np.float16) if eng._fp16 else out
-                    buf[off:off + nbytes] = np.ascontiguousarray(out, np.float32).tobytes()
+                    buf[off : off + nbytes] = np.ascontiguousarray(out, np.float32).tobytes()
 
             queue.append(run)
             return True
@@ -233,8 +282,9 @@ def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
                     opts = ort.SessionOptions()
                     opts.intra_op_num_threads = 1
                     opts.inter_op_num_threads = 1
-                    self._sess = ort.InferenceSession(base64.b64decode(self._blob["onnx"]), opts,
-                                                      providers=["CPUExecutionProvider"])
+                    self._sess = ort.InferenceSession(
+                        base64.b64decode(self._blob["onnx"]), opts, providers=["CPUExecutionProvider"]
+                    )
                 return self._sess
 
         num_io_tensors = property(lambda self: len(self._names))
@@ -274,22 +324,31 @@ def make_tensorrt(cudart, *, version: str = "10.3.0") -> types.ModuleType:
                 self.logger.log(Severity.ERROR, "Serialization assertion failed: magic tag does not match.")
                 return None
             try:
-                blob = json.loads(data[len(PLAN_MAGIC):])
-                blob["version"], blob["cc"], blob["gpu"]  # noqa: B018 - a truncated plan lacks them
+                blob = json.loads(data[len(PLAN_MAGIC) :])
+                blob["version"], blob["cc"], blob["gpu"]  # a truncated plan lacks them
             except (ValueError, KeyError, TypeError):
                 self.logger.log(Severity.ERROR, "Serialization assertion failed: the plan is truncated or corrupt.")
                 return None
             if blob["version"] != version:
-                self.logger.log(Severity.ERROR, "The engine plan file is not compatible with this version of "
-                                f"TensorRT, expecting library version {version} got {blob['version']}.")
+                self.logger.log(
+                    Severity.ERROR,
+                    "The engine plan file is not compatible with this version of "
+                    f"TensorRT, expecting library version {version} got {blob['version']}.",
+                )
                 return None
             if blob["cc"] != gpu.compute_capability:
-                self.logger.log(Severity.ERROR, f"The engine plan file is generated on an incompatible device, "
-                                f"expecting compute {gpu.compute_capability} got compute {blob['cc']}.")
+                self.logger.log(
+                    Severity.ERROR,
+                    f"The engine plan file is generated on an incompatible device, "
+                    f"expecting compute {gpu.compute_capability} got compute {blob['cc']}.",
+                )
                 return None
             if blob["gpu"] != gpu.name:
-                self.logger.log(Severity.WARNING, "Using an engine plan file across different models of devices "
-                                "is not recommended and is likely to affect performance or even cause errors.")
+                self.logger.log(
+                    Severity.WARNING,
+                    "Using an engine plan file across different models of devices "
+                    "is not recommended and is likely to affect performance or even cause errors.",
+                )
             return ICudaEngine(blob, self.logger)
 
     mod.Builder = Builder

@@ -14,10 +14,39 @@ import json
 import numpy as np
 
 SUPPORTED_OPS = {
-    "Add", "Cast", "Concat", "Constant", "Div", "Expand", "Gather", "Gemm", "MatMul", "Mul",
-    "ReduceMean", "Relu", "Reshape", "Shape", "Slice", "Softmax", "Sub", "Tile", "Transpose",
-    "Unsqueeze", "Squeeze", "Identity", "Flatten", "LayerNormalization", "Erf", "Sqrt", "Pow",
-    "Where", "Equal", "ArgMax", "Conv", "Sigmoid", "Tanh",
+    "Add",
+    "Cast",
+    "Concat",
+    "Constant",
+    "Div",
+    "Expand",
+    "Gather",
+    "Gemm",
+    "MatMul",
+    "Mul",
+    "ReduceMean",
+    "Relu",
+    "Reshape",
+    "Shape",
+    "Slice",
+    "Softmax",
+    "Sub",
+    "Tile",
+    "Transpose",
+    "Unsqueeze",
+    "Squeeze",
+    "Identity",
+    "Flatten",
+    "LayerNormalization",
+    "Erf",
+    "Sqrt",
+    "Pow",
+    "Where",
+    "Equal",
+    "ArgMax",
+    "Conv",
+    "Sigmoid",
+    "Tanh",
 }
 
 
@@ -31,7 +60,7 @@ class Severity(enum.IntEnum):
 
 class ILogger:
     Severity = Severity
-    INTERNAL_ERROR, ERROR, WARNING, INFO, VERBOSE = list(Severity)
+    INTERNAL_ERROR, ERROR, WARNING, INFO, VERBOSE = tuple(Severity)
 
     def log(self, severity, msg):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -91,8 +120,13 @@ class ErrorCode(enum.IntEnum):  # the ONNX parser's error codes
 
 
 def nptype(dtype):
-    return {DataType.FLOAT: np.float32, DataType.HALF: np.float16, DataType.INT8: np.int8,
-            DataType.INT32: np.int32, DataType.BOOL: np.bool_}[dtype]
+    return {
+        DataType.FLOAT: np.float32,
+        DataType.HALF: np.float16,
+        DataType.INT8: np.int8,
+        DataType.INT32: np.int32,
+        DataType.BOOL: np.bool_,
+    }[dtype]
 
 
 class Dims(tuple):
@@ -182,14 +216,20 @@ class OnnxParser:
 
         try:
             proto = onnx.load_from_string(bytes(model))
-        except Exception:
+        except Exception:  # any decode failure is a parse failure, as in TensorRT  # noqa: BLE001
             self._errors.append(ParserError(ErrorCode.MODEL_DESERIALIZE_FAILED, "Failed to parse ONNX model."))
             return False
         for i, node in enumerate(proto.graph.node):
             if node.domain not in ("", "ai.onnx") or node.op_type not in SUPPORTED_OPS:
-                self._errors.append(ParserError(
-                    ErrorCode.UNSUPPORTED_NODE, f"No importer registered for op: {node.op_type}",
-                    i, node.name, node.op_type))
+                self._errors.append(
+                    ParserError(
+                        ErrorCode.UNSUPPORTED_NODE,
+                        f"No importer registered for op: {node.op_type}",
+                        i,
+                        node.name,
+                        node.op_type,
+                    )
+                )
         if self._errors:
             return False
         init = {t.name for t in proto.graph.initializer}
@@ -209,15 +249,17 @@ class IOptimizationProfile:
     def __init__(self):
         self._shapes: dict[str, tuple[Dims, Dims, Dims]] = {}
 
-    def set_shape(self, input, min, opt, max):  # noqa: A002 - real keyword names
+    def set_shape(self, input, min, opt, max):
         self._shapes[input] = (Dims(min), Dims(opt), Dims(max))
 
-    def get_shape(self, input):  # noqa: A002
+    def get_shape(self, input):
         return list(self._shapes.get(input, ()))
 
     def __bool__(self):
-        return all(len(a) == len(b) == len(c) and all(x <= y <= z for x, y, z in zip(a, b, c))
-                   for a, b, c in self._shapes.values())
+        return all(
+            len(a) == len(b) == len(c) and all(x <= y <= z for x, y, z in zip(a, b, c))
+            for a, b, c in self._shapes.values()
+        )
 
 
 class ITimingCache:
@@ -316,13 +358,14 @@ class IBuilderConfig:
 
     def set_timing_cache(self, cache, ignore_mismatch):
         if cache.fake_device not in ("", self._device) and not ignore_mismatch:
-            self._logger.log(Severity.ERROR, "Timing cache was created on a different device "
-                             f"({cache.fake_device}); set ignore_mismatch to use it anyway.")
+            self._logger.log(
+                Severity.ERROR,
+                "Timing cache was created on a different device "
+                f"({cache.fake_device}); set ignore_mismatch to use it anyway.",
+            )
             return False
         self._timing_cache = cache
         return True
 
     def get_timing_cache(self):
         return self._timing_cache
-
-

@@ -14,8 +14,14 @@ import numpy as np
 from inference.spec import ModelSpec, sidecar_path
 
 
-def write_tiny_model(folder: Path, *, name: str = "model", spec: ModelSpec | None = None,
-                     extra_op: str | None = None, batch: int | str = "N") -> Path:
+def write_tiny_model(
+    folder: Path,
+    *,
+    name: str = "model",
+    spec: ModelSpec | None = None,
+    extra_op: str | None = None,
+    batch: int | str = "N",
+) -> Path:
     """Write ``<folder>/<name>.onnx`` and its ``.spec.json``; return the ONNX path.
 
     ``extra_op`` appends an identity-like node of that op type in a custom domain (something a
@@ -35,7 +41,9 @@ def write_tiny_model(folder: Path, *, name: str = "model", spec: ModelSpec | Non
     ]
     first_input = spec.input_name
     if extra_op:
-        nodes.insert(0, helper.make_node(extra_op, [spec.input_name], ["images_in"], name="custom", domain="com.example"))
+        nodes.insert(
+            0, helper.make_node(extra_op, [spec.input_name], ["images_in"], name="custom", domain="com.example")
+        )
     else:
         nodes.insert(0, helper.make_node("Identity", [first_input], ["images_in"], name="entry"))
     graph = helper.make_graph(

@@ -23,7 +23,7 @@ def funsd_like(tmp_path: Path) -> Path:
     root = tmp_path / "funsd"
     (root / "images").mkdir(parents=True)
     (root / "annotations").mkdir()
-    for form, lines in (("f1", LINES[:2]), ("f2", LINES[2:] + ["Résumé"])):
+    for form, lines in (("f1", LINES[:2]), ("f2", [*LINES[2:], "Résumé"])):
         rendered = render_lines(lines, font_size=26)
         Image.fromarray(rendered.image).save(root / "images" / f"{form}.png")
         words = [{"text": word, "box": list(box)} for line in rendered.lines for word, box in line]
@@ -52,10 +52,27 @@ def test_eval_reads_crops_and_lassoed_words_with_the_bundled_model(funsd_like: P
     assert "NoteLasso (lassoed)" in report["table"]
 
 
-def test_eval_cli_prints_json_and_refuses_a_folder_that_is_not_funsd(funsd_like: Path, tmp_path: Path,
-                                                                  micro_onnx: Path, capsys) -> None:
-    assert train_main(["eval", "--funsd", str(funsd_like), "--model", str(micro_onnx), "--no-tesseract",
-                       "-n", "5", "--json", "--threads", "1"]) == 0
+def test_eval_cli_prints_json_and_refuses_a_folder_that_is_not_funsd(
+    funsd_like: Path, tmp_path: Path, micro_onnx: Path, capsys
+) -> None:
+    assert (
+        train_main(
+            [
+                "eval",
+                "--funsd",
+                str(funsd_like),
+                "--model",
+                str(micro_onnx),
+                "--no-tesseract",
+                "-n",
+                "5",
+                "--json",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["words"] == 5 and set(report) >= {"notelasso", "notelasso_lassoed", "table"}
     with pytest.raises(DocumentError):

@@ -30,8 +30,9 @@ def funsd_entities(tmp_path: Path) -> Path:
         words = [{"text": w, "box": list(b)} for w, b in line]
         form.append({"text": " ".join(w for w, _ in line), "words": words, "box": _union([b for _, b in line])})
     two = [(w, b) for line in rendered.lines[1:] for w, b in line]
-    form.append({"text": "", "words": [{"text": w, "box": list(b)} for w, b in two],
-                 "box": _union([b for _, b in two])})
+    form.append(
+        {"text": "", "words": [{"text": w, "box": list(b)} for w, b in two], "box": _union([b for _, b in two])}
+    )
     form.append({"text": "☐", "words": [{"text": "☐", "box": [0, 0, 9, 9]}], "box": [0, 0, 9, 9]})
     (root / "annotations" / "f1.json").write_text(json.dumps({"form": form}))
     return root
@@ -64,20 +65,37 @@ def test_detections_join_in_reading_order() -> None:
 
     def box(x, y):
         return np.array([[x, y], [x + 40, y], [x + 40, y + 10], [x, y + 10]], float)
+
     assert _join_detections([box(60, 31), box(0, 0), box(0, 30), box(60, 1)], ["d", "a", "c", "b"]) == "a b c d"
 
 
 def test_region_eval_reads_every_entity_with_the_bundled_model(funsd_entities: Path, bundled_model: Path) -> None:
     report = evaluate_regions(funsd_entities, model=bundled_model, threads=1, tesseract=False, others=False)
-    (name, row), = report["readers"].items()
+    ((_name, row),) = report["readers"].items()
     assert report["regions"] == 3 and report["multi_line"] == 1
     assert row["all"]["cer"] <= 0.05, report["table"]  # clean print, read as the app reads a lasso
     assert row["multi_line"]["count"] == 1 and "\n" not in " ".join(row["texts"][2].split())
 
 
 def test_region_eval_cli(funsd_entities: Path, tmp_path: Path, micro_onnx: Path, capsys) -> None:
-    assert train_main(["eval", "--regions", str(funsd_entities), "--model", str(micro_onnx), "--model", str(micro_onnx), "--no-tesseract",
-                       "--json", "--threads", "1"]) == 0
+    assert (
+        train_main(
+            [
+                "eval",
+                "--regions",
+                str(funsd_entities),
+                "--model",
+                str(micro_onnx),
+                "--model",
+                str(micro_onnx),
+                "--no-tesseract",
+                "--json",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["regions"] == 3 and "FUNSD regions: 3" in report["table"]
     assert len(report["readers"]) == 2  # each --model is a row of the same run

@@ -15,12 +15,12 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is needed for training tests")
 
-from build_engine.parseq import PRESETS, PARSeq  # noqa: E402
-from inference.spec import PARSEQ_CHARSET  # noqa: E402
-from training.corpus import TextSampler  # noqa: E402
-from training.metrics import edit_distance, score_words  # noqa: E402
-from training.plm import CtcHead, Tokenizer, attention_masks, ctc_loss, generate_permutations, plm_loss  # noqa: E402
-from training.render import discover_fonts  # noqa: E402
+from build_engine.parseq import PRESETS, PARSeq
+from inference.spec import PARSEQ_CHARSET
+from training.corpus import TextSampler
+from training.metrics import edit_distance, score_words
+from training.plm import CtcHead, Tokenizer, attention_masks, ctc_loss, generate_permutations, plm_loss
+from training.render import discover_fonts
 
 MICRO = PRESETS["parseq-micro"]
 
@@ -34,6 +34,7 @@ def fonts() -> list[Path]:
 
 
 # ---- text ------------------------------------------------------------------------------------
+
 
 def test_sampler_is_deterministic_and_stays_in_the_charset() -> None:
     s1, s2 = TextSampler(11), TextSampler(11)
@@ -57,6 +58,7 @@ def test_sampler_covers_what_clinical_documents_contain() -> None:
 
 # ---- rendering -------------------------------------------------------------------------------
 
+
 def test_renderer_is_deterministic_and_draws_dark_ink_on_light_paper(fonts: list[Path]) -> None:
     from training.render import WordRenderer
 
@@ -79,7 +81,7 @@ def test_plain_share_makes_cleaner_crops(fonts: list[Path]) -> None:
     def mean_noise(r: WordRenderer) -> float:
         # Pixels that are neither paper nor ink: blur, JPEG, speckle, rules, fragments.
         vals = []
-        for i in range(60):
+        for _ in range(60):
             img = r.render("Metoprolol").astype(np.float32)
             vals.append(float(np.mean((img > 100) & (img < 200))))
         return float(np.mean(vals))
@@ -88,6 +90,7 @@ def test_plain_share_makes_cleaner_crops(fonts: list[Path]) -> None:
 
 
 # ---- objectives ------------------------------------------------------------------------------
+
 
 def test_permutations_start_canonical_then_reverse_as_the_paper_samples_them() -> None:
     tok = Tokenizer(MICRO)
@@ -126,6 +129,7 @@ def test_plm_and_ctc_losses_fall_when_fitting_a_small_batch() -> None:
         opt.step()
         first = first or (plm.item(), ctc.item())
         last = (plm.item(), ctc.item())
+    assert first is not None and last is not None
     assert last[0] < 0.5 * first[0] and last[1] < 0.5 * first[1], (first, last)
 
 
@@ -141,13 +145,25 @@ def test_ctc_head_reads_encoder_columns_and_ignores_labels_too_long_for_them() -
 
 # ---- the loop --------------------------------------------------------------------------------
 
+
 def test_training_writes_checkpoints_resumes_and_exports(tmp_path: Path, fonts: list[Path]) -> None:
     from build_engine.export import export_onnx
     from build_engine.parseq import load_checkpoint
     from training.train import TrainConfig, train
 
-    tcfg = TrainConfig(preset="parseq-micro", out_dir=tmp_path / "run", batch_size=4, steps=3, minutes=30,
-                       workers=0, threads=1, val_size=8, ctc_weight=0.5, plain=0.3, seed=3)
+    tcfg = TrainConfig(
+        preset="parseq-micro",
+        out_dir=tmp_path / "run",
+        batch_size=4,
+        steps=3,
+        minutes=30,
+        workers=0,
+        threads=1,
+        val_size=8,
+        ctc_weight=0.5,
+        plain=0.3,
+        seed=3,
+    )
     row = train(tcfg)
     assert row["step"] == 3 and row["samples"] == 12 and 0.0 <= row["synthetic_exact"] <= 1.0
     last = torch.load(tcfg.out_dir / "last.pt", weights_only=False)
@@ -190,6 +206,7 @@ def test_word_scores() -> None:
 
 # ---- recovering weights from a released model -------------------------------------------------
 
+
 def test_recover_rebuilds_the_exact_weights_of_an_exported_model(tmp_path: Path) -> None:
     from build_engine.export import export_onnx
     from build_engine.parseq import load_checkpoint
@@ -219,15 +236,19 @@ def test_recover_refuses_a_model_without_notelasso_metadata(tmp_path: Path) -> N
     from inference.errors import ModelMismatchError
     from training.onnx_weights import recover
 
-    graph = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["x"], ["y"])], "g",
-                                   [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
-                                   [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])])
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])],
+        "g",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )
     onnx.save(onnx.helper.make_model(graph), str(tmp_path / "foreign.onnx"))
     with pytest.raises(ModelMismatchError, match="configuration"):
         recover(tmp_path / "foreign.onnx")
 
 
 # ---- phrases (a model that reads spaces) -----------------------------------------------------
+
 
 def test_phrase_sampler_joins_two_to_five_tokens_within_the_label_length() -> None:
     sampler = TextSampler(5, phrases=1.0)
@@ -269,8 +290,9 @@ def test_widening_the_charset_keeps_what_the_model_reads(tmp_path: Path) -> None
     assert tok.decode(torch.nn.functional.one_hot(tok.encode(["a b"])[:, 1:], new.num_tokens - 2).float()) == ["a b"]
 
 
-def test_gpu_round_runs_on_the_cpu_and_brings_back_packed_weights(tmp_path: Path, micro_checkpoint: Path,
-                                                                  fonts: list[Path]) -> None:
+def test_gpu_round_runs_on_the_cpu_and_brings_back_packed_weights(
+    tmp_path: Path, micro_checkpoint: Path, fonts: list[Path]
+) -> None:
     # GIVEN the one-call GPU round, dry-run here on the CPU with the micro model for two steps
     import os
     import subprocess
@@ -285,10 +307,34 @@ def test_gpu_round_runs_on_the_cpu_and_brings_back_packed_weights(tmp_path: Path
     from training.pack_weights import pack
 
     pack(micro_checkpoint, tmp_path / "init")
-    done = subprocess.run(["bash", str(root / "training/gpu_round.sh"), str(out), "5", str(tmp_path / "init"),
-                           "--preset", "parseq-micro", "--phrases", "0.5", "--steps", "2", "--batch-size", "4",
-                           "--workers", "0", "--val-size", "8", "--threads", "1"],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            "bash",
+            str(root / "training/gpu_round.sh"),
+            str(out),
+            "5",
+            str(tmp_path / "init"),
+            "--preset",
+            "parseq-micro",
+            "--phrases",
+            "0.5",
+            "--steps",
+            "2",
+            "--batch-size",
+            "4",
+            "--workers",
+            "0",
+            "--val-size",
+            "8",
+            "--threads",
+            "1",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     # THEN the weights come back as fp16 parts small enough to carry, with the log and curve
     assert done.returncode == 0, done.stderr[-2000:]
     parts = sorted((out / "weights").glob("weights.fp16.part*"))

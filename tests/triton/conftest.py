@@ -29,9 +29,13 @@ def need_triton_venv() -> Path:
 def slow_down(model_folder: Path, seconds: float) -> None:
     """Make a generated Python-back-end model sleep ``seconds`` per execute (timeout tests)."""
     model_py = model_folder / "1" / "model.py"
-    model_py.write_text(model_py.read_text() + (
-        "\n\nimport time as _time\n_execute = TritonPythonModel.execute\n\n\n"
-        "def _slow_execute(self, requests):\n"
-        f"    _time.sleep({seconds!r})\n"
-        "    return _execute(self, requests)\n\n\n"
-        "TritonPythonModel.execute = _slow_execute\n"))
+    model_py.write_text(
+        model_py.read_text()
+        + (
+            "\n\nimport time as _time\n_execute = TritonPythonModel.execute\n\n\n"
+            "def _slow_execute(self, requests):\n"
+            f"    _time.sleep({seconds!r})\n"
+            "    return _execute(self, requests)\n\n\n"
+            "TritonPythonModel.execute = _slow_execute\n"
+        )
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,14 +37,22 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     from build_engine.triton_server import TritonServer
 
     repo = tmp_path_factory.mktemp("triton-repo")
-    small = dict(platform="python", max_batch_size=16, preferred_batch_sizes=(4, 16), cpu_threads=1)
+    small: dict[str, Any] = {
+        "platform": "python",
+        "max_batch_size": 16,
+        "preferred_batch_sizes": (4, 16),
+        "cpu_threads": 1,
+    }
     write_repository(micro_onnx, repo, RepoOptions(model_name="micro", **small))
     write_repository(tiny_onnx, repo, RepoOptions(model_name="tiny", **small))
     slow_down(write_repository(tiny_onnx, repo, RepoOptions(model_name="slow", **small)), SLOW_S)
     # "wrong_shape": tensors give 31 steps, but the published spec says 26.
     wrong = ModelSpec(max_label_length=30)
-    folder = write_repository(write_tiny_model(tmp_path_factory.mktemp("wrong"), spec=wrong), repo,
-                              RepoOptions(model_name="wrong_shape", **small))
+    folder = write_repository(
+        write_tiny_model(tmp_path_factory.mktemp("wrong"), spec=wrong),
+        repo,
+        RepoOptions(model_name="wrong_shape", **small),
+    )
     text = render_config(wrong, RepoOptions(model_name="wrong_shape", **small))
     as_pbtxt = lambda s: pbtxt_string(json.dumps(s.to_dict(), sort_keys=True, separators=(",", ":")))  # noqa: E731
     (folder / "config.pbtxt").write_text(text.replace(as_pbtxt(wrong), as_pbtxt(ModelSpec())))
@@ -59,8 +68,7 @@ def open_triton(server, model: str, **options):
 
 
 def word_crops(n: int) -> list[np.ndarray]:
-    rendered = render_lines(["BP 128/82 HR 72 Metformin 500 mg PO BID", "patient seen today follow up"],
-                            font_size=30)
+    rendered = render_lines(["BP 128/82 HR 72 Metformin 500 mg PO BID", "patient seen today follow up"], font_size=30)
     crops = [rendered.image[y0:y1, x0:x1] for line in rendered.lines for _, (x0, y0, x1, y1) in line]
     return [crops[i % len(crops)] for i in range(n)]
 
@@ -78,8 +86,9 @@ def test_contract_same_logits_and_text_as_cpu(server, micro_onnx: Path) -> None:
         # THEN the logits and the decoded text agree
         assert got.dtype == np.float32 and got.shape == want.shape
         np.testing.assert_allclose(got, want, atol=1e-4)
-        assert [d.text for d in Recognizer(remote).read_crops(crops)] == \
-               [d.text for d in Recognizer(cpu).read_crops(crops)]
+        assert [d.text for d in Recognizer(remote).read_crops(crops)] == [
+            d.text for d in Recognizer(cpu).read_crops(crops)
+        ]
     finally:
         remote.close()
         cpu.close()
@@ -165,8 +174,15 @@ def test_load_benchmark_reports_both_clients(server) -> None:
     from inference.bench_triton import NAIVE, OURS, run_load_benchmark
 
     lines: list[str] = []
-    rows = run_load_benchmark(server.grpc_url, "tiny", users=(1, 3), seconds=0.5, crops_per_request=4,
-                              http_url=server.http_url, out=lines.append)
+    rows = run_load_benchmark(
+        server.grpc_url,
+        "tiny",
+        users=(1, 3),
+        seconds=0.5,
+        crops_per_request=4,
+        http_url=server.http_url,
+        out=lines.append,
+    )
     assert [(r["client"], r["users"]) for r in rows] == [(OURS, 1), (NAIVE, 1), (OURS, 3), (NAIVE, 3)]
     assert all(r["requests"] > 0 and r["errors"] == 0 for r in rows)
     assert rows[0]["server_avg_batch"] >= 4  # one gRPC request carries the whole lasso

@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from build_engine.triton_repo import (CPU_THREADS_KEY, SPEC_FILE, RepoOptions, pbtxt_string, render_config,
-                                      write_repository)
+from build_engine.triton_repo import (
+    CPU_THREADS_KEY,
+    SPEC_FILE,
+    RepoOptions,
+    pbtxt_string,
+    render_config,
+    write_repository,
+)
 from inference.errors import InputError, ModelMismatchError
 from inference.spec import METADATA_KEY, ModelSpec
 from tests.fakes.tiny_models import write_tiny_model
@@ -26,8 +32,14 @@ def parse_config(text: str):
 def test_config_names_dims_and_batching_come_from_the_spec() -> None:
     # GIVEN a spec with non-default names and sizes
     spec = ModelSpec(input_name="pixels", output_name="scores", input_width=100, max_label_length=30)
-    opts = RepoOptions(model_name="ocr", platform="onnxruntime_onnx", max_batch_size=48,
-                       preferred_batch_sizes=(16, 8), max_queue_delay_us=250, instances=2)
+    opts = RepoOptions(
+        model_name="ocr",
+        platform="onnxruntime_onnx",
+        max_batch_size=48,
+        preferred_batch_sizes=(16, 8),
+        max_queue_delay_us=250,
+        instances=2,
+    )
     # WHEN the config is rendered and parsed by Triton's schema
     cfg = parse_config(render_config(spec, opts))
     # THEN everything the server needs follows the spec and the options
@@ -54,11 +66,14 @@ def test_spec_with_quotes_and_backslashes_survives_pbtxt() -> None:
     assert back == spec and back.charset == 'ab"\\c\u00e9'
 
 
-@pytest.mark.parametrize(("platform", "head", "kind"), [
-    ("python", 'backend: "python"', "KIND_CPU"),
-    ("tensorrt_plan", 'platform: "tensorrt_plan"', "KIND_GPU"),
-    ("onnxruntime_onnx", 'platform: "onnxruntime_onnx"', "KIND_AUTO"),
-])
+@pytest.mark.parametrize(
+    ("platform", "head", "kind"),
+    [
+        ("python", 'backend: "python"', "KIND_CPU"),
+        ("tensorrt_plan", 'platform: "tensorrt_plan"', "KIND_GPU"),
+        ("onnxruntime_onnx", 'platform: "onnxruntime_onnx"', "KIND_AUTO"),
+    ],
+)
 def test_platform_variants(platform: str, head: str, kind: str) -> None:
     text = render_config(ModelSpec(), RepoOptions(platform=platform))
     assert head in text and kind in text
@@ -70,10 +85,16 @@ def test_pbtxt_string_escapes() -> None:
     assert pbtxt_string("é") == '"\\303\\251"'
 
 
-@pytest.mark.parametrize("opts", [
-    RepoOptions(max_batch_size=0), RepoOptions(preferred_batch_sizes=(128,)), RepoOptions(platform="tf"),
-    RepoOptions(model_name="bad/name"), RepoOptions(instances=0),
-])
+@pytest.mark.parametrize(
+    "opts",
+    [
+        RepoOptions(max_batch_size=0),
+        RepoOptions(preferred_batch_sizes=(128,)),
+        RepoOptions(platform="tf"),
+        RepoOptions(model_name="bad/name"),
+        RepoOptions(instances=0),
+    ],
+)
 def test_bad_options_are_input_errors(opts: RepoOptions) -> None:
     with pytest.raises(InputError):
         render_config(ModelSpec(), opts)
@@ -83,7 +104,11 @@ def test_python_repository_layout(tiny_onnx: Path, tmp_path: Path) -> None:
     folder = write_repository(tiny_onnx, tmp_path / "repo", RepoOptions(model_name="m", platform="python"))
     assert folder == tmp_path / "repo" / "m"
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
-        "1/model.onnx", "1/model.py", "config.pbtxt", SPEC_FILE]
+        "1/model.onnx",
+        "1/model.py",
+        "config.pbtxt",
+        SPEC_FILE,
+    ]
     assert ModelSpec.from_json((folder / SPEC_FILE).read_text()) == ModelSpec()
     with pytest.raises(InputError, match="exists"):
         write_repository(tiny_onnx, tmp_path / "repo", RepoOptions(model_name="m", platform="python"))
@@ -120,8 +145,22 @@ def test_tensorrt_plan_is_copied_with_its_spec(tmp_path: Path) -> None:
 def test_engine_cli_writes_the_repository(tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from build_engine.cli import main
 
-    rc = main(["triton-repo", str(tiny_onnx), "-o", str(tmp_path / "repo"), "--platform", "python",
-               "--max-batch-size", "16", "--preferred-batch-sizes", "4,8", "--model-name", "nl"])
+    rc = main(
+        [
+            "triton-repo",
+            str(tiny_onnx),
+            "-o",
+            str(tmp_path / "repo"),
+            "--platform",
+            "python",
+            "--max-batch-size",
+            "16",
+            "--preferred-batch-sizes",
+            "4,8",
+            "--model-name",
+            "nl",
+        ]
+    )
     assert rc == 0
     text = (tmp_path / "repo" / "nl" / "config.pbtxt").read_text()
     assert "max_batch_size: 16" in text and "preferred_batch_size: [ 4, 8 ]" in text

@@ -48,6 +48,5 @@ def test_server_killed_mid_run(tiny_onnx: Path, tmp_path: Path) -> None:
         # THEN the loop ends with a RemoteInferenceError within a few seconds (retries included)
         worker.join(timeout=15)
         assert not worker.is_alive(), "the client hung after the server died"
-        assert errors and errors[0].status in ("StatusCode.UNAVAILABLE", "StatusCode.INTERNAL",
-                                               "StatusCode.CANCELLED")
+        assert errors and errors[0].status in ("StatusCode.UNAVAILABLE", "StatusCode.INTERNAL", "StatusCode.CANCELLED")
         backend.close()

@@ -35,15 +35,58 @@ def make_certificates(folder: Path) -> dict[str, Path]:
     if shutil.which("openssl") is None:
         pytest.skip("the openssl command is needed to make test certificates")
     folder.mkdir(parents=True, exist_ok=True)
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
-             "-subj", "/CN=notelasso-test-ca", cwd=folder)
-    for name, ext in (("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"),
-                      ("client", "extendedKeyUsage=clientAuth\n")):
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=notelasso-test-ca",
+        cwd=folder,
+    )
+    for name, ext in (
+        ("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"),
+        ("client", "extendedKeyUsage=clientAuth\n"),
+    ):
         (folder / f"{name}.ext").write_text(ext)
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                 "-subj", f"/CN={name}", cwd=folder)
-        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                 "-out", f"{name}.pem", "-days", "1", "-extfile", f"{name}.ext", cwd=folder)
+        _openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+            "-subj",
+            f"/CN={name}",
+            cwd=folder,
+        )
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            f"{name}.pem",
+            "-days",
+            "1",
+            "-extfile",
+            f"{name}.ext",
+            cwd=folder,
+        )
     return {n: folder / n for n in ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
 
 
@@ -55,11 +98,18 @@ def tls_server(tiny_onnx: Path, tmp_path_factory: pytest.TempPathFactory):
     certs = make_certificates(tmp_path_factory.mktemp("certs"))
     repo = tmp_path_factory.mktemp("tls-repo")
     write_repository(tiny_onnx, repo, RepoOptions(model_name="tiny", platform="python", cpu_threads=1))
-    server = TritonServer(repo, venv=venv, extra_args=(
-        "--grpc-use-ssl=true", "--grpc-use-ssl-mutual=true", f"--grpc-server-cert={certs['server.pem']}",
-        f"--grpc-server-key={certs['server.key']}", f"--grpc-root-cert={certs['ca.pem']}",
-        f"--grpc-restricted-protocol=inference,metadata,model-config:authorization={TOKEN}",
-    ))
+    server = TritonServer(
+        repo,
+        venv=venv,
+        extra_args=(
+            "--grpc-use-ssl=true",
+            "--grpc-use-ssl-mutual=true",
+            f"--grpc-server-cert={certs['server.pem']}",
+            f"--grpc-server-key={certs['server.key']}",
+            f"--grpc-root-cert={certs['ca.pem']}",
+            f"--grpc-restricted-protocol=inference,metadata,model-config:authorization={TOKEN}",
+        ),
+    )
     server.start(timeout_s=120)
     yield server, certs
     server.stop()
@@ -91,7 +141,7 @@ def test_missing_or_wrong_token_is_refused(tls_server, header: str) -> None:
 
 
 def test_plain_client_against_tls_server_fails_fast(tls_server) -> None:
-    server, certs = tls_server
+    server, _certs = tls_server
     t0 = time.monotonic()
     with pytest.raises(RemoteInferenceError):
         open_backend(BackendConfig("triton", {"url": server.grpc_url, "model_name": "tiny", "timeout_s": 5.0,
