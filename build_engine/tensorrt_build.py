@@ -369,6 +369,8 @@ def run_trt(args: argparse.Namespace) -> int:
     )
     plan = args.output or Path(args.onnx).with_suffix(".plan")
     info = build_plan(args.onnx, plan, opts)
-    print(f"wrote {plan} (TensorRT {info.tensorrt_version}, {info.gpu_name}, compute {info.compute_capability}, "
-          f"{info.precision}, batch {info.min_batch}/{info.opt_batch}/{info.max_batch})")
+    print(
+        f"wrote {plan} (TensorRT {info.tensorrt_version}, {info.gpu_name}, compute {info.compute_capability}, "
+        f"{info.precision}, batch {info.min_batch}/{info.opt_batch}/{info.max_batch})"
+    )
     return ExitCode.OK

@@ -271,6 +271,8 @@ def options_from_args(args: argparse.Namespace) -> RepoOptions:
 def run(args: argparse.Namespace) -> int:
     opts = options_from_args(args)
     folder = write_repository(args.model, args.repo, opts, overwrite=args.overwrite)
-    print(f"wrote {folder} ({opts.platform}, max batch {opts.max_batch_size}); serve it with "
-          f"tritonserver --model-repository={Path(args.repo).resolve()}")
+    print(
+        f"wrote {folder} ({opts.platform}, max batch {opts.max_batch_size}); serve it with "
+        f"tritonserver --model-repository={Path(args.repo).resolve()}"
+    )
     return ExitCode.OK

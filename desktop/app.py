@@ -19,14 +19,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     table.add_cli_arguments(parser)
     parser.add_argument("--settings-file", type=Path, help="use this INI file for settings (default: per user)")
     parser.add_argument("--store-dir", type=Path, help="keep review sessions in this folder")
-    parser.add_argument("--demo-region", metavar="X0,Y0,X1,Y1",
-                        help="debug: draw this rectangle (page pixels) once the first page is shown")
+    parser.add_argument(
+        "--demo-region",
+        metavar="X0,Y0,X1,Y1",
+        help="debug: draw this rectangle (page pixels) once the first page is shown",
+    )
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
     return parser.parse_args(list(argv))
 
 
-def build_app(argv: Sequence[str] | None = None, *, settings_path: Path | None = None,
-              store_dir: Path | None = None):  # noqa: ANN201 - (QApplication, MainWindow)
+def build_app(argv: Sequence[str] | None = None, *, settings_path: Path | None = None, store_dir: Path | None = None):
     """Create the QApplication and the main window; open the file named in ``argv`` if any.
 
     ``argv`` excludes the program name. Nothing runs until the caller calls ``app.exec()``.
@@ -39,8 +41,10 @@ def build_app(argv: Sequence[str] | None = None, *, settings_path: Path | None =
     from desktop.qt.style import apply_style
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     app = QApplication.instance() or QApplication(["notelasso"])
     app.setApplicationName("NoteLasso")
     app.setOrganizationName("NoteLasso")
@@ -55,7 +59,7 @@ def build_app(argv: Sequence[str] | None = None, *, settings_path: Path | None =
     return app, window
 
 
-def _schedule_demo_region(window, spec: str) -> None:  # noqa: ANN001
+def _schedule_demo_region(window, spec: str) -> None:
     x0, y0, x1, y1 = (float(v) for v in spec.split(","))
     poly = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 

@@ -35,11 +35,14 @@ def regions_for(document: Path, count: int) -> list[list[tuple[float, float]]]:
     truth = document.with_suffix(".truth.json")
     if truth.is_file():
         lines = json.loads(truth.read_text(encoding="utf-8"))["lines"]
-        polys = [[(x - 6, y - 6), (x1 + 6, y - 6), (x1 + 6, y1 + 6), (x - 6, y1 + 6)]
-                 for x, y, x1, y1 in (ln["box"] for ln in lines)]
+        polys = [
+            [(x - 6, y - 6), (x1 + 6, y - 6), (x1 + 6, y1 + 6), (x - 6, y1 + 6)]
+            for x, y, x1, y1 in (ln["box"] for ln in lines)
+        ]
     else:
-        polys = [[(150, 150 + 60 * i), (1100, 150 + 60 * i), (1100, 200 + 60 * i), (150, 200 + 60 * i)]
-                 for i in range(20)]
+        polys = [
+            [(150, 150 + 60 * i), (1100, 150 + 60 * i), (1100, 200 + 60 * i), (150, 200 + 60 * i)] for i in range(20)
+        ]
     return [polys[i % len(polys)] for i in range(count)]
 
 
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         argv_app += ["--threads", str(args.threads)]
 
-    def wait(predicate, timeout_s: float = 60.0) -> bool:  # noqa: ANN001
+    def wait(predicate, timeout_s: float = 60.0) -> bool:
         deadline = time.perf_counter() + timeout_s
         while not predicate():
             if time.perf_counter() > deadline:
@@ -93,11 +96,16 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             doc.render(i % doc.page_count, dpi)
             times.append((time.perf_counter() - t0) * 1e3)
-        print(f"page render ({doc.kind}, {dpi} dpi): median {statistics.median(times):6.1f} ms, "
-              f"in app {window.documents.pages.last_render_ms:6.1f} ms")
+        print(
+            f"page render ({doc.kind}, {dpi} dpi): median {statistics.median(times):6.1f} ms, "
+            f"in app {window.documents.pages.last_render_ms:6.1f} ms"
+        )
 
     recognition = window.recognition
-    if not wait(lambda: recognition.recognizer is not None or window.banner.isVisible()) or recognition.recognizer is None:
+    if (
+        not wait(lambda: recognition.recognizer is not None or window.banner.isVisible())
+        or recognition.recognizer is None
+    ):
         print("recognition: no model (pass --model PATH); skipped")
         window.close()
         return ExitCode.OK
@@ -110,14 +118,16 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         window.view.draw_polygon(poly)  # what the mouse release calls
         rid = window.navigator.current_id
-        if not wait(lambda: rid in done and rid not in before, 30.0):
+        if not wait(lambda rid=rid, before=before: rid in done and rid not in before, 30.0):
             print("a recognition did not finish within 30 s", file=sys.stderr)
             break
         app.processEvents()  # the panel has painted the text
         latencies.append((done[rid] - t0) * 1e3)
     if latencies:
-        print(f"lasso release -> text shown: p50 {percentile(latencies, 50):6.1f} ms, "
-              f"p95 {percentile(latencies, 95):6.1f} ms over {len(latencies)} regions")
+        print(
+            f"lasso release -> text shown: p50 {percentile(latencies, 50):6.1f} ms, "
+            f"p95 {percentile(latencies, 95):6.1f} ms over {len(latencies)} regions"
+        )
     window.close()
     return ExitCode.OK
 

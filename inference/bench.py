@@ -16,10 +16,12 @@ import numpy as np
 from inference.recognizer import Recognizer
 from inference.textimage import render_lines
 
-WORDS = ("patient seen today for follow up of hypertension and diabetes mellitus type two reports "
-         "no chest pain BP 128/82 HR 72 RR 16 Temp 98.6F SpO2 98% Metformin 500 mg PO BID Lisinopril "
-         "10 mg daily continue current plan return in three months labs HbA1c 7.2% LDL 104 mg/dL "
-         "referred to cardiology DATE: 12/10/98 signed").split()
+WORDS = (
+    "patient seen today for follow up of hypertension and diabetes mellitus type two reports "
+    "no chest pain BP 128/82 HR 72 RR 16 Temp 98.6F SpO2 98% Metformin 500 mg PO BID Lisinopril "
+    "10 mg daily continue current plan return in three months labs HbA1c 7.2% LDL 104 mg/dL "
+    "referred to cardiology DATE: 12/10/98 signed"
+).split()
 
 
 def percentile_ms(samples: list[float], q: float) -> float:
@@ -28,7 +30,7 @@ def percentile_ms(samples: list[float], q: float) -> float:
 
 def _paragraph(n_words: int, per_line: int) -> list[str]:
     words = [WORDS[i % len(WORDS)] for i in range(n_words)]
-    return [" ".join(words[i:i + per_line]) for i in range(0, n_words, per_line)]
+    return [" ".join(words[i : i + per_line]) for i in range(0, n_words, per_line)]
 
 
 def time_region(recognizer: Recognizer, lines: list[str], repeats: int, warmup: int) -> tuple[list[float], int]:
@@ -62,15 +64,24 @@ def time_batches(recognizer: Recognizer, sizes: tuple[int, ...], seconds: float 
     return out
 
 
-def run_benchmark(recognizer: Recognizer, *, repeats: int = 30, warmup: int = 3,
-                  batch_sizes: tuple[int, ...] = (1, 8, 32), batch_seconds: float = 3.0,
-                  out: Callable[[str], None] = print) -> dict[str, Any]:
+def run_benchmark(
+    recognizer: Recognizer,
+    *,
+    repeats: int = 30,
+    warmup: int = 3,
+    batch_sizes: tuple[int, ...] = (1, 8, 32),
+    batch_seconds: float = 3.0,
+    out: Callable[[str], None] = print,
+) -> dict[str, Any]:
     spec = recognizer.spec
     out(f"model {spec.name} {spec.version}  back end: {recognizer.backend.label}")
     report: dict[str, Any] = {"latency": {}, "crops_per_s": {}}
     out(f"{'region':<22}{'crops':>6}{'p50 ms':>10}{'p95 ms':>10}{'regions/s':>11}")
-    for label, lines in (("one word", ["Metformin"]), ("one line (8 words)", _paragraph(8, 8)),
-                         ("paragraph (50 words)", _paragraph(50, 10))):
+    for label, lines in (
+        ("one word", ["Metformin"]),
+        ("one line (8 words)", _paragraph(8, 8)),
+        ("paragraph (50 words)", _paragraph(50, 10)),
+    ):
         samples, crops = time_region(recognizer, lines, repeats, warmup)
         p50, p95 = percentile_ms(samples, 50), percentile_ms(samples, 95)
         report["latency"][label] = {"p50_ms": p50, "p95_ms": p95, "crops": crops}

@@ -48,15 +48,17 @@ def _server_stats(url: str, model_name: str, headers: dict[str, str] | None) -> 
         s = m.get("inference_stats", {})
         total["success"] += float(s.get("success", {}).get("count", 0))
         total["queue_ns"] += float(s.get("queue", {}).get("ns", 0))
-        total["compute_ns"] += sum(float(s.get(k, {}).get("ns", 0))
-                                   for k in ("compute_input", "compute_infer", "compute_output"))
+        total["compute_ns"] += sum(
+            float(s.get(k, {}).get("ns", 0)) for k in ("compute_input", "compute_infer", "compute_output")
+        )
         total["inferences"] += float(m.get("inference_count", 0))
         total["executions"] += float(m.get("execution_count", 0))
     return total
 
 
-def _drive(make_user: Callable[[], Callable[[], None]], close_user: Callable[[Any], None], users: int,
-           seconds: float) -> tuple[list[float], int, float]:
+def _drive(
+    make_user: Callable[[], Callable[[], None]], close_user: Callable[[Any], None], users: int, seconds: float
+) -> tuple[list[float], int, float]:
     """Run ``users`` threads, each calling its request function until time is up."""
     latencies: list[float] = []
     errors = [0]
@@ -105,16 +107,31 @@ def _drive(make_user: Callable[[], Callable[[], None]], close_user: Callable[[An
     return latencies, errors[0], time.perf_counter() - t0
 
 
-def _row(client: str, users: int, crops_per_request: int, latencies: list[float], errors: int, wall: float,
-         before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+def _row(
+    client: str,
+    users: int,
+    crops_per_request: int,
+    latencies: list[float],
+    errors: int,
+    wall: float,
+    before: dict[str, float],
+    after: dict[str, float],
+) -> dict[str, Any]:
     n = len(latencies)
     ms = np.asarray(latencies) * 1e3 if n else np.asarray([np.nan])
     d = {k: after[k] - before[k] for k in before}
     server_requests = max(d["success"], 1.0)
     return {
-        "client": client, "users": users, "crops_per_request": crops_per_request, "requests": n,
-        "errors": errors, "seconds": wall, "req_per_s": n / wall, "crops_per_s": n * crops_per_request / wall,
-        "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)),
+        "client": client,
+        "users": users,
+        "crops_per_request": crops_per_request,
+        "requests": n,
+        "errors": errors,
+        "seconds": wall,
+        "req_per_s": n / wall,
+        "crops_per_s": n * crops_per_request / wall,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
         "p99_ms": float(np.percentile(ms, 99)),
         "server_queue_ms": d["queue_ns"] / server_requests / 1e6,
         "server_compute_ms": d["compute_ns"] / server_requests / 1e6,
@@ -128,20 +145,34 @@ def _default_http_url(url: str) -> str | None:
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> list[str]:
-    lines = [f"{'client':<16}{'users':>6}{'req/s':>9}{'crops/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-             f"{'queue ms':>10}{'compute ms':>11}{'batch':>7}{'errors':>7}"]
+    lines = [
+        (
+            f"{'client':<16}{'users':>6}{'req/s':>9}{'crops/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+            f"{'queue ms':>10}{'compute ms':>11}{'batch':>7}{'errors':>7}"
+        )
+    ]
     for r in rows:
-        lines.append(f"{r['client']:<16}{r['users']:>6}{r['req_per_s']:>9.1f}{r['crops_per_s']:>9.1f}"
-                     f"{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['server_queue_ms']:>10.2f}"
-                     f"{r['server_compute_ms']:>11.2f}{r['server_avg_batch']:>7.1f}{r['errors']:>7}")
+        lines.append(
+            f"{r['client']:<16}{r['users']:>6}{r['req_per_s']:>9.1f}{r['crops_per_s']:>9.1f}"
+            f"{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['server_queue_ms']:>10.2f}"
+            f"{r['server_compute_ms']:>11.2f}{r['server_avg_batch']:>7.1f}{r['errors']:>7}"
+        )
     return lines
 
 
-def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 8, 40, 64), seconds: float = 10.0,
-                       crops_per_request: int = 8, http_url: str | None = None,
-                       out: Callable[[str], None] = print, timeout_s: float = 30.0,
-                       headers: dict[str, str] | None = None, naive_model_name: str | None = None
-                       ) -> list[dict[str, Any]]:
+def run_load_benchmark(
+    url: str,
+    model_name: str,
+    *,
+    users: Sequence[int] = (1, 8, 40, 64),
+    seconds: float = 10.0,
+    crops_per_request: int = 8,
+    http_url: str | None = None,
+    out: Callable[[str], None] = print,
+    timeout_s: float = 30.0,
+    headers: dict[str, str] | None = None,
+    naive_model_name: str | None = None,
+) -> list[dict[str, Any]]:
     """Run the load test; print a table (and ours/naive ratios) through ``out``; return the rows.
 
     ``http_url`` is the server's HTTP address for the naive client; when None, port 8000 on the
@@ -157,15 +188,18 @@ def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 
     probe.close()
     batch = _crop_batch(spec, crops_per_request)
     http_url = http_url or _default_http_url(url)
-    out(f"Triton load test: {url} model {model_name} ({spec.name} {spec.version}); naive client: HTTP, "
+    out(
+        f"Triton load test: {url} model {model_name} ({spec.name} {spec.version}); naive client: HTTP, "
         f"one crop per request, model {naive_model}; "
-        f"{crops_per_request} crops per request, {seconds:g} s per run")
+        f"{crops_per_request} crops per request, {seconds:g} s per run"
+    )
 
     def ours() -> Callable[[], None]:
         backend = TritonBackend(url, model_name, timeout_s=timeout_s, headers=headers)
 
         def send() -> None:
             backend.infer(batch)
+
         send.backend = backend  # type: ignore[attr-defined]
         return send
 
@@ -177,11 +211,12 @@ def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 
         def send() -> None:
             for i in range(crops_per_request):  # one crop per request, one request at a time
                 inp = httpclient.InferInput(spec.input_name, [1, *spec.input_shape], "FP32")
-                inp.set_data_from_numpy(batch[i:i + 1])
+                inp.set_data_from_numpy(batch[i : i + 1])
                 try:
                     client.infer(naive_model, [inp], headers=headers)
                 except Exception as exc:  # tritonclient and socket errors
                     raise RemoteInferenceError("naive HTTP request failed") from exc
+
         send.client = client  # type: ignore[attr-defined]
         return send
 
@@ -208,5 +243,8 @@ def run_load_benchmark(url: str, model_name: str, *, users: Sequence[int] = (1, 
     for n in users:
         o = next(r for r in rows if r["users"] == n and r["client"] == OURS)
         v = next(r for r in rows if r["users"] == n and r["client"] == NAIVE)
-        out(f"{n:>6}{o['crops_per_s'] / max(v['crops_per_s'], 1e-9):>20.2f}{v['p50_ms'] / max(o['p50_ms'], 1e-9):>16.2f}")
+        out(
+            f"{n:>6}{o['crops_per_s'] / max(v['crops_per_s'], 1e-9):>20.2f}"
+            f"{v['p50_ms'] / max(o['p50_ms'], 1e-9):>16.2f}"
+        )
     return rows

@@ -98,10 +98,16 @@ def result_to_json(result) -> dict:
         "text": result.text,
         "confidences": [round(c, 4) for c in result.confidences],
         "skew_deg": result.skew_deg,
-        "lines": [{"box": list(line.box),
-                   "words": [{"text": w.text, "box": list(w.box),
-                              "confidences": [round(c, 4) for c in w.confidences]} for w in line.words]}
-                  for line in result.lines],
+        "lines": [
+            {
+                "box": list(line.box),
+                "words": [
+                    {"text": w.text, "box": list(w.box), "confidences": [round(c, 4) for c in w.confidences]}
+                    for w in line.words
+                ],
+            }
+            for line in result.lines
+        ],
         "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
     }
 
@@ -145,7 +151,7 @@ def cmd_crops(args: argparse.Namespace) -> int:
     failed: list[str] = []
     try:
         for start in range(0, len(files), 256):
-            part = files[start:start + 256]
+            part = files[start : start + 256]
             names, crops = [], []
             for f in part:
                 try:
@@ -180,16 +186,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise InputError("--load measures a Triton server: add --backend triton.")
     recognizer = open_recognizer(args)
     try:
-        run_benchmark(recognizer, repeats=args.repeats, warmup=args.warmup, batch_seconds=args.batch_seconds,
-                      out=print)
+        run_benchmark(recognizer, repeats=args.repeats, warmup=args.warmup, batch_seconds=args.batch_seconds, out=print)
     finally:
         recognizer.backend.close()
     if args.load:
         from inference.bench_triton import run_load_benchmark
 
         users = tuple(int(u) for u in args.users.split(","))
-        run_load_benchmark(values["url"], values["model_name"], users=users, seconds=args.seconds,
-                           http_url=args.http_url, naive_model_name=args.naive_model_name, out=print)
+        run_load_benchmark(
+            values["url"],
+            values["model_name"],
+            users=users,
+            seconds=args.seconds,
+            http_url=args.http_url,
+            naive_model_name=args.naive_model_name,
+            out=print,
+        )
     return ExitCode.OK
 
 
@@ -212,8 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crops", help="read every image in DIR as one region; one JSON object out")
     p.add_argument("dir", type=Path)
     p.add_argument("--json", action="store_true", help='print {"file name": "text", ...}')
-    p.add_argument("--layout", action="store_true",
-                   help="split each image into lines/words first (default: each image is one word)")
+    p.add_argument(
+        "--layout",
+        action="store_true",
+        help="split each image into lines/words first (default: each image is one word)",
+    )
     add_backend_arguments(p)
     p.set_defaults(func=cmd_crops)
 
@@ -225,8 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--users", default="1,8,40,64", help="(triton --load) concurrent users")
     p.add_argument("--seconds", type=float, default=10.0, help="(triton --load) seconds per user count")
     p.add_argument("--http-url", default=None, help="(triton --load) HTTP address for the naive client")
-    p.add_argument("--naive-model-name", default=None,
-                   help="(triton --load) model the naive client calls, e.g. one served without dynamic batching")
+    p.add_argument(
+        "--naive-model-name",
+        default=None,
+        help="(triton --load) model the naive client calls, e.g. one served without dynamic batching",
+    )
     add_backend_arguments(p)
     p.set_defaults(func=cmd_bench)
     return parser
@@ -235,8 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.func(args)
     except NoteLassoError as exc:
@@ -250,8 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # last resort: a short message, never a traceback for staff
         if args.debug:
             raise
-        print(f"notelasso-ocr: internal error ({type(exc).__name__}); run again with --debug for details.",
-              file=sys.stderr)
+        print(
+            f"notelasso-ocr: internal error ({type(exc).__name__}); run again with --debug for details.",
+            file=sys.stderr,
+        )
         return ExitCode.INTERNAL
 
 

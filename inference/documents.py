@@ -67,12 +67,11 @@ class PdfDocument(Document):
             doc = pymupdf.open(str(path))
         except Exception as exc:  # PyMuPDF raises FileDataError, RuntimeError, ...
             raise DocumentError(f"{path.name} is not a readable PDF (damaged or not a PDF).") from exc
-        if doc.needs_pass:
-            if password is None or not doc.authenticate(password):
-                doc.close()
-                raise PasswordRequiredError(
-                    f"{path.name} is password-protected." if password is None else f"Wrong password for {path.name}."
-                )
+        if doc.needs_pass and (password is None or not doc.authenticate(password)):
+            doc.close()
+            raise PasswordRequiredError(
+                f"{path.name} is password-protected." if password is None else f"Wrong password for {path.name}."
+            )
         if doc.page_count == 0:
             doc.close()
             raise DocumentError(f"{path.name} has no pages.")
@@ -138,8 +137,9 @@ class ImageDocument(Document):
                     self._img.load()
                     rgb = frame.convert("RGB")
                 except (OSError, ValueError, Image.DecompressionBombError) as exc:
-                    raise DocumentError(f"Page {index + 1} of {self.path.name} could not be decoded "
-                                        "(the file is damaged or truncated).") from exc
+                    raise DocumentError(
+                        f"Page {index + 1} of {self.path.name} could not be decoded (the file is damaged or truncated)."
+                    ) from exc
                 if len(self._cache) > 8:
                     self._cache.pop(next(iter(self._cache)))
                 self._cache[index] = np.asarray(rgb, dtype=np.uint8)

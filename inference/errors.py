@@ -12,8 +12,17 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import ClassVar
 
-__all__ = ["BackendUnavailableError", "DocumentError", "ExitCode", "InputError", "ModelMismatchError", "NoModelError",
-           "NoteLassoError", "RemoteInferenceError", "report_error"]
+__all__ = [
+    "BackendUnavailableError",
+    "DocumentError",
+    "ExitCode",
+    "InputError",
+    "ModelMismatchError",
+    "NoModelError",
+    "NoteLassoError",
+    "RemoteInferenceError",
+    "report_error",
+]
 
 
 class ExitCode(IntEnum):

@@ -11,6 +11,7 @@ right) so the texts join back with spaces and newlines. See docs/decisions/009.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import cast
 
@@ -22,39 +23,39 @@ from inference.geometry import Box  # boxes here are in crop pixels
 from inference.preprocess import GrayImage, ink_mask
 
 SPECK_FRACTION = 0.15  # of the typical glyph height
-MIN_WORD_GAP = 0.25   # x line height: no narrower gap separates words (in a short line)
+MIN_WORD_GAP = 0.25  # x line height: no narrower gap separates words (in a short line)
 MIN_WORD_GAP_LONG = 0.15  # the same in a line of ten gaps or more
-CUT_FRAGMENT = 0.9    # x line height: a shorter band whose glyphs the edge cuts is a fragment
-CUT_COLUMNS = 0.15    # ... when this share of its inked columns reach the edge row
-EDGE_NEAR = 0.35      # x line height: a band this close to the region's edge was cut by it
-SLIVER = 0.35         # a band under this x a neighbour's height, close to it, is part of it
-SLIVER_GAP = 0.2      # ... when no farther than this x the neighbour's height
-BODY_ROWS = 0.25      # a line's body: its rows with at least this share of its fullest row's ink
-BODY_UP = 0.25         # ... and above them this share of their height (capitals, ascenders)
+CUT_FRAGMENT = 0.9  # x line height: a shorter band whose glyphs the edge cuts is a fragment
+CUT_COLUMNS = 0.15  # ... when this share of its inked columns reach the edge row
+EDGE_NEAR = 0.35  # x line height: a band this close to the region's edge was cut by it
+SLIVER = 0.35  # a band under this x a neighbour's height, close to it, is part of it
+SLIVER_GAP = 0.2  # ... when no farther than this x the neighbour's height
+BODY_ROWS = 0.25  # a line's body: its rows with at least this share of its fullest row's ink
+BODY_UP = 0.25  # ... and above them this share of their height (capitals, ascenders)
 SHORT_LINE_RATIO = 1.5  # x letter_gap_ratio: how far apart the gap kinds of a short line must be
-LETTER_SPACED = 2.5   # with one kind of gap only, a word gap is this x the lower quartile
-COLUMN_GAP = 1.5      # a gap split this far above the usual word gap is between columns
-MONO_MIN_GLYPHS = 6   # glyphs a line needs before it can be told typewritten
+LETTER_SPACED = 2.5  # with one kind of gap only, a word gap is this x the lower quartile
+COLUMN_GAP = 1.5  # a gap split this far above the usual word gap is between columns
+MONO_MIN_GLYPHS = 6  # glyphs a line needs before it can be told typewritten
 MONO_TOLERANCE = 0.12  # centre distances within this share of the pitch are one cell
-SKIPPED_CELL = 1.5    # x pitch: centres at least this far apart have a space between them
-VALLEY = 0.15          # a row with under this share of its neighbours' ink separates two lines
+SKIPPED_CELL = 1.5  # x pitch: centres at least this far apart have a space between them
+VALLEY = 0.15  # a row with under this share of its neighbours' ink separates two lines
 HORIZONTAL_RULE = 3.0  # straight horizontal runs wider than this x the typical glyph are rules
-VERTICAL_RULE = 2.6    # straight vertical runs taller than this x the typical glyph are rules
+VERTICAL_RULE = 2.6  # straight vertical runs taller than this x the typical glyph are rules
 
 
 @dataclass(frozen=True, slots=True)
 class LayoutOptions:
-    word_gap: float = 0.33        # gap (x line height) that separates words
-    min_line_height: int = 5      # px; shorter ink bands are specks or rules
+    word_gap: float = 0.33  # gap (x line height) that separates words
+    min_line_height: int = 5  # px; shorter ink bands are specks or rules
     max_word_aspect: float = 7.0  # wider words are split (a 32x128 crop holds ~25 chars)
-    pad: float = 0.12             # padding around a word crop (x line height)
-    edge_fragment: float = 0.6    # a band cut by the region's edge and shorter than this (x line
-                                  # height) is part of a neighbouring line, not text to read
+    pad: float = 0.12  # padding around a word crop (x line height)
+    edge_fragment: float = 0.6  # a band cut by the region's edge and shorter than this (x line
+    # height) is part of a neighbouring line, not text to read
     letter_gap_ratio: float = 2.0  # word gaps are told from letter gaps when this much wider
-    mark_width: float = 0.4       # narrower marks (x line height), short ones, stay with the word
-                                  # before them across up to twice the word gap
-    side_fragment: float = 0.35   # a word cut by the region's left/right edge and narrower than
-                                  # this (x line height) is a piece of a neighbouring word
+    mark_width: float = 0.4  # narrower marks (x line height), short ones, stay with the word
+    # before them across up to twice the word gap
+    side_fragment: float = 0.35  # a word cut by the region's left/right edge and narrower than
+    # this (x line height) is a piece of a neighbouring word
 
 
 #: For a model that reads spaces: only clear word gaps cut a line; narrower ones are left to the
@@ -219,8 +220,9 @@ def _glyph_height(ink: npt.NDArray[np.bool_]) -> float:
     return float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
 
 
-def _edge_fragments(bands: list[tuple[int, int]], ink: npt.NDArray[np.bool_], min_h: int,
-                    opts: LayoutOptions) -> set[tuple[int, int]]:
+def _edge_fragments(
+    bands: list[tuple[int, int]], ink: npt.NDArray[np.bool_], min_h: int, opts: LayoutOptions
+) -> set[tuple[int, int]]:
     """The bands that may be cut by the region's top or bottom edge: the tops or bottoms of
     neighbouring lines a hand-drawn lasso or a loose rectangle clipped. Read as lines, they turn
     into invented words; merged into the line next to them, they spoil its crops.
@@ -244,15 +246,20 @@ def _edge_fragments(bands: list[tuple[int, int]], ink: npt.NDArray[np.bool_], mi
         edge = ink[0 if a == 0 else height - 1].sum()
         return bool(columns > 0 and edge >= CUT_COLUMNS * columns)
 
-    return {(a, b) for a, b in bands
-            if (a, b) != tallest and (((a <= near or b >= height - near) and b - a < opts.edge_fragment * line_h)
-                                      or cut_through(a, b))}
+    return {
+        (a, b)
+        for a, b in bands
+        if (a, b) != tallest
+        and (((a <= near or b >= height - near) and b - a < opts.edge_fragment * line_h) or cut_through(a, b))
+    }
 
 
-def _drop_side_fragments(words: list[tuple[int, int]], width: int, line_h: int,
-                         opts: LayoutOptions) -> list[tuple[int, int]]:
+def _drop_side_fragments(
+    words: list[tuple[int, int]], width: int, line_h: int, opts: LayoutOptions
+) -> list[tuple[int, int]]:
     """Without a narrow first/last word cut by the region's left/right edge: the end of a
     neighbouring word that the lasso clipped (read, it adds a stray letter or mark)."""
+
     def fragment(x0: int, x1: int) -> bool:
         return (x0 == 0 or x1 == width) and x1 - x0 < opts.side_fragment * line_h
 
@@ -277,19 +284,21 @@ def split_into_words(line_ink: npt.NDArray[np.bool_], opts: LayoutOptions) -> li
     core = np.flatnonzero(rows >= BODY_ROWS * rows.max())
     # Up to the capitals' height, so that the bar of a T or F still joins its word.
     top = max(0, int(core[0] - BODY_UP * (core[-1] - core[0] + 1)))
-    cols = _runs(cast(npt.NDArray[np.bool_], line_ink[top:core[-1] + 1].any(0))) if core.size >= 3 else _runs(full)
+    cols = _runs(cast(npt.NDArray[np.bool_], line_ink[top : core[-1] + 1].any(0))) if core.size >= 3 else _runs(full)
     if not cols:
         cols = _runs(full)
     # The line's own height, from its capitals down: strokes above them (a cut line) don't count.
     inked_rows = np.flatnonzero(rows)
     ink_height = max(1, int(inked_rows[-1]) + 1 - max(top if core.size >= 3 else 0, int(inked_rows[0])))
     h = min(h, ink_height + 2)
-    gap_threshold = word_gap_threshold([b[0] - a[1] for a, b in zip(cols, cols[1:])], h, opts)
+    gap_threshold = word_gap_threshold([b[0] - a[1] for a, b in itertools.pairwise(cols)], h, opts)
 
     def trailing_mark(a: int, b: int) -> bool:
         # A full stop, comma or colon set a little apart from its word (typewriters, fax): narrow
         # and short. Read alone it becomes "_", "=" or "-".
-        ink_rows = np.flatnonzero(line_ink[top:, a:b].any(1)) if core.size >= 3 else np.flatnonzero(line_ink[:, a:b].any(1))
+        ink_rows = (
+            np.flatnonzero(line_ink[top:, a:b].any(1)) if core.size >= 3 else np.flatnonzero(line_ink[:, a:b].any(1))
+        )
         return bool(b - a < opts.mark_width * h and ink_rows[-1] - ink_rows[0] + 1 < 0.7 * ink_height)
 
     pitch = _monospace_pitch(cols)
@@ -397,7 +406,7 @@ def _split_long(word_ink: npt.NDArray[np.bool_], offset: int, opts: LayoutOption
     if gaps:
         cut = lo + max(gaps)[2]
     else:
-        window = profile[w // 4: 3 * w // 4]
+        window = profile[w // 4 : 3 * w // 4]
         cut = w // 4 + int(np.argmin(window)) if window.size else w // 2
     return _split_long(word_ink[:, :cut], offset, opts) + _split_long(word_ink[:, cut:], offset + cut, opts)
 
@@ -411,7 +420,7 @@ def analyse(gray: GrayImage, opts: LayoutOptions | None = None) -> list[LineLayo
     for y0, y1, tentative in find_lines(ink, opts):
         line_h = y1 - y0
         words, glued = [], []
-        pad = max(2, int(round(opts.pad * line_h)))
+        pad = max(2, round(opts.pad * line_h))
         for a, b in _drop_side_fragments(split_into_words(ink[y0:y1], opts), w, line_h, opts):
             first = True  # the word's first crop; any further one continues it
             for x0, x1 in _split_long(ink[y0:y1, a:b], a, opts):
@@ -419,10 +428,17 @@ def analyse(gray: GrayImage, opts: LayoutOptions | None = None) -> list[LineLayo
                 if rows.size == 0:
                     continue
                 wy0, wy1 = y0 + int(rows[0]), y0 + int(rows[-1]) + 1
-                words.append((max(0, x0 - pad), max(0, min(wy0, y0) - pad), min(w, x1 + pad), min(h, max(wy1, y1) + pad)))
+                words.append(
+                    (max(0, x0 - pad), max(0, min(wy0, y0) - pad), min(w, x1 + pad), min(h, max(wy1, y1) + pad))
+                )
                 glued.append(not first)
                 first = False
         if words:
-            box = (min(b[0] for b in words), min(b[1] for b in words), max(b[2] for b in words), max(b[3] for b in words))
+            box = (
+                min(b[0] for b in words),
+                min(b[1] for b in words),
+                max(b[2] for b in words),
+                max(b[3] for b in words),
+            )
             lines.append(LineLayout(box, tuple(words), tuple(glued), tentative))
     return lines

@@ -34,8 +34,12 @@ class RegionCrop:
     def box_to_page(self, box: Box) -> Box:
         x0, y0, x1, y1 = box
         pts = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], dtype=np.float64) @ self.to_page.T
-        return (int(np.floor(pts[:, 0].min())), int(np.floor(pts[:, 1].min())),
-                int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max())))
+        return (
+            int(np.floor(pts[:, 0].min())),
+            int(np.floor(pts[:, 1].min())),
+            int(np.ceil(pts[:, 0].max())),
+            int(np.ceil(pts[:, 1].max())),
+        )
 
 
 def rectangle(x0: float, y0: float, x1: float, y1: float) -> list[Point]:
@@ -92,20 +96,24 @@ def crop_polygon(page: GrayImage, polygon: Sequence[Point], *, deskew: bool = Tr
     return RegionCrop(image, to_page, skew)
 
 
-def _quarter_turn(image: GrayImage, rotation: int, to_page: npt.NDArray[np.float64]
-                  ) -> tuple[GrayImage, npt.NDArray[np.float64]]:
+def _quarter_turn(
+    image: GrayImage, rotation: int, to_page: npt.NDArray[np.float64]
+) -> tuple[GrayImage, npt.NDArray[np.float64]]:
     """Turn ``image`` clockwise by ``rotation`` degrees; compose the map back to the page."""
     h, w = image.shape
     turned = np.ascontiguousarray(np.rot90(image, k=-(rotation // 90)))
     # turned crop (x', y') -> original crop (x, y), in pixel-edge coordinates
-    back = {90: [[0.0, 1.0, 0.0], [-1.0, 0.0, h]],
-            180: [[-1.0, 0.0, w], [0.0, -1.0, h]],
-            270: [[0.0, -1.0, w], [1.0, 0.0, 0.0]]}[rotation]
+    back = {
+        90: [[0.0, 1.0, 0.0], [-1.0, 0.0, h]],
+        180: [[-1.0, 0.0, w], [0.0, -1.0, h]],
+        270: [[0.0, -1.0, w], [1.0, 0.0, 0.0]],
+    }[rotation]
     return turned, to_page @ np.vstack([np.array(back), [0.0, 0.0, 1.0]])
 
 
-def _rotate(image: GrayImage, angle: float, fill: int, to_page: npt.NDArray[np.float64]
-            ) -> tuple[GrayImage, npt.NDArray[np.float64]]:
+def _rotate(
+    image: GrayImage, angle: float, fill: int, to_page: npt.NDArray[np.float64]
+) -> tuple[GrayImage, npt.NDArray[np.float64]]:
     h, w = image.shape
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     rotated = cast(GrayImage, cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill))
@@ -135,13 +143,17 @@ def estimate_skew(gray: GrayImage) -> float:
     over +-MAX_SKEW_DEG, then 0.25-degree steps around the best; a few milliseconds a region.
     """
     ink = ink_mask(gray)
-    if ink.sum() < 50 or gray.shape[1] < 3 * gray.shape[0] // 4 and gray.shape[0] < 40:
+    if ink.sum() < 50 or (gray.shape[1] < 3 * gray.shape[0] // 4 and gray.shape[0] < 40):
         return 0.0
     h, w = ink.shape
     scale = min(1.0, 400 / max(h, w))
     if scale < 1.0:
-        ink = cv2.resize(ink.astype(np.uint8), (max(1, int(w * scale)), max(1, int(h * scale))),
-                         interpolation=cv2.INTER_NEAREST) > 0
+        ink = (
+            cv2.resize(
+                ink.astype(np.uint8), (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_NEAREST
+            )
+            > 0
+        )
     ys, xs = np.nonzero(ink)
     if ys.size < 50:
         return 0.0

@@ -61,7 +61,7 @@ class RegionResult:
 def join_lines(lines: Sequence[LineResult]) -> tuple[str, tuple[float, ...]]:
     parts: list[str] = []
     confs: list[float] = []
-    for li, line in enumerate(lines):
+    for _li, line in enumerate(lines):
         words = [w for w in line.words if w.text]
         if not words:
             continue
@@ -101,7 +101,7 @@ class Recognizer:
         batch = np.stack([resize_normalise(to_gray(c), spec) for c in crops])
         out: list[Decoded] = []
         for start in range(0, len(batch), self.batch_size):
-            logits = self.backend.infer(batch[start:start + self.batch_size])
+            logits = self.backend.infer(batch[start : start + self.batch_size])
             out.extend(decode_logits(logits, spec))
         return out
 
@@ -109,8 +109,9 @@ class Recognizer:
         """Read one region; ``rotation`` (clockwise degrees) turns its text upright first."""
         return self.recognize_many(page, [polygon], rotations=[rotation])[0]
 
-    def recognize_many(self, page: np.ndarray, polygons: Sequence[Sequence[Point]],
-                       rotations: Sequence[int] | None = None) -> list[RegionResult]:
+    def recognize_many(
+        self, page: np.ndarray, polygons: Sequence[Sequence[Point]], rotations: Sequence[int] | None = None
+    ) -> list[RegionResult]:
         """Read several regions of one page; all their word crops share batches.
 
         ``rotations``: per region, the clockwise quarter turn that makes its text upright, as the
@@ -129,8 +130,9 @@ class Recognizer:
         retry = [i for i, pair in enumerate(read) if _may_be_turned(*pair)]
         if retry:
             tries = [(i, extra) for i in retry for extra in ((90, 270) if _is_tall(read[i][1]) else (90, 180, 270))]
-            others, more = self._read(gray, [polygons[i] for i, _ in tries],
-                                      [(turns[i] + extra) % 360 for i, extra in tries])
+            others, more = self._read(
+                gray, [polygons[i] for i, _ in tries], [(turns[i] + extra) % 360 for i, extra in tries]
+            )
             crop_count += more
             for (i, extra), (other, extent) in zip(tries, others):
                 score = _orientation_score(other, extent)
@@ -140,8 +142,9 @@ class Recognizer:
         timings = {"total_ms": (t1 - t0) * 1e3, "crops": float(crop_count)}
         return [replace(r, timings_ms={**r.timings_ms, **timings}) for r in results]
 
-    def _read(self, gray: GrayImage, polygons: Sequence[Sequence[Point]], turns: Sequence[int]
-              ) -> tuple[list[tuple[RegionResult, tuple[int, int]]], int]:
+    def _read(
+        self, gray: GrayImage, polygons: Sequence[Sequence[Point]], turns: Sequence[int]
+    ) -> tuple[list[tuple[RegionResult, tuple[int, int]]], int]:
         """Crop, lay out, read in shared batches and assemble each region, with the (height,
         width) of its lines' extent in the turned crop; also the number of crops read."""
         t0 = time.perf_counter()
@@ -152,8 +155,9 @@ class Recognizer:
             layout = analyse(region.image, self.layout_options)
             regions.append((region, layout))
             for line in layout:
-                crops.extend(pad_to_aspect(region.image[y0:y1, x0:x1], MIN_CROP_ASPECT)
-                             for x0, y0, x1, y1 in line.words)
+                crops.extend(
+                    pad_to_aspect(region.image[y0:y1, x0:x1], MIN_CROP_ASPECT) for x0, y0, x1, y1 in line.words
+                )
         t1 = time.perf_counter()
         decoded = self.read_crops(crops)
         t2 = time.perf_counter()
@@ -175,8 +179,10 @@ class Recognizer:
                     continue  # a piece of a neighbouring line the lasso cut: it read as junk
                 lines.append(LineResult(tuple(words), region.box_to_page(line.box)))
             text, confs = join_lines(lines)
-            extent = (max((ln.box[3] for ln in layout), default=0) - min((ln.box[1] for ln in layout), default=0),
-                      max((ln.box[2] for ln in layout), default=0) - min((ln.box[0] for ln in layout), default=0))
+            extent = (
+                max((ln.box[3] for ln in layout), default=0) - min((ln.box[1] for ln in layout), default=0),
+                max((ln.box[2] for ln in layout), default=0) - min((ln.box[0] for ln in layout), default=0),
+            )
             results.append((RegionResult(text, confs, tuple(lines), skew_deg=region.skew_deg), extent))
         t3 = time.perf_counter()
         timings = {"preprocess_ms": (t1 - t0) * 1e3, "infer_ms": (t2 - t1) * 1e3, "decode_ms": (t3 - t2) * 1e3}
@@ -249,15 +255,16 @@ def _split_at_spaces(decoded: Decoded, box: Box, region: RegionCrop) -> list[Wor
     text, confs = decoded.text, decoded.confidences
     tokens = [t for t in text.split(" ") if t]
     if len(tokens) <= 1:
-        return [WordResult(text.strip(" "), tuple(c for ch, c in zip(text, confs) if ch != " "),
-                           region.box_to_page(box))]
+        return [
+            WordResult(text.strip(" "), tuple(c for ch, c in zip(text, confs) if ch != " "), region.box_to_page(box))
+        ]
     x0, y0, x1, y1 = box
     per_char = (x1 - x0) / max(1, len(text))
     out, start = [], 0
     for token in tokens:
         i = text.index(token, start)
         j = i + len(token)
-        wx0, wx1 = x0 + int(round(i * per_char)), x0 + int(round(j * per_char))
+        wx0, wx1 = x0 + round(i * per_char), x0 + round(j * per_char)
         out.append(WordResult(token, tuple(confs[i:j]), region.box_to_page((wx0, y0, max(wx1, wx0 + 1), y1))))
         start = j
     return out

@@ -15,10 +15,7 @@ from typing import Any
 from inference.errors import ModelMismatchError
 
 #: The 94 printable ASCII characters of the official PARSeq charset, in its order.
-PARSEQ_CHARSET = (
-    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-)
+PARSEQ_CHARSET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 METADATA_KEY = "notelasso.spec"
 SPEC_FORMAT = 1
 
@@ -77,7 +74,7 @@ class ModelSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         kwargs = {k: v for k, v in data.items() if k in known}
         try:
             if "mean" in kwargs:

@@ -28,7 +28,7 @@ FONT_CANDIDATES = (
 
 @dataclass(frozen=True, slots=True)
 class RenderedText:
-    image: npt.NDArray[np.uint8]                 # gray page, dark ink on white
+    image: npt.NDArray[np.uint8]  # gray page, dark ink on white
     lines: tuple[tuple[tuple[str, Box], ...], ...]  # per line: (word, box in page pixels)
 
     @property
@@ -53,8 +53,15 @@ def load_font(size: int, path: str | None = None) -> ImageFont.FreeTypeFont:
     return cast(ImageFont.FreeTypeFont, ImageFont.load_default(size))  # FreeType's default font, given a size
 
 
-def render_lines(lines: Sequence[str], *, font_size: int = 28, margin: int = 40, line_gap: float = 0.8,
-                 width: int | None = None, font_path: str | None = None) -> RenderedText:
+def render_lines(
+    lines: Sequence[str],
+    *,
+    font_size: int = 28,
+    margin: int = 40,
+    line_gap: float = 0.8,
+    width: int | None = None,
+    font_path: str | None = None,
+) -> RenderedText:
     """Draw ``lines`` (words separated by single spaces) and return the image and word boxes."""
     font = load_font(font_size, font_path)
     space = font.getlength(" ")
@@ -76,8 +83,8 @@ def render_lines(lines: Sequence[str], *, font_size: int = 28, margin: int = 40,
                 x += space
                 continue
             draw.text((x, y), word, font=font, fill=0)
-            l, t, r, b = draw.textbbox((x, y), word, font=font)
-            words.append((word, (int(l), int(t), int(np.ceil(r)), int(np.ceil(b)))))
+            left, top, right, bottom = draw.textbbox((x, y), word, font=font)
+            words.append((word, (int(left), int(top), int(np.ceil(right)), int(np.ceil(bottom)))))
             x += font.getlength(word) + space
         out.append(tuple(words))
     return RenderedText(np.asarray(img, dtype=np.uint8), tuple(out))

@@ -22,8 +22,7 @@ def micro_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     model = PARSeq(PRESETS["parseq-micro"]).eval()
     path = tmp_path_factory.mktemp("micro") / "micro.pt"
-    torch.save({"config": model.cfg.to_dict(), "model": model.state_dict(), "name": "micro-test",
-                "version": "0"}, path)
+    torch.save({"config": model.cfg.to_dict(), "model": model.state_dict(), "name": "micro-test", "version": "0"}, path)
     return path
 
 

@@ -54,8 +54,12 @@ def import_edges(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
                 base = ".".join(anchor + ([base] if base else []))
             # ``from pkg import mod`` imports the submodule; ``from mod import name`` the module.
             targets = [f"{base}.{alias.name}" for alias in node.names] or [base]
-        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", ""))
-              in ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant)):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
             targets = [str(node.args[0].value)]
         for target in targets:
             resolved = _resolve(target, modules)

@@ -25,8 +25,12 @@ def imported_modules(package_dir: Path) -> dict[str, set[str]]:
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names.add(node.module)
-            elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
-                    "import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 names.add(str(node.args[0].value))
         out[str(path.relative_to(ROOT))] = names
     return out
@@ -44,11 +48,14 @@ def breaches(package: str, forbidden: tuple[str, ...]) -> list[str]:
 QT = ("PySide6", "PyQt5", "PyQt6", "PySide2", "shiboken6")
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [
-    ("inference", QT + ("desktop",)),
-    ("desktop.core", QT),
-    ("desktop", ("build_engine", "training", "torch")),
-])
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("inference", (*QT, "desktop")),
+        ("desktop.core", QT),
+        ("desktop", ("build_engine", "training", "torch")),
+    ],
+)
 def test_wall(package: str, forbidden: tuple[str, ...]) -> None:
     assert breaches(package, forbidden) == []
 
@@ -63,9 +70,11 @@ def test_importing_core_loads_no_qt() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, inference, inference.recognizer, inference.documents, desktop.core, "
-            "desktop.core.settings, desktop.core.export\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')]\n"
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, inference, inference.recognizer, inference.documents, desktop.core, "
+        "desktop.core.settings, desktop.core.export\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6')]\n"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -144,8 +144,14 @@ def _run_eval(args: argparse.Namespace) -> int:
     else:
         if args.model and len(args.model) > 1:
             raise InputError("eval --funsd takes one --model.")
-        report = evaluate_funsd(args.funsd, model=args.model[0] if args.model else None, limit=args.limit or 0, seed=args.seed,
-                                threads=args.threads, tesseract=not args.no_tesseract)
+        report = evaluate_funsd(
+            args.funsd,
+            model=args.model[0] if args.model else None,
+            limit=args.limit or 0,
+            seed=args.seed,
+            threads=args.threads,
+            tesseract=not args.no_tesseract,
+        )
     print(json.dumps(report, indent=2) if args.json else report["table"])
     return ExitCode.OK
 

@@ -8,6 +8,21 @@ from desktop.core.regions import Region, RegionStatus, sort_regions
 from desktop.core.session import ReviewSession
 from desktop.core.storage import SessionStore, StorageError
 
-__all__ = ["FORMATS", "AddRegion", "Batch", "ExportError", "Operation", "Region", "RegionStatus", "RemoveRegion",
-           "ReviewSession", "SessionStore", "SetPolygon", "SetStatus", "SetText", "StorageError",
-           "export_session", "sort_regions"]
+__all__ = [
+    "FORMATS",
+    "AddRegion",
+    "Batch",
+    "ExportError",
+    "Operation",
+    "Region",
+    "RegionStatus",
+    "RemoveRegion",
+    "ReviewSession",
+    "SessionStore",
+    "SetPolygon",
+    "SetStatus",
+    "SetText",
+    "StorageError",
+    "export_session",
+    "sort_regions",
+]

@@ -16,8 +16,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.core.export_base import (GENERATOR, ExportError, LineGeom, PageExport, WordGeom, atomic_path, region_lines,
-                                      write_atomic)
+from desktop.core.export_base import (
+    GENERATOR,
+    ExportError,
+    LineGeom,
+    PageExport,
+    WordGeom,
+    atomic_path,
+    region_lines,
+    write_atomic,
+)
 from desktop.core.export_pdf import write_pdf
 from desktop.core.export_xml import to_alto, to_hocr, to_page_xml
 from desktop.core.regions import Region, utc_now
@@ -46,16 +54,16 @@ NEEDS_DOCUMENT = {"hocr", "alto", "page", "pdf"}
 def page_size(document: Document, index: int, dpi: int) -> tuple[int, int]:
     info = document.page_info(index)
     if info.width_pt is not None and info.height_pt is not None:
-        return int(round(info.width_pt * dpi / 72)), int(round(info.height_pt * dpi / 72))
+        return round(info.width_pt * dpi / 72), round(info.height_pt * dpi / 72)
     h, w = document.render(index, dpi).shape[:2]
     return int(w), int(h)
 
 
-def collect_pages(session: ReviewSession, pages: Iterable[int] | None,
-                  document: Document | None) -> list[PageExport]:
+def collect_pages(session: ReviewSession, pages: Iterable[int] | None, document: Document | None) -> list[PageExport]:
     if pages is None:
-        indices = (list(range(document.page_count)) if document is not None
-                   else sorted({r.page for r in session.regions()}))
+        indices = (
+            list(range(document.page_count)) if document is not None else sorted({r.page for r in session.regions()})
+        )
     else:
         indices = sorted({int(p) for p in pages})
         if document is not None and any(not 0 <= p < document.page_count for p in indices):
@@ -74,8 +82,26 @@ def to_txt(session: ReviewSession, pages: list[PageExport], document: Document |
     return ("\n\f".join(chunks) + "\n").encode("utf-8")
 
 
-_CSV_FIELDS = ["page", "order", "region_id", "status", "x0", "y0", "x1", "y1", "polygon", "text", "model_text",
-               "min_confidence", "confidences", "engine", "model", "updated_by", "updated_at", "error"]
+_CSV_FIELDS = [
+    "page",
+    "order",
+    "region_id",
+    "status",
+    "x0",
+    "y0",
+    "x1",
+    "y1",
+    "polygon",
+    "text",
+    "model_text",
+    "min_confidence",
+    "confidences",
+    "engine",
+    "model",
+    "updated_by",
+    "updated_at",
+    "error",
+]
 
 
 def _csv_safe(value: str) -> str:
@@ -90,35 +116,71 @@ def to_csv(session: ReviewSession, pages: list[PageExport], document: Document |
     for p in pages:
         for order, r in enumerate(p.regions, 1):
             x0, y0, x1, y1 = r.bbox
-            w.writerow({"page": p.index + 1, "order": order, "region_id": r.id, "status": r.status.value,
-                        "x0": round(x0, 1), "y0": round(y0, 1), "x1": round(x1, 1), "y1": round(y1, 1),
-                        "polygon": json.dumps([[round(x, 1), round(y, 1)] for x, y in r.polygon]),
-                        "text": _csv_safe(r.text), "model_text": _csv_safe(r.model_text),
-                        "min_confidence": round(r.min_confidence, 4) if r.confidences else "",
-                        "confidences": json.dumps([round(c, 4) for c in r.confidences]),
-                        "engine": r.engine, "model": r.model, "updated_by": r.updated_by,
-                        "updated_at": r.updated_at, "error": r.error})
+            w.writerow(
+                {
+                    "page": p.index + 1,
+                    "order": order,
+                    "region_id": r.id,
+                    "status": r.status.value,
+                    "x0": round(x0, 1),
+                    "y0": round(y0, 1),
+                    "x1": round(x1, 1),
+                    "y1": round(y1, 1),
+                    "polygon": json.dumps([[round(x, 1), round(y, 1)] for x, y in r.polygon]),
+                    "text": _csv_safe(r.text),
+                    "model_text": _csv_safe(r.model_text),
+                    "min_confidence": round(r.min_confidence, 4) if r.confidences else "",
+                    "confidences": json.dumps([round(c, 4) for c in r.confidences]),
+                    "engine": r.engine,
+                    "model": r.model,
+                    "updated_by": r.updated_by,
+                    "updated_at": r.updated_at,
+                    "error": r.error,
+                }
+            )
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: spreadsheets then read UTF-8 correctly
 
 
 def region_json(r: Region, order: int) -> dict[str, Any]:
-    return {"id": r.id, "order": order, "status": r.status.value,
-            "polygon": [[x, y] for x, y in r.polygon], "bbox": list(r.bbox),
-            "text": r.text, "model_text": r.model_text, "confidences": list(r.confidences),
-            "words": [{"text": t, "box": list(b)} for t, b in r.words],
-            "provenance": {"engine": r.engine, "model": r.model, "updated_by": r.updated_by,
-                           "updated_at": r.updated_at},
-            "error": r.error}
+    return {
+        "id": r.id,
+        "order": order,
+        "status": r.status.value,
+        "polygon": [[x, y] for x, y in r.polygon],
+        "bbox": list(r.bbox),
+        "text": r.text,
+        "model_text": r.model_text,
+        "confidences": list(r.confidences),
+        "words": [{"text": t, "box": list(b)} for t, b in r.words],
+        "provenance": {"engine": r.engine, "model": r.model, "updated_by": r.updated_by, "updated_at": r.updated_at},
+        "error": r.error,
+    }
 
 
 def to_json(session: ReviewSession, pages: list[PageExport], document: Document | None) -> bytes:
-    doc = {"name": session.document_path.name, "sha256": session.doc_hash, "dpi": session.dpi,
-           "page_count": document.page_count if document is not None else None}
-    body = {"format": "notelasso-review", "version": 1, "generator": GENERATOR, "exported_at": utc_now(),
-            "coordinates": "page pixels at document.dpi, origin top-left; pages numbered from 1",
-            "document": doc,
-            "pages": [{"page": p.index + 1, "width": p.width, "height": p.height,
-                       "regions": [region_json(r, i) for i, r in enumerate(p.regions, 1)]} for p in pages]}
+    doc = {
+        "name": session.document_path.name,
+        "sha256": session.doc_hash,
+        "dpi": session.dpi,
+        "page_count": document.page_count if document is not None else None,
+    }
+    body = {
+        "format": "notelasso-review",
+        "version": 1,
+        "generator": GENERATOR,
+        "exported_at": utc_now(),
+        "coordinates": "page pixels at document.dpi, origin top-left; pages numbered from 1",
+        "document": doc,
+        "pages": [
+            {
+                "page": p.index + 1,
+                "width": p.width,
+                "height": p.height,
+                "regions": [region_json(r, i) for i, r in enumerate(p.regions, 1)],
+            }
+            for p in pages
+        ],
+    }
     return json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
 
 
@@ -130,8 +192,14 @@ Writer = Callable[["ReviewSession", list[PageExport], "Document | None"], bytes]
 WRITERS: dict[str, Writer] = {"txt": to_txt, "csv": to_csv, "json": to_json, "hocr": to_hocr, "alto": to_alto}
 
 
-def export_session(session: ReviewSession, fmt: str, out_path: Path, *, pages: Iterable[int] | None = None,
-                   document: Document | None = None) -> list[Path]:
+def export_session(
+    session: ReviewSession,
+    fmt: str,
+    out_path: Path,
+    *,
+    pages: Iterable[int] | None = None,
+    document: Document | None = None,
+) -> list[Path]:
     """Write the session as ``fmt`` to ``out_path``; ``pages`` (0-based) limits it, None = whole document.
 
     ``document`` is the already open document (else it is opened from the session's path).
@@ -161,8 +229,13 @@ def export_session(session: ReviewSession, fmt: str, out_path: Path, *, pages: I
             if len(selected) == 1:
                 written = [write_atomic(out_path, to_page_xml(session, selected[0]))]
             else:
-                written = [write_atomic(out_path.with_name(f"{out_path.stem}-p{p.index + 1:04d}{out_path.suffix}"),
-                                        to_page_xml(session, p)) for p in selected]
+                written = [
+                    write_atomic(
+                        out_path.with_name(f"{out_path.stem}-p{p.index + 1:04d}{out_path.suffix}"),
+                        to_page_xml(session, p),
+                    )
+                    for p in selected
+                ]
         else:
             written = [write_atomic(out_path, WRITERS[fmt](session, selected, document))]
     except OSError as exc:
@@ -170,10 +243,25 @@ def export_session(session: ReviewSession, fmt: str, out_path: Path, *, pages: I
     finally:
         if own_doc is not None:
             own_doc.close()
-    log.info("exported %s: %d page(s), %d region(s), %d file(s) in %.0f ms", fmt, len(selected),
-             sum(len(p.regions) for p in selected), len(written), (time.perf_counter() - t0) * 1e3)
+    log.info(
+        "exported %s: %d page(s), %d region(s), %d file(s) in %.0f ms",
+        fmt,
+        len(selected),
+        sum(len(p.regions) for p in selected),
+        len(written),
+        (time.perf_counter() - t0) * 1e3,
+    )
     return written
 
 
-__all__ = ["FORMATS", "ExportError", "LineGeom", "PageExport", "WordGeom", "atomic_path", "export_session",
-           "region_lines", "write_atomic"]
+__all__ = [
+    "FORMATS",
+    "ExportError",
+    "LineGeom",
+    "PageExport",
+    "WordGeom",
+    "atomic_path",
+    "export_session",
+    "region_lines",
+    "write_atomic",
+]

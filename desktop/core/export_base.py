@@ -43,7 +43,7 @@ class LineGeom:
 
 
 def _int_box(b: Iterable[float]) -> Box:
-    x0, y0, x1, y1 = (int(round(v)) for v in b)
+    x0, y0, x1, y1 = (round(v) for v in b)
     return (max(0, x0), max(0, y0), max(x0 + 1, x1), max(y0 + 1, y1))
 
 
@@ -65,7 +65,7 @@ def _model_lines(region: Region) -> list[LineGeom] | None:
         for token in line.split(" "):
             if wi >= len(words) or words[wi][0] != token:
                 return None
-            confs = region.confidences[pos:pos + len(token)]
+            confs = region.confidences[pos : pos + len(token)]
             geoms.append(WordGeom(token, _int_box(words[wi][1]), min(confs) if confs else None))
             pos += len(token) + 1
             wi += 1
@@ -109,8 +109,10 @@ def _reading_frame(region: Region) -> tuple[Callable[[Box], Box], Callable[[Box]
     def mapper(point: Callable[[float, float], Point]) -> Callable[[Box], Box]:
         def box(b: Box) -> Box:
             pts = [point(b[0], b[1]), point(b[2], b[3])]
-            return _int_box((min(p[0] for p in pts), min(p[1] for p in pts),
-                             max(p[0] for p in pts), max(p[1] for p in pts)))
+            return _int_box(
+                (min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts))
+            )
+
         return box
 
     return mapper(page_to_up), mapper(up_to_page)
@@ -136,9 +138,10 @@ def region_lines(region: Region) -> list[LineGeom]:
         x0, y0, x1, y1 = to_upright(_int_box(region.bbox))
         h = (y1 - y0) / len(text_lines)
         boxes = [_int_box((x0, y0 + i * h, x1, y0 + (i + 1) * h)) for i in range(len(text_lines))]
-    return [LineGeom(t, to_page(b), tuple(WordGeom(w.text, to_page(w.box), w.confidence)
-                                          for w in _spread_words(t, b)))
-            for t, b in zip(text_lines, boxes, strict=False)]
+    return [
+        LineGeom(t, to_page(b), tuple(WordGeom(w.text, to_page(w.box), w.confidence) for w in _spread_words(t, b)))
+        for t, b in zip(text_lines, boxes, strict=False)
+    ]
 
 
 # -- atomic writes ----------------------------------------------------------------------------
@@ -177,11 +180,19 @@ def write_atomic(out_path: Path, data: bytes) -> Path:
 
 @dataclass(frozen=True, slots=True)
 class PageExport:
-    index: int                 # 0-based
-    width: int | None          # page pixels at the session's dpi
+    index: int  # 0-based
+    width: int | None  # page pixels at the session's dpi
     height: int | None
     regions: tuple[Region, ...]
 
 
-__all__ = ["GENERATOR", "ExportError", "LineGeom", "PageExport", "WordGeom", "atomic_path", "region_lines",
-           "write_atomic"]
+__all__ = [
+    "GENERATOR",
+    "ExportError",
+    "LineGeom",
+    "PageExport",
+    "WordGeom",
+    "atomic_path",
+    "region_lines",
+    "write_atomic",
+]

@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 
 BASE_FONT = "helv"
 UNICODE_FONT_NAME = "nlsans"
-UNICODE_FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-                      "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf")
+UNICODE_FONT_FILES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
+)
 
 
 def _unicode_font() -> str | None:
@@ -55,7 +57,7 @@ def _page_image_bytes(document: Document, index: int, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def _insert_word(page, rect, text: str, font_for, *, is_last: bool, turn: int = 0) -> None:  # noqa: ANN001
+def _insert_word(page, rect, text: str, font_for, *, is_last: bool, turn: int = 0) -> None:
     """One word in render mode 3, stretched over its box; a trailing space (outside the box)
     keeps words apart for text extraction and search, however close the boxes are.
     ``turn``: the region's rotation (clockwise degrees the page was turned to read it)."""
@@ -74,12 +76,23 @@ def _insert_word(page, rect, text: str, font_for, *, is_last: bool, turn: int = 
     # text spans the word box. A word on a turned region runs up (90), right-to-left upside
     # down (180) or down (270) the page. ``rect`` is in the page as displayed; rotated PDF
     # pages get the origin moved to the unrotated page space and the text turned with the page.
-    start = {0: (rect.x0, rect.y1 - height * 0.2), 90: (rect.x1 - height * 0.2, rect.y1),
-             180: (rect.x1, rect.y0 + height * 0.2), 270: (rect.x0 + height * 0.2, rect.y0)}[turn]
+    start = {
+        0: (rect.x0, rect.y1 - height * 0.2),
+        90: (rect.x1 - height * 0.2, rect.y1),
+        180: (rect.x1, rect.y0 + height * 0.2),
+        270: (rect.x0 + height * 0.2, rect.y0),
+    }[turn]
     origin = pymupdf.Point(*start) * page.derotation_matrix
     matrix = pymupdf.Matrix(length / width, 1) * pymupdf.Matrix(turn) * pymupdf.Matrix(page.rotation)
-    page.insert_text(origin, text if is_last else text + " ", fontsize=fontsize, fontname=fontname,
-                     render_mode=3, morph=(origin, matrix), overlay=True)
+    page.insert_text(
+        origin,
+        text if is_last else text + " ",
+        fontsize=fontsize,
+        fontname=fontname,
+        render_mode=3,
+        morph=(origin, matrix),
+        overlay=True,
+    )
 
 
 def write_pdf(session: ReviewSession, pages: list[PageExport], document: Document, out_path: Path) -> Path:
@@ -108,7 +121,7 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
                 page.insert_image(page.rect, stream=_page_image_bytes(document, p.index, session.dpi))
             uni_inserted = False
 
-            def font_for(text: str, page=page):  # noqa: ANN001, ANN202
+            def font_for(text: str, page=page):
                 nonlocal uni_inserted, used_unicode
                 if _is_latin1(text) or uni is None:
                     return BASE_FONT, helv
@@ -122,13 +135,12 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
                     for wi, wd in enumerate(line.words):
                         x0, y0, x1, y1 = (v * px_to_pt for v in wd.box)
                         rect = pymupdf.Rect(x0, y0, x1, y1)  # page as displayed (rotation applied)
-                        _insert_word(page, rect, wd.text, font_for, is_last=wi == len(line.words) - 1,
-                                     turn=r.rotation)
+                        _insert_word(page, rect, wd.text, font_for, is_last=wi == len(line.words) - 1, turn=r.rotation)
                         words += 1
         if used_unicode:
             try:
                 out.subset_fonts()  # embed only the glyphs used
-            except Exception:  # older MuPDF without subsetting: a larger file, still correct
+            except Exception:  # noqa: BLE001 - older MuPDF without subsetting: a larger file, still correct
                 log.info("font subsetting unavailable")
         with atomic_path(out_path) as tmp:
             out.save(str(tmp), garbage=3, deflate=True)
@@ -144,7 +156,8 @@ def raise_password(document: Document) -> None:
     from inference.documents import PasswordRequiredError
 
     raise PasswordRequiredError(
-        f"{document.path.name} is password-protected; it cannot be re-saved as a searchable PDF.")
+        f"{document.path.name} is password-protected; it cannot be re-saved as a searchable PDF."
+    )
 
 
 __all__ = ["write_pdf"]

@@ -46,29 +46,49 @@ def to_hocr(session: ReviewSession, pages: list[PageExport], document: Document 
     ET.SubElement(head, "title").text = session.document_path.name
     ET.SubElement(head, "meta", {"http-equiv": "Content-Type", "content": "text/html;charset=utf-8"})
     ET.SubElement(head, "meta", {"name": "ocr-system", "content": GENERATOR})
-    ET.SubElement(head, "meta", {"name": "ocr-capabilities",
-                                 "content": "ocr_page ocr_carea ocr_par ocr_line ocrx_word"})
+    ET.SubElement(
+        head, "meta", {"name": "ocr-capabilities", "content": "ocr_page ocr_carea ocr_par ocr_line ocrx_word"}
+    )
     body = ET.SubElement(html, "body")
     name = session.document_path.name.replace('"', "'")
     for p in pages:
         n = p.index + 1
-        page = ET.SubElement(body, "div", {"class": "ocr_page", "id": f"page_{n}",
-                                           "title": f'image "{name}"; {_bbox(_page_box(p))}; ppageno {p.index}'})
+        page = ET.SubElement(
+            body,
+            "div",
+            {
+                "class": "ocr_page",
+                "id": f"page_{n}",
+                "title": f'image "{name}"; {_bbox(_page_box(p))}; ppageno {p.index}',
+            },
+        )
         for ri, r in enumerate(p.regions, 1):
-            x0, y0, x1, y1 = (int(round(v)) for v in r.bbox)
-            area = ET.SubElement(page, "div", {"class": "ocr_carea", "id": f"block_{n}_{ri}",
-                                               "title": _bbox((x0, y0, x1, y1)),
-                                               "data-region-id": r.id, "data-status": r.status.value})
-            par = ET.SubElement(area, "p", {"class": "ocr_par", "id": f"par_{n}_{ri}",
-                                            "title": _bbox((x0, y0, x1, y1))})
+            x0, y0, x1, y1 = (round(v) for v in r.bbox)
+            area = ET.SubElement(
+                page,
+                "div",
+                {
+                    "class": "ocr_carea",
+                    "id": f"block_{n}_{ri}",
+                    "title": _bbox((x0, y0, x1, y1)),
+                    "data-region-id": r.id,
+                    "data-status": r.status.value,
+                },
+            )
+            par = ET.SubElement(
+                area, "p", {"class": "ocr_par", "id": f"par_{n}_{ri}", "title": _bbox((x0, y0, x1, y1))}
+            )
             for li, line in enumerate(region_lines(r), 1):
-                span = ET.SubElement(par, "span", {"class": "ocr_line", "id": f"line_{n}_{ri}_{li}",
-                                                   "title": _bbox(line.box)})
+                span = ET.SubElement(
+                    par, "span", {"class": "ocr_line", "id": f"line_{n}_{ri}_{li}", "title": _bbox(line.box)}
+                )
                 for wi, w in enumerate(line.words, 1):
-                    title = _bbox(w.box) + (f"; x_wconf {int(round(w.confidence * 100))}"
-                                            if w.confidence is not None else "")
-                    word = ET.SubElement(span, "span", {"class": "ocrx_word", "id": f"word_{n}_{ri}_{li}_{wi}",
-                                                        "title": title})
+                    title = _bbox(w.box) + (
+                        f"; x_wconf {round(w.confidence * 100)}" if w.confidence is not None else ""
+                    )
+                    word = ET.SubElement(
+                        span, "span", {"class": "ocrx_word", "id": f"word_{n}_{ri}_{li}_{wi}", "title": title}
+                    )
                     word.text = w.text
                     word.tail = " "
     return _xml_bytes(html, "<!DOCTYPE html>\n")
@@ -97,15 +117,15 @@ def to_alto(session: ReviewSession, pages: list[PageExport], document: Document 
     for p in pages:
         n = p.index + 1
         pb = _page_box(p)
-        page = ET.SubElement(layout, q("Page"), {"ID": f"page_{n}", "PHYSICAL_IMG_NR": str(n),
-                                                 "WIDTH": str(pb[2]), "HEIGHT": str(pb[3])})
+        page = ET.SubElement(
+            layout, q("Page"), {"ID": f"page_{n}", "PHYSICAL_IMG_NR": str(n), "WIDTH": str(pb[2]), "HEIGHT": str(pb[3])}
+        )
         space = ET.SubElement(page, q("PrintSpace"), _hvwh(pb))
         for r in p.regions:
-            rb = tuple(int(round(v)) for v in r.bbox)
+            rb = tuple(round(v) for v in r.bbox)
             block = ET.SubElement(space, q("TextBlock"), {"ID": f"r{r.id}", **_hvwh(rb)})  # type: ignore[arg-type]
             shape = ET.SubElement(block, q("Shape"))
-            ET.SubElement(shape, q("Polygon"), {"POINTS": " ".join(f"{int(round(x))},{int(round(y))}"
-                                                                   for x, y in r.polygon)})
+            ET.SubElement(shape, q("Polygon"), {"POINTS": " ".join(f"{round(x)},{round(y)}" for x, y in r.polygon)})
             for li, line in enumerate(region_lines(r), 1):
                 tl = ET.SubElement(block, q("TextLine"), {"ID": f"r{r.id}_l{li}", **_hvwh(line.box)})
                 for wi, w in enumerate(line.words, 1):
@@ -125,7 +145,7 @@ def _points(box_or_poly: Box | tuple[Point, ...]) -> str:
         pts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     else:
         pts = list(box_or_poly)  # type: ignore[arg-type]
-    return " ".join(f"{max(0, int(round(x)))},{max(0, int(round(y)))}" for x, y in pts)
+    return " ".join(f"{max(0, round(x))},{max(0, round(y))}" for x, y in pts)
 
 
 def to_page_xml(session: ReviewSession, p: PageExport) -> bytes:
@@ -140,8 +160,11 @@ def to_page_xml(session: ReviewSession, p: PageExport) -> bytes:
     ET.SubElement(meta, q("Created")).text = now
     ET.SubElement(meta, q("LastChange")).text = now
     pb = _page_box(p)
-    page = ET.SubElement(root, q("Page"), {"imageFilename": session.document_path.name,
-                                           "imageWidth": str(pb[2]), "imageHeight": str(pb[3])})
+    page = ET.SubElement(
+        root,
+        q("Page"),
+        {"imageFilename": session.document_path.name, "imageWidth": str(pb[2]), "imageHeight": str(pb[3])},
+    )
     if p.regions:
         ro = ET.SubElement(page, q("ReadingOrder"))
         group = ET.SubElement(ro, q("OrderedGroup"), {"id": "reading_order"})
@@ -157,8 +180,9 @@ def to_page_xml(session: ReviewSession, p: PageExport) -> bytes:
             for wi, w in enumerate(line.words, 1):
                 word = ET.SubElement(tl, q("Word"), {"id": f"r{r.id}_l{li}_w{wi}"})
                 ET.SubElement(word, q("Coords"), {"points": _points(w.box)})
-                te = ET.SubElement(word, q("TextEquiv"),
-                                   {"conf": f"{w.confidence:.3f}"} if w.confidence is not None else {})
+                te = ET.SubElement(
+                    word, q("TextEquiv"), {"conf": f"{w.confidence:.3f}"} if w.confidence is not None else {}
+                )
                 ET.SubElement(te, q("Unicode")).text = w.text
             te = ET.SubElement(tl, q("TextEquiv"))
             ET.SubElement(te, q("Unicode")).text = line.text

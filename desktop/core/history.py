@@ -27,8 +27,9 @@ class RegionEditor(Protocol):
 
     def put_snapshot(self, region_id: str, snapshot: Region | None) -> None: ...
 
-    def add_region(self, page: int, polygon: Sequence[Point], *, region_id: str | None = None,
-                   rotation: int = 0) -> Region: ...
+    def add_region(
+        self, page: int, polygon: Sequence[Point], *, region_id: str | None = None, rotation: int = 0
+    ) -> Region: ...
 
     def remove_region(self, region_id: str) -> Region: ...
 
@@ -113,8 +114,14 @@ class RegionOperation(Operation):
         return {}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "region_id": self.region_id, "before": _snap(self.before),
-                "after": _snap(self.after), "is_done_once": self.is_done_once, **self._params()}
+        return {
+            "kind": self.kind,
+            "region_id": self.region_id,
+            "before": _snap(self.before),
+            "after": _snap(self.after),
+            "is_done_once": self.is_done_once,
+            **self._params(),
+        }
 
     @classmethod
     def _from_dict(cls, d: dict[str, Any]) -> Operation:
@@ -133,8 +140,12 @@ class AddRegion(RegionOperation):
 
     @classmethod
     def new(cls, page: int, polygon: Sequence[Point], region_id: str | None = None, rotation: int = 0) -> AddRegion:
-        return cls(region_id=region_id or new_region_id(), page=page, polygon=as_polygon(polygon),
-                   rotation=as_rotation(rotation))
+        return cls(
+            region_id=region_id or new_region_id(),
+            page=page,
+            polygon=as_polygon(polygon),
+            rotation=as_rotation(rotation),
+        )
 
     @property
     def label(self) -> str:
@@ -244,5 +255,14 @@ class Batch(Operation):
         return cls(ops=[Operation.from_dict(o) for o in d.get("ops", [])], text=d.get("text", "Edit"))
 
 
-__all__ = ["AddRegion", "Batch", "Operation", "RegionEditor", "RegionOperation", "RemoveRegion", "SetPolygon",
-           "SetStatus", "SetText"]
+__all__ = [
+    "AddRegion",
+    "Batch",
+    "Operation",
+    "RegionEditor",
+    "RegionOperation",
+    "RemoveRegion",
+    "SetPolygon",
+    "SetStatus",
+    "SetText",
+]

@@ -6,7 +6,7 @@ import math
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -17,15 +17,15 @@ Polygon = tuple[Point, ...]
 WordBox = tuple[str, Box]  # (text, (x0, y0, x1, y1)) in page pixels
 
 
-class RegionStatus(str, Enum):
+class RegionStatus(str, Enum):  # noqa: UP042 - str(status) stays "RegionStatus.X"; stored as .value
     """What state a region's text is in. The values are stored in session files: never change them."""
 
-    PENDING = "pending"          # drawn or reshaped, waiting to be read
+    PENDING = "pending"  # drawn or reshaped, waiting to be read
     RECOGNIZING = "recognising"  # a recognition is in flight (the stored value keeps its first spelling)
-    READ = "read"                # the model's text, untouched
-    CORRECTED = "corrected"      # a person changed the text
-    VERIFIED = "verified"        # a person confirmed the text
-    FAILED = "failed"            # recognition failed; ``error`` says why
+    READ = "read"  # the model's text, untouched
+    CORRECTED = "corrected"  # a person changed the text
+    VERIFIED = "verified"  # a person confirmed the text
+    FAILED = "failed"  # recognition failed; ``error`` says why
 
 
 #: Statuses that mean a person has decided on the text; a late model result keeps that text.
@@ -37,7 +37,7 @@ def new_region_id() -> str:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def as_polygon(points: Iterable[Sequence[float]]) -> Polygon:
@@ -76,7 +76,7 @@ class Region:
     status: RegionStatus = RegionStatus.PENDING
     model_text: str = ""
     text: str = ""
-    confidences: tuple[float, ...] = ()   # one per character of model_text
+    confidences: tuple[float, ...] = ()  # one per character of model_text
     words: tuple[WordBox, ...] = ()
     engine: str = ""
     model: str = ""
@@ -102,24 +102,38 @@ class Region:
     # -- serialisation (storage and history) --------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "page": self.page, "polygon": [list(p) for p in self.polygon],
-            "rotation": self.rotation, "status": self.status.value, "model_text": self.model_text, "text": self.text,
+            "id": self.id,
+            "page": self.page,
+            "polygon": [list(p) for p in self.polygon],
+            "rotation": self.rotation,
+            "status": self.status.value,
+            "model_text": self.model_text,
+            "text": self.text,
             "confidences": list(self.confidences),
             "words": [[t, list(b)] for t, b in self.words],
-            "engine": self.engine, "model": self.model, "updated_by": self.updated_by,
-            "updated_at": self.updated_at, "error": self.error,
+            "engine": self.engine,
+            "model": self.model,
+            "updated_by": self.updated_by,
+            "updated_at": self.updated_at,
+            "error": self.error,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Region:
         return cls(
-            id=str(d["id"]), page=int(d["page"]), polygon=as_polygon(d["polygon"]),
-            rotation=as_rotation(d.get("rotation", 0)), status=RegionStatus(d.get("status", "pending")),
-            model_text=d.get("model_text", ""), text=d.get("text", ""),
+            id=str(d["id"]),
+            page=int(d["page"]),
+            polygon=as_polygon(d["polygon"]),
+            rotation=as_rotation(d.get("rotation", 0)),
+            status=RegionStatus(d.get("status", "pending")),
+            model_text=d.get("model_text", ""),
+            text=d.get("text", ""),
             confidences=tuple(float(c) for c in d.get("confidences", ())),
             words=tuple((str(t), tuple(int(v) for v in b)) for t, b in d.get("words", ())),  # type: ignore[misc]
-            engine=d.get("engine", ""), model=d.get("model", ""),
-            updated_by=d.get("updated_by", ""), updated_at=d.get("updated_at", ""),
+            engine=d.get("engine", ""),
+            model=d.get("model", ""),
+            updated_by=d.get("updated_by", ""),
+            updated_at=d.get("updated_at", ""),
             error=d.get("error", ""),
         )
 
@@ -141,7 +155,7 @@ def sort_regions(regions: Iterable[Region]) -> list[Region]:
             centre = (y0 + y1) / 2
             if rows and rows[-1][0] <= centre <= rows[-1][1]:
                 top, bottom, members = rows[-1]
-                rows[-1] = (top, bottom, members + [r])
+                rows[-1] = (top, bottom, [*members, r])
             else:
                 rows.append((y0, y1, [r]))
         for _top, _bottom, members in rows:

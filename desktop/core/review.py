@@ -12,8 +12,17 @@ from functools import lru_cache
 
 from desktop.core.regions import Region, RegionStatus
 
-__all__ = ["align_confidences", "count_reviewed", "first_on_or_after", "has_doubtful", "is_editable",
-           "needs_review", "next_doubtful", "selection_after_removal", "step"]
+__all__ = [
+    "align_confidences",
+    "count_reviewed",
+    "first_on_or_after",
+    "has_doubtful",
+    "is_editable",
+    "needs_review",
+    "next_doubtful",
+    "selection_after_removal",
+    "step",
+]
 
 #: Statuses in which the text is the model's or a person's and can be edited.
 _BUSY = frozenset({RegionStatus.PENDING, RegionStatus.RECOGNIZING})

@@ -20,8 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.history import Operation
-from desktop.core.regions import (DECIDED, Region, RegionStatus, as_polygon, as_rotation, new_region_id, sort_regions,
-                                   utc_now)
+from desktop.core.regions import (
+    DECIDED,
+    Region,
+    RegionStatus,
+    as_polygon,
+    as_rotation,
+    new_region_id,
+    sort_regions,
+    utc_now,
+)
 from desktop.core.storage import SessionStore
 from inference.errors import DocumentError, InputError
 from inference.geometry import Point
@@ -38,7 +46,7 @@ MAX_HISTORY = 500
 def _current_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no USER/LOGNAME and no passwd entry (containers)
+    except Exception:  # noqa: BLE001 - no USER/LOGNAME and no passwd entry (containers)
         return "unknown"
 
 
@@ -62,8 +70,9 @@ class ReviewSession:
 
     # -- opening and closing ---------------------------------------------------------------
     @classmethod
-    def open(cls, document_path: Path, *, store_dir: Path | None = None, user: str | None = None,
-             dpi: int = 200) -> ReviewSession:
+    def open(
+        cls, document_path: Path, *, store_dir: Path | None = None, user: str | None = None, dpi: int = 200
+    ) -> ReviewSession:
         """Open (or start) the review of ``document_path``. The dpi first used for a document
         sticks to it: region coordinates are page pixels at that dpi (see ``session.dpi``)."""
         document_path = Path(document_path)
@@ -122,7 +131,7 @@ class ReviewSession:
                 except Exception:
                     log.exception("session listener failed on %s", event)
 
-    def _change(self):  # noqa: ANN202 - context manager
+    def _change(self):
         return _Change(self)
 
     # -- queries ---------------------------------------------------------------------------
@@ -155,7 +164,11 @@ class ReviewSession:
             raw = json.loads(self.store.get_meta("page_rotations", "{}") or "{}")
         except ValueError:
             return {}
-        return {k: v for k, v in raw.items() if isinstance(v, int) and v in (90, 180, 270)} if isinstance(raw, dict) else {}
+        return (
+            {k: v for k, v in raw.items() if isinstance(v, int) and v in (90, 180, 270)}
+            if isinstance(raw, dict)
+            else {}
+        )
 
     def __len__(self) -> int:
         return len(self._regions)
@@ -181,13 +194,21 @@ class ReviewSession:
         return self._generation[region_id]
 
     # -- plain changes (no undo history) ---------------------------------------------------
-    def add_region(self, page: int, polygon: Sequence[Point], *, region_id: str | None = None,
-                   rotation: int = 0) -> Region:
+    def add_region(
+        self, page: int, polygon: Sequence[Point], *, region_id: str | None = None, rotation: int = 0
+    ) -> Region:
         """``rotation``: how the page was turned on screen (clockwise degrees) when it was drawn."""
         if page < 0:
             raise InputError("Page numbers start at 0.")
-        region = Region(id=region_id or new_region_id(), page=int(page), polygon=as_polygon(polygon),
-                        rotation=as_rotation(rotation), status=RegionStatus.PENDING, updated_by=self.user, updated_at=utc_now())
+        region = Region(
+            id=region_id or new_region_id(),
+            page=int(page),
+            polygon=as_polygon(polygon),
+            rotation=as_rotation(rotation),
+            status=RegionStatus.PENDING,
+            updated_by=self.user,
+            updated_at=utc_now(),
+        )
         if region.id in self._regions:
             raise InputError("A region with that id already exists.")
         with self._change():
@@ -209,8 +230,9 @@ class ReviewSession:
         expected = generation if generation is not None else self._inflight.get(region_id)
         return expected is not None and expected != self._generation.get(region_id, 0)
 
-    def apply_recognition(self, region_id: str, result: RegionResult, *, engine: str, model: str,
-                          generation: int | None = None) -> Region | None:
+    def apply_recognition(
+        self, region_id: str, result: RegionResult, *, engine: str, model: str, generation: int | None = None
+    ) -> Region | None:
         """Store what the model read. Returns None (and changes nothing) when the region was
         deleted or reshaped since ``begin_recognition``. If a person already corrected or
         verified the text meanwhile, their text and status stay; the model's text is kept beside it."""
@@ -221,8 +243,14 @@ class ReviewSession:
             r = self._regions[region_id]
             self._inflight.pop(region_id, None)
             words = tuple((w.text, tuple(int(v) for v in w.box)) for w in result.words if w.text)
-            changes: dict[str, object] = dict(model_text=result.text, confidences=tuple(result.confidences),
-                                              words=words, engine=engine, model=model, error="")
+            changes: dict[str, object] = {
+                "model_text": result.text,
+                "confidences": tuple(result.confidences),
+                "words": words,
+                "engine": engine,
+                "model": model,
+                "error": "",
+            }
             if getattr(result, "auto_turn", 0):
                 # The recogniser found the text upright at a further quarter turn: the region
                 # keeps it, so its preview, exports and any re-read show it upright too.
@@ -230,8 +258,16 @@ class ReviewSession:
             if r.status not in DECIDED:
                 changes.update(text=result.text, status=RegionStatus.READ)
             new = self._touch(r, **changes)
-            return self._store_region(new, "changed", "recognised", chars=len(result.text), words=len(words),
-                                      min_confidence=round(result.min_confidence, 3), engine=engine, model=model)
+            return self._store_region(
+                new,
+                "changed",
+                "recognised",
+                chars=len(result.text),
+                words=len(words),
+                min_confidence=round(result.min_confidence, 3),
+                engine=engine,
+                model=model,
+            )
 
     def mark_failed(self, region_id: str, message: str, *, generation: int | None = None) -> Region | None:
         """Recognition failed; ``message`` is a user message (no patient data)."""
@@ -247,8 +283,9 @@ class ReviewSession:
         with self._change():
             r = self._require(region_id)
             status = RegionStatus.CORRECTED if text != r.model_text else RegionStatus.READ
-            return self._store_region(self._touch(r, text=text, status=status), "changed", "edit",
-                                      chars=len(text), status=status.value)
+            return self._store_region(
+                self._touch(r, text=text, status=status), "changed", "edit", chars=len(text), status=status.value
+            )
 
     def set_status(self, region_id: str, status: RegionStatus | str) -> Region:
         status = RegionStatus(status)
@@ -262,8 +299,12 @@ class ReviewSession:
         with self._change():
             r = self._require(region_id)
             self._bump(region_id)
-            return self._store_region(self._touch(r, polygon=poly, status=RegionStatus.PENDING, error=""),
-                                      "changed", "reshape", points=len(poly))
+            return self._store_region(
+                self._touch(r, polygon=poly, status=RegionStatus.PENDING, error=""),
+                "changed",
+                "reshape",
+                points=len(poly),
+            )
 
     def remove_region(self, region_id: str) -> Region:
         with self._change():
@@ -297,7 +338,7 @@ class ReviewSession:
         """Apply a person's action and push it on the undo history (dropping any redo steps)."""
         with self._change():
             op.apply(self)
-            del self._history[self._pointer:]
+            del self._history[self._pointer :]
             self._history.append(op)
             changed_from = self._pointer
             if len(self._history) > MAX_HISTORY:
@@ -365,7 +406,7 @@ class _Change:
         self._tx = self.s.store.transaction()
         self._tx.__enter__()
 
-    def __exit__(self, exc_type, exc, tb) -> bool:  # noqa: ANN001
+    def __exit__(self, exc_type, exc, tb) -> bool:
         outer = self.s.store.transaction_depth == 1  # this change's transaction is the outermost: it commits
         try:
             self._tx.__exit__(exc_type, exc, tb)  # commit, or roll back and re-raise below

@@ -17,9 +17,23 @@ from typing import Any
 from inference.backends import COMMON_OPTIONS, BackendConfig, backend_options, get_plugin, kind_option
 from inference.backends.options import Option, add_arguments, given_values
 
-__all__ = ["APP_SETTINGS", "BACKEND_PREFIX", "KIND_KEY", "Setting", "add_cli_arguments", "backend_config",
-           "backend_key", "backend_settings", "coerce", "common_backend_settings", "defaults", "from_cli",
-           "remote_host", "setting", "settings"]
+__all__ = [
+    "APP_SETTINGS",
+    "BACKEND_PREFIX",
+    "KIND_KEY",
+    "Setting",
+    "add_cli_arguments",
+    "backend_config",
+    "backend_key",
+    "backend_settings",
+    "coerce",
+    "common_backend_settings",
+    "defaults",
+    "from_cli",
+    "remote_host",
+    "setting",
+    "settings",
+]
 
 #: A setting is an option whose key is its QSettings key (``backend/url``, ``document/dpi``).
 Setting = Option
@@ -28,11 +42,28 @@ BACKEND_PREFIX = "backend/"
 KIND_KEY = BACKEND_PREFIX + "kind"
 
 APP_SETTINGS: tuple[Setting, ...] = (
-    Setting("review/confidence_threshold", float, 0.6,
-            "Characters read with less confidence than this are marked for review.", "--threshold",
-            minimum=0.0, maximum=1.0, label="Mark characters below confidence", step=0.05),
-    Setting("document/dpi", int, 200, "Resolution at which PDF pages are rendered.", "--dpi", minimum=72, maximum=600,
-            label="Render PDF pages at", suffix=" dpi"),
+    Setting(
+        "review/confidence_threshold",
+        float,
+        0.6,
+        "Characters read with less confidence than this are marked for review.",
+        "--threshold",
+        minimum=0.0,
+        maximum=1.0,
+        label="Mark characters below confidence",
+        step=0.05,
+    ),
+    Setting(
+        "document/dpi",
+        int,
+        200,
+        "Resolution at which PDF pages are rendered.",
+        "--dpi",
+        minimum=72,
+        maximum=600,
+        label="Render PDF pages at",
+        suffix=" dpi",
+    ),
 )
 
 

@@ -189,8 +189,7 @@ class SessionStore:
                 self._set_default("created_at", utc_now())
                 self._set_default("history_pointer", "0")
         except sqlite3.Error as exc:
-            raise StorageError("The review session file cannot be opened or is damaged.",
-                               hint=str(path)) from exc
+            raise StorageError("The review session file cannot be opened or is damaged.", hint=str(path)) from exc
         stored = self.get_meta("doc_sha256")
         if stored != doc_hash:
             self.close()
@@ -254,8 +253,10 @@ class SessionStore:
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as con:
-            con.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                        (key, value))
+            con.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, value),
+            )
 
     def _set_default(self, key: str, value: str) -> None:
         self._con.execute("INSERT OR IGNORE INTO meta(key, value) VALUES(?, ?)", (key, value))
@@ -269,11 +270,32 @@ class SessionStore:
         with self._lock:
             rows = self._con.execute(
                 "SELECT id, page, polygon, rotation, status, model_text, text, confidences, words, engine, model, "
-                "updated_by, updated_at, error FROM regions ORDER BY seq").fetchall()
+                "updated_by, updated_at, error FROM regions ORDER BY seq"
+            ).fetchall()
         out = []
         for row in rows:
-            d = dict(zip(("id", "page", "polygon", "rotation", "status", "model_text", "text", "confidences", "words",
-                          "engine", "model", "updated_by", "updated_at", "error"), row, strict=False))
+            d = dict(
+                zip(
+                    (
+                        "id",
+                        "page",
+                        "polygon",
+                        "rotation",
+                        "status",
+                        "model_text",
+                        "text",
+                        "confidences",
+                        "words",
+                        "engine",
+                        "model",
+                        "updated_by",
+                        "updated_at",
+                        "error",
+                    ),
+                    row,
+                    strict=False,
+                )
+            )
             for key in ("polygon", "confidences", "words"):
                 d[key] = json.loads(d[key])
             out.append(Region.from_dict(d))
@@ -286,13 +308,28 @@ class SessionStore:
                 "INSERT INTO regions(id, seq, page, polygon, rotation, status, model_text, text, confidences, words,"
                 " engine, model, updated_by, updated_at, error) VALUES(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM"
                 " regions), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET page=excluded.page,"
-                " polygon=excluded.polygon, rotation=excluded.rotation, status=excluded.status, model_text=excluded.model_text,"
+                " polygon=excluded.polygon, rotation=excluded.rotation, status=excluded.status,"
+                " model_text=excluded.model_text,"
                 " text=excluded.text, confidences=excluded.confidences, words=excluded.words,"
                 " engine=excluded.engine, model=excluded.model, updated_by=excluded.updated_by,"
                 " updated_at=excluded.updated_at, error=excluded.error",
-                (d["id"], d["page"], json.dumps(d["polygon"]), d["rotation"], d["status"], d["model_text"], d["text"],
-                 json.dumps(d["confidences"]), json.dumps(d["words"]), d["engine"], d["model"],
-                 d["updated_by"], d["updated_at"], d["error"]))
+                (
+                    d["id"],
+                    d["page"],
+                    json.dumps(d["polygon"]),
+                    d["rotation"],
+                    d["status"],
+                    d["model_text"],
+                    d["text"],
+                    json.dumps(d["confidences"]),
+                    json.dumps(d["words"]),
+                    d["engine"],
+                    d["model"],
+                    d["updated_by"],
+                    d["updated_at"],
+                    d["error"],
+                ),
+            )
 
     def delete_region(self, region_id: str) -> None:
         with self.transaction() as con:
@@ -302,14 +339,18 @@ class SessionStore:
     def audit(self, user: str, action: str, region_id: str | None = None, **detail: Any) -> None:
         """Record who did what. ``detail`` holds counts and statuses, never text or pixels."""
         with self.transaction() as con:
-            con.execute("INSERT INTO audit(at, user, region_id, action, detail) VALUES(?, ?, ?, ?, ?)",
-                        (utc_now(), user, region_id, action, json.dumps(detail, sort_keys=True)))
+            con.execute(
+                "INSERT INTO audit(at, user, region_id, action, detail) VALUES(?, ?, ?, ?, ?)",
+                (utc_now(), user, region_id, action, json.dumps(detail, sort_keys=True)),
+            )
 
     def audit_log(self) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._con.execute("SELECT id, at, user, region_id, action, detail FROM audit ORDER BY id").fetchall()
-        return [{"id": r[0], "at": r[1], "user": r[2], "region_id": r[3], "action": r[4],
-                 "detail": json.loads(r[5])} for r in rows]
+        return [
+            {"id": r[0], "at": r[1], "user": r[2], "region_id": r[3], "action": r[4], "detail": json.loads(r[5])}
+            for r in rows
+        ]
 
     # -- undo history ----------------------------------------------------------------------
     def load_history(self) -> tuple[list[dict[str, Any]], int]:
@@ -323,10 +364,15 @@ class SessionStore:
         """Rewrite history entries from index ``changed_from`` on, and the pointer."""
         with self.transaction() as con:
             con.execute("DELETE FROM history WHERE seq>=?", (changed_from,))
-            con.executemany("INSERT INTO history(seq, op) VALUES(?, ?)",
-                            [(i, json.dumps(op)) for i, op in enumerate(ops) if i >= changed_from])
-            con.execute("INSERT INTO meta(key, value) VALUES('history_pointer', ?) "
-                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (str(pointer),))
+            con.executemany(
+                "INSERT INTO history(seq, op) VALUES(?, ?)",
+                [(i, json.dumps(op)) for i, op in enumerate(ops) if i >= changed_from],
+            )
+            con.execute(
+                "INSERT INTO meta(key, value) VALUES('history_pointer', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(pointer),),
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -338,5 +384,14 @@ class SessionStore:
             self._con = None  # type: ignore[assignment]
 
 
-__all__ = ["SCHEMA_VERSION", "SIDECAR_SUFFIX", "SessionStore", "StorageError", "app_data_dir", "locate",
-           "read_doc_hash", "sha256_file", "sidecar_path"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "SIDECAR_SUFFIX",
+    "SessionStore",
+    "StorageError",
+    "app_data_dir",
+    "locate",
+    "read_doc_hash",
+    "sha256_file",
+    "sidecar_path",
+]

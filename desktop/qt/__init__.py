@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ["MainWindow"]
 
 
-def __getattr__(name: str):  # noqa: ANN202 - lazy, so importing a submodule does not build the window
+def __getattr__(name: str):
     if name == "MainWindow":
         from desktop.qt.main_window import MainWindow
 

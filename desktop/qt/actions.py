@@ -13,11 +13,33 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QMenuBar, QSizePolicy, QStyle,
-                               QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QMenuBar,
+    QSizePolicy,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
-__all__ = ["ACTIONS", "MENUS", "TOOLBAR", "ActionSpec", "ShortcutsDialog", "build_actions", "build_menus",
-           "build_toolbar", "shortcut_sheet", "update_enabled"]
+__all__ = [
+    "ACTIONS",
+    "MENUS",
+    "TOOLBAR",
+    "ActionSpec",
+    "ShortcutsDialog",
+    "build_actions",
+    "build_menus",
+    "build_toolbar",
+    "shortcut_sheet",
+    "update_enabled",
+]
 
 Key = str | QKeySequence.StandardKey
 
@@ -50,37 +72,85 @@ A = ActionSpec
 
 ACTIONS: tuple[ActionSpec, ...] = (
     A("open", "&Open…", (_S.Open,), "File", "SP_DialogOpenButton", sheet="Open a document (or drop it on the window)"),
-    A("export", "Export &text…", ("Ctrl+E",), "File", needs="document", separator_before=True,
-      sheet="Export the whole document as text (File > Export for other formats)"),
-    A("settings", "&Settings…", ("Ctrl+,",), "File", "SP_FileDialogDetailedView", separator_before=True,
-      sheet="Settings: back end, review threshold, resolution"),
+    A(
+        "export",
+        "Export &text…",
+        ("Ctrl+E",),
+        "File",
+        needs="document",
+        separator_before=True,
+        sheet="Export the whole document as text (File > Export for other formats)",
+    ),
+    A(
+        "settings",
+        "&Settings…",
+        ("Ctrl+,",),
+        "File",
+        "SP_FileDialogDetailedView",
+        separator_before=True,
+        sheet="Settings: back end, review threshold, resolution",
+    ),
     A("quit", "&Quit", (_S.Quit,), "File", separator_before=True),
     A("lasso", "&Lasso", ("L",), "Review", checkable=True, group="tools", sheet="Lasso tool: draw round the text"),
-    A("rect", "&Rectangle", ("R",), "Review", icon_text="Rect", checkable=True, group="tools",
-      sheet="Rectangle tool: drag a box round the text"),
-    A("select", "&Select / move", ("V",), "Review", icon_text="Move", checkable=True, group="tools",
-      sheet="Select-and-move tool: drag a region to reshape what is read"),
+    A(
+        "rect",
+        "&Rectangle",
+        ("R",),
+        "Review",
+        icon_text="Rect",
+        checkable=True,
+        group="tools",
+        sheet="Rectangle tool: drag a box round the text",
+    ),
+    A(
+        "select",
+        "&Select / move",
+        ("V",),
+        "Review",
+        icon_text="Move",
+        checkable=True,
+        group="tools",
+        sheet="Select-and-move tool: drag a region to reshape what is read",
+    ),
     A("prev_page", "Pr&evious page", ("PgUp",), "View", "SP_ArrowUp", separator_before=True),
     A("next_page", "Ne&xt page", ("PgDown",), "View", "SP_ArrowDown"),
     A("zoom_in", "Zoom &in", ("Ctrl+=", "Ctrl++"), "View", icon_text="+", sheet="Zoom in (or Ctrl+wheel)"),
     A("zoom_out", "Zoom &out", ("Ctrl+-",), "View", icon_text="−"),
     A("fit_width", "Fit &width", ("Ctrl+1",), "View", icon_text="Width"),
     A("fit_page", "Fit &page", ("Ctrl+0",), "View", icon_text="Page"),
-    A("rotate", "&Turn page 90°", ("Ctrl+]",), "View", icon_text="⟳ 90°",
-      sheet="Turn the page 90° (a sideways scan: new regions are read that way)"),
+    A(
+        "rotate",
+        "&Turn page 90°",
+        ("Ctrl+]",),
+        "View",
+        icon_text="⟳ 90°",
+        sheet="Turn the page 90° (a sideways scan: new regions are read that way)",
+    ),
     A("pan", "Pan", keys_text="Space+drag, middle drag"),
     A("next", "&Next region", ("Tab",), "Review", separator_before=True),
     A("prev", "&Previous region", ("Shift+Tab",), "Review"),
     A("next_doubtful", "Next &doubtful region", ("F8",), "Review", sheet="Next region with doubtful characters"),
-    A("edit", "&Edit text", ("F2",), "Edit", needs="region", separator_before=True,
-      sheet="Edit the current region's text"),
+    A(
+        "edit",
+        "&Edit text",
+        ("F2",),
+        "Edit",
+        needs="region",
+        separator_before=True,
+        sheet="Edit the current region's text",
+    ),
     A("accept", "Accept", ("Enter",), sheet="Accept the text and go to the next region"),
     A("newline", "New line", ("Shift+Enter",), sheet="New line in the text"),
-    A("verify", "Mark &verified", ("Ctrl+Return",), "Edit", needs="region",
-      sheet="Mark verified and go to the next region"),
+    A(
+        "verify",
+        "Mark &verified",
+        ("Ctrl+Return",),
+        "Edit",
+        needs="region",
+        sheet="Mark verified and go to the next region",
+    ),
     A("cancel", "Cancel", ("Esc",), sheet="Cancel the edit (or the drawing)"),
-    A("reread", "Read &again", ("Ctrl+R",), "Edit", "SP_BrowserReload", needs="region",
-      sheet="Read the region again"),
+    A("reread", "Read &again", ("Ctrl+R",), "Edit", "SP_BrowserReload", needs="region", sheet="Read the region again"),
     A("delete", "&Delete region", (_S.Delete,), "Edit", "SP_TrashIcon", needs="region", sheet="Remove the region"),
     A("undo", "&Undo", (_S.Undo,), "Edit", "SP_ArrowBack", icon_text="Undo"),
     A("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "SP_ArrowForward", icon_text="Redo"),
@@ -89,13 +159,38 @@ ACTIONS: tuple[ActionSpec, ...] = (
 del A
 
 #: Menu bar order; within a menu, entries keep the order of ``ACTIONS``.
-MENUS: tuple[tuple[str, str], ...] = (("File", "&File"), ("Edit", "&Edit"), ("Review", "&Review"),
-                                      ("View", "&View"), ("Help", "&Help"))
+MENUS: tuple[tuple[str, str], ...] = (
+    ("File", "&File"),
+    ("Edit", "&Edit"),
+    ("Review", "&Review"),
+    ("View", "&View"),
+    ("Help", "&Help"),
+)
 
 #: Toolbar: action ids, "|" a separator, "[name]" a label the window fills, "<->" a stretch.
-TOOLBAR: tuple[str, ...] = ("open", "|", "lasso", "rect", "select", "|", "undo", "redo", "|", "prev_page", "[page]",
-                            "next_page", "|", "zoom_out", "zoom_in", "fit_width", "fit_page", "rotate", "[zoom]",
-                            "<->", "settings")
+TOOLBAR: tuple[str, ...] = (
+    "open",
+    "|",
+    "lasso",
+    "rect",
+    "select",
+    "|",
+    "undo",
+    "redo",
+    "|",
+    "prev_page",
+    "[page]",
+    "next_page",
+    "|",
+    "zoom_out",
+    "zoom_in",
+    "fit_width",
+    "fit_page",
+    "rotate",
+    "[zoom]",
+    "<->",
+    "settings",
+)
 _ICON_ONLY = ("prev_page", "next_page")
 
 
@@ -118,16 +213,19 @@ def shortcut_sheet(actions: Sequence[ActionSpec] = ACTIONS) -> list[tuple[str, s
     return rows
 
 
-def build_actions(parent: QWidget, handlers: Mapping[str, Callable[[], object]],
-                  actions: Sequence[ActionSpec] = ACTIONS) -> dict[str, QAction]:
+def build_actions(
+    parent: QWidget, handlers: Mapping[str, Callable[[], object]], actions: Sequence[ActionSpec] = ACTIONS
+) -> dict[str, QAction]:
     """One QAction per menu entry of ``actions``, added to ``parent`` so its keys work everywhere.
 
     ``handlers`` maps every such id to its slot; a missing or extra handler is a programming error.
     """
     menu_ids = {s.id for s in actions if s.menu}
     if set(handlers) != menu_ids:
-        raise KeyError(f"handlers differ from the action table: missing {sorted(menu_ids - set(handlers))}, "
-                       f"unknown {sorted(set(handlers) - menu_ids)}")
+        raise KeyError(
+            f"handlers differ from the action table: missing {sorted(menu_ids - set(handlers))}, "
+            f"unknown {sorted(set(handlers) - menu_ids)}"
+        )
     out: dict[str, QAction] = {}
     groups: dict[str, QActionGroup] = {}
     for spec in actions:
@@ -150,7 +248,9 @@ def build_actions(parent: QWidget, handlers: Mapping[str, Callable[[], object]],
     return out
 
 
-def build_menus(bar: QMenuBar, acts: Mapping[str, QAction], actions: Sequence[ActionSpec] = ACTIONS) -> dict[str, object]:
+def build_menus(
+    bar: QMenuBar, acts: Mapping[str, QAction], actions: Sequence[ActionSpec] = ACTIONS
+) -> dict[str, object]:
     """Fill the menu bar from the table; returns the menus by name."""
     menus = {}
     for name, title in MENUS:
@@ -186,8 +286,9 @@ def build_toolbar(acts: Mapping[str, QAction], labels: Mapping[str, QLabel]) -> 
     return tb
 
 
-def update_enabled(acts: Mapping[str, QAction], *, has_document: bool, has_region: bool,
-                   actions: Sequence[ActionSpec] = ACTIONS) -> None:
+def update_enabled(
+    acts: Mapping[str, QAction], *, has_document: bool, has_region: bool, actions: Sequence[ActionSpec] = ACTIONS
+) -> None:
     """Enable each action whose ``needs`` is met."""
     have = {"": True, "document": has_document, "region": has_region}
     for spec in actions:

@@ -6,15 +6,23 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap, QTransform
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.core.regions import Region, RegionStatus
 from desktop.core.review import is_editable, needs_review
 from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import STATUS_COLOURS
 
-__all__ = ["CorrectionPanel", "STATUS_LABELS", "review_crop", "wrap_crop"]
+__all__ = ["STATUS_LABELS", "CorrectionPanel", "review_crop", "wrap_crop"]
 
 STATUS_LABELS = {
     RegionStatus.PENDING: "Pending",
@@ -135,8 +143,9 @@ class CorrectionPanel(QWidget):
             self.region_activated.emit(self._ids[row])
 
     # -- current region ------------------------------------------------------------------
-    def show_region(self, region: Region | None, crop: QPixmap | None, threshold: float, *, index: int = 0,
-                    keep_text: bool = False) -> None:
+    def show_region(
+        self, region: Region | None, crop: QPixmap | None, threshold: float, *, index: int = 0, keep_text: bool = False
+    ) -> None:
         """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only)."""
         if region is None:
             self.title.setText("No region selected")
@@ -158,11 +167,11 @@ class CorrectionPanel(QWidget):
             self.editor.setPlainText(region.text)
             self.editor.highlighter.set_reading(region.model_text, region.confidences, threshold)
             self.editor.document().setModified(False)
-        if self.list.currentRow() < 0 or self._ids[self.list.currentRow()] != region.id:
-            if region.id in self._ids:
-                blocked = self.list.blockSignals(True)
-                self.list.setCurrentRow(self._ids.index(region.id))
-                self.list.blockSignals(blocked)
+        row = self.list.currentRow()
+        if (row < 0 or self._ids[row] != region.id) and region.id in self._ids:
+            blocked = self.list.blockSignals(True)
+            self.list.setCurrentRow(self._ids.index(region.id))
+            self.list.blockSignals(blocked)
 
     def _fit_crop(self) -> None:
         if self._crop_pixmap is None or self._crop_pixmap.isNull():
@@ -171,7 +180,7 @@ class CorrectionPanel(QWidget):
         size = self.crop.size()
         self.crop.setPixmap(wrap_crop(self._crop_pixmap, size.width() - 8, size.height() - 8))
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802
+    def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)
         self._fit_crop()
 
@@ -222,8 +231,12 @@ def wrap_crop(crop: QPixmap, width: int, height: int) -> QPixmap:
     rows = max(range(1, MAX_CROP_ROWS + 1), key=lambda k: (round(scale_for(k), 3), -k))
     scale = scale_for(rows)
     if rows == 1:
-        return crop.scaled(max(1, round(w * scale)), max(1, round(h * scale)), Qt.AspectRatioMode.KeepAspectRatio,
-                           Qt.TransformationMode.SmoothTransformation)
+        return crop.scaled(
+            max(1, round(w * scale)),
+            max(1, round(h * scale)),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
     piece_w, extra = -(-w // rows), overlap(rows)
     row_h = round(h * scale)
     out = QPixmap(max(1, round((piece_w + extra) * scale)), row_h * rows + CROP_ROW_GAP * (rows - 1))

@@ -7,9 +7,22 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QThreadPool, Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QInputDialog, QLabel, QLineEdit, QMessageBox, QPushButton, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.core import settings as table
 from desktop.qt.settings_form import SettingField, add_field_row, make_field
@@ -17,6 +30,7 @@ from desktop.qt.workers import run_job, user_text
 from inference.backends import PLUGINS, available_backends, open_backend
 
 __all__ = ["REMOTE_NOTE", "SettingsDialog", "ask_password_dialog", "show_error_dialog"]
+
 
 def show_error_dialog(parent: QWidget | None, title: str, message: str, hint: str | None) -> None:
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
@@ -26,8 +40,9 @@ def show_error_dialog(parent: QWidget | None, title: str, message: str, hint: st
 
 
 def ask_password_dialog(parent: QWidget | None, filename: str, is_retry: bool) -> str | None:
-    prompt = (f"Wrong password. Try again for {filename}:" if is_retry
-              else f"{filename} is password-protected. Password:")
+    prompt = (
+        f"Wrong password. Try again for {filename}:" if is_retry else f"{filename} is password-protected. Password:"
+    )
     text, ok = QInputDialog.getText(parent, "Password required", prompt, QLineEdit.EchoMode.Password)
     return text if ok else None
 
@@ -44,8 +59,7 @@ class SettingsDialog(QDialog):
 
     connection_tested = Signal(bool, str)
 
-    def __init__(self, values: dict[str, Any], parent: QWidget | None = None,
-                 pool: QThreadPool | None = None) -> None:
+    def __init__(self, values: dict[str, Any], parent: QWidget | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._pool = pool or QThreadPool.globalInstance()
@@ -62,8 +76,9 @@ class SettingsDialog(QDialog):
         for kind, plugin in PLUGINS.items():
             ok, hint = self._avail.get(kind, (False, plugin.install_hint))
             self.kind.addItem(plugin.name + ("" if ok else "  (not available here)"), kind)
-            self.stack.addWidget(self._backend_page(kind, v, "" if ok else f"{plugin.name} cannot run here. "
-                                                    f"To use it: {hint}."))
+            self.stack.addWidget(
+                self._backend_page(kind, v, "" if ok else f"{plugin.name} cannot run here. To use it: {hint}.")
+            )
         self.kind.setCurrentIndex(max(0, self.kind.findData(table.coerce(table.KIND_KEY, v[table.KIND_KEY]))))
         self.kind.currentIndexChanged.connect(self._on_kind_changed)
         common = QFormLayout()

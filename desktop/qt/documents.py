@@ -38,18 +38,27 @@ AskPassword = Callable[[str, bool], "str | None"]
 class DocumentController(QObject):
     """Opens and closes documents, turns pages, and keeps the page view in step with the session."""
 
-    opened = Signal(str)                 # path; the first page is shown next
-    about_to_close = Signal()            # the document and session are still there
+    opened = Signal(str)  # path; the first page is shown next
+    about_to_close = Signal()  # the document and session are still there
     closed = Signal()
-    page_changing = Signal(int)          # another page is about to be shown (the edit on this one ends)
-    page_rendering = Signal(int)         # the page is not rendered yet; it will be shown when it is
+    page_changing = Signal(int)  # another page is about to be shown (the edit on this one ends)
+    page_rendering = Signal(int)  # the page is not rendered yet; it will be shown when it is
     page_shown = Signal(int)
-    page_image_ready = Signal(int)       # a page image is in the cache (shown or not)
+    page_image_ready = Signal(int)  # a page image is in the cache (shown or not)
     session_changed = Signal(str, object)  # event, Region | None
 
-    def __init__(self, settings: SettingsStore, view: PageView, thumbs: ThumbnailStrip, undo: UndoController, *,
-                 report: Report, ask_password: AskPassword, store_dir: Path | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        settings: SettingsStore,
+        view: PageView,
+        thumbs: ThumbnailStrip,
+        undo: UndoController,
+        *,
+        report: Report,
+        ask_password: AskPassword,
+        store_dir: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._settings, self._view, self._thumbs, self._undo = settings, view, thumbs, undo
         self._report, self._ask_password, self._store_dir = report, ask_password, store_dir

@@ -12,7 +12,7 @@ from desktop.core.review import align_confidences
 
 __all__ = ["ConfidenceHighlighter", "CorrectionEditor"]
 
-MARK_BACKGROUND = QColor(255, 167, 38, 90)   # orange, translucent
+MARK_BACKGROUND = QColor(255, 167, 38, 90)  # orange, translucent
 MARK_UNDERLINE = QColor("#e65100")
 
 
@@ -55,18 +55,18 @@ class ConfidenceHighlighter(QSyntaxHighlighter):
     def _on_contents_change(self, pos: int, removed: int, added: int) -> None:
         text = self.document().toPlainText()
         if text == self._model_text:  # back to the model's reading (e.g. undo in the editor)
-            self._aligned = list(self._confidences[:len(text)]) + [1.0] * max(0, len(text) - len(self._confidences))
+            self._aligned = list(self._confidences[: len(text)]) + [1.0] * max(0, len(text) - len(self._confidences))
             return
-        self._aligned[pos:pos + removed] = [1.0] * added
+        self._aligned[pos : pos + removed] = [1.0] * added
         if len(self._aligned) != len(text):  # a change Qt reported in an unexpected way: realign
             self._aligned = align_confidences(self._model_text, self._confidences, text)
 
-    def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
+    def highlightBlock(self, text: str) -> None:
         aligned = self._aligned
         start = self.currentBlock().position()
         low = [start + i < len(aligned) and aligned[start + i] < self.threshold for i in range(len(text))]
         run = None
-        for offset, is_low in enumerate(low + [False]):
+        for offset, is_low in enumerate([*low, False]):
             if is_low and run is None:
                 run = offset
             elif not is_low and run is not None:
@@ -92,7 +92,7 @@ class CorrectionEditor(QPlainTextEdit):
         self.setPlaceholderText("Lasso a region on the page (L), or drag a rectangle (R).")
         self.highlighter = ConfidenceHighlighter(self.document())
 
-    def event(self, event: QEvent) -> bool:  # noqa: D102 - Qt override
+    def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             doc = self.document()
             # Ctrl+Z / Ctrl+Shift+Z undo typing in the editor while there is some; otherwise they
@@ -100,15 +100,18 @@ class CorrectionEditor(QPlainTextEdit):
             if event.matches(QKeySequence.StandardKey.Undo) and not doc.isUndoAvailable():
                 event.ignore()
                 return False
-            if event.matches(QKeySequence.StandardKey.Redo) or (
-                    event.key() == Qt.Key.Key_Z and event.modifiers() == (Qt.KeyboardModifier.ControlModifier
-                                                                           | Qt.KeyboardModifier.ShiftModifier)):
-                if not doc.isRedoAvailable():
-                    event.ignore()
-                    return False
+            if (
+                event.matches(QKeySequence.StandardKey.Redo)
+                or (
+                    event.key() == Qt.Key.Key_Z
+                    and event.modifiers() == (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+                )
+            ) and not doc.isRedoAvailable():
+                event.ignore()
+                return False
         return super().event(event)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = event.key(), event.modifiers()
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if mods & Qt.KeyboardModifier.ShiftModifier:

@@ -40,9 +40,14 @@ class ExportMenu(QMenu):
     and ``message(text, ms)`` tell the user how it went.
     """
 
-    def __init__(self, documents: DocumentController, before_export: Callable[[], object],
-                 report: Callable[[str, Exception], None], message: Callable[[str, int], None],
-                 parent: QWidget) -> None:
+    def __init__(
+        self,
+        documents: DocumentController,
+        before_export: Callable[[], object],
+        report: Callable[[str, Exception], None],
+        message: Callable[[str, int], None],
+        parent: QWidget,
+    ) -> None:
         super().__init__("&Export", parent)
         self._documents, self._before, self._report, self._message = documents, before_export, report, message
         for scope, label in (("document", "Whole document"), ("page", "Current page")):

@@ -52,12 +52,20 @@ class MainWindow(QMainWindow):
         self.pool.setMaxThreadCount(2)
         self.undo = UndoController(self)
         self.view, self.thumbs, self.panel = PageView(), ThumbnailStrip(), CorrectionPanel()
-        self.documents = DocumentController(settings, self.view, self.thumbs, self.undo, report=self._report,
-                                            ask_password=lambda name, retry: self.password_hook(name, retry),
-                                            store_dir=store_dir, parent=self)
+        self.documents = DocumentController(
+            settings,
+            self.view,
+            self.thumbs,
+            self.undo,
+            report=self._report,
+            ask_password=lambda name, retry: self.password_hook(name, retry),
+            store_dir=store_dir,
+            parent=self,
+        )
         self.recognition = RecognitionController(settings, self.documents, self.pool, parent=self)
-        self.navigator = ReviewNavigator(self.documents, self.recognition, self.view, self.panel, self.undo,
-                                         settings, self._report, parent=self)
+        self.navigator = ReviewNavigator(
+            self.documents, self.recognition, self.view, self.panel, self.undo, settings, self._report, parent=self
+        )
         self.banner = BackendBanner()
         self.status = StatusFields(self.statusBar())
         self._build_layout()
@@ -97,27 +105,43 @@ class MainWindow(QMainWindow):
 
     def _build_commands(self) -> None:
         nav, view, docs = self.navigator, self.view, self.documents
-        self.commands = table.build_actions(self, {
-            "open": self.choose_document, "export": lambda: self.export_menu.choose("txt", "document"),
-            "settings": self.show_settings, "quit": self.close,
-            "lasso": lambda: self.set_tool(Tool.LASSO), "rect": lambda: self.set_tool(Tool.RECT),
-            "select": lambda: self.set_tool(Tool.SELECT),
-            "prev_page": lambda: docs.show_page(docs.page_index - 1),
-            "next_page": lambda: docs.show_page(docs.page_index + 1),
-            "zoom_in": lambda: view.zoom_by(1.25), "zoom_out": lambda: view.zoom_by(0.8),
-            "fit_width": view.fit_width, "fit_page": view.fit_page, "rotate": lambda: view.rotate_page(90),
-            "next": nav.next_region, "prev": nav.previous_region, "next_doubtful": nav.next_doubtful,
-            "edit": nav.edit_current, "verify": nav.verify_and_next, "reread": nav.reread_current,
-            "delete": nav.delete_current, "undo": self.undo.undo, "redo": self.undo.redo,
-            "shortcuts": lambda: table.ShortcutsDialog(self).exec(),
-        })
+        self.commands = table.build_actions(
+            self,
+            {
+                "open": self.choose_document,
+                "export": lambda: self.export_menu.choose("txt", "document"),
+                "settings": self.show_settings,
+                "quit": self.close,
+                "lasso": lambda: self.set_tool(Tool.LASSO),
+                "rect": lambda: self.set_tool(Tool.RECT),
+                "select": lambda: self.set_tool(Tool.SELECT),
+                "prev_page": lambda: docs.show_page(docs.page_index - 1),
+                "next_page": lambda: docs.show_page(docs.page_index + 1),
+                "zoom_in": lambda: view.zoom_by(1.25),
+                "zoom_out": lambda: view.zoom_by(0.8),
+                "fit_width": view.fit_width,
+                "fit_page": view.fit_page,
+                "rotate": lambda: view.rotate_page(90),
+                "next": nav.next_region,
+                "prev": nav.previous_region,
+                "next_doubtful": nav.next_doubtful,
+                "edit": nav.edit_current,
+                "verify": nav.verify_and_next,
+                "reread": nav.reread_current,
+                "delete": nav.delete_current,
+                "undo": self.undo.undo,
+                "redo": self.undo.redo,
+                "shortcuts": lambda: table.ShortcutsDialog(self).exec(),
+            },
+        )
         self.commands["lasso"].setChecked(True)
         menus = table.build_menus(self.menuBar(), self.commands)
         file_menu: QMenu = menus["File"]  # type: ignore[assignment]
         self.recent_menu = RecentMenu(self.settings, self.open_path, self)
         file_menu.insertMenu(self.commands["export"], self.recent_menu)
-        self.export_menu = ExportMenu(self.documents, self.navigator.commit_edit, self._report,
-                                      self.status.message, self)
+        self.export_menu = ExportMenu(
+            self.documents, self.navigator.commit_edit, self._report, self.status.message, self
+        )
         file_menu.insertMenu(self.commands["settings"], self.export_menu)
         self.page_label, self.zoom_label = QLabel("–"), QLabel("100%")
         self.page_label.setObjectName("pageLabel")
@@ -170,8 +194,11 @@ class MainWindow(QMainWindow):
 
     def _on_region_read(self, _region_id: str, turn: int) -> None:
         if turn:
-            self.status.message(f"The text in this region runs sideways: it was read turned {turn}\N{DEGREE SIGN}. "
-                                "If the whole page is sideways, turn it with Ctrl+].", 12000)
+            self.status.message(
+                f"The text in this region runs sideways: it was read turned {turn}\N{DEGREE SIGN}. "
+                "If the whole page is sideways, turn it with Ctrl+].",
+                12000,
+            )
 
     def _on_backend_failed(self, message: str, no_model: bool) -> None:
         self.status.show_backend("No recognition model" if no_model else "Recognition unavailable")
@@ -202,7 +229,7 @@ class MainWindow(QMainWindow):
         if isinstance(exc, NoteLassoError):
             self.error_hook(title, exc.user_message, exc.hint)
         else:
-            log.exception("unexpected error: %s", title, exc_info=exc)
+            log.error("unexpected error: %s", title, exc_info=exc)
             self.error_hook(title, f"Unexpected error ({type(exc).__name__}).", "See the log for details.")
 
     # ------------------------------------------------------------------ chrome
@@ -217,8 +244,9 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self, *_args: object) -> None:
         has_doc = self.documents.session is not None
-        table.update_enabled(self.commands, has_document=has_doc,
-                             has_region=has_doc and self.navigator.current_id is not None)
+        table.update_enabled(
+            self.commands, has_document=has_doc, has_region=has_doc and self.navigator.current_id is not None
+        )
         stack, acts = self.undo.stack, self.commands
         acts["undo"].setEnabled(stack.canUndo())
         acts["redo"].setEnabled(stack.canRedo())
@@ -228,17 +256,17 @@ class MainWindow(QMainWindow):
         acts["prev_page"].setEnabled(self.documents.page_index > 0)
         acts["next_page"].setEnabled(self.documents.page_index < self.documents.page_count - 1)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
             QTimer.singleShot(0, lambda: self.open_path(files[0]))
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.documents.close()
         self.pool.waitForDone(5000)
         self.recognition.close()

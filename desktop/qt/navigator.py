@@ -29,12 +29,20 @@ class ReviewNavigator(QObject):
     """Owns the selection (``current_id``) and turns the reviewer's keys into session operations."""
 
     selection_changed = Signal()
-    message = Signal(str, int)           # status-bar text, milliseconds
-    counts_changed = Signal(int, int)    # regions on the page, of which reviewed
+    message = Signal(str, int)  # status-bar text, milliseconds
+    counts_changed = Signal(int, int)  # regions on the page, of which reviewed
 
-    def __init__(self, documents: DocumentController, recognition: RecognitionController, view: PageView,
-                 panel: CorrectionPanel, undo: UndoController, settings: SettingsStore,
-                 report: Callable[[str, Exception], None], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        documents: DocumentController,
+        recognition: RecognitionController,
+        view: PageView,
+        panel: CorrectionPanel,
+        undo: UndoController,
+        settings: SettingsStore,
+        report: Callable[[str, Exception], None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._documents, self._recognition, self._view, self._panel = documents, recognition, view, panel
         self._undo, self._settings, self._report = undo, settings, report
@@ -94,8 +102,9 @@ class ReviewNavigator(QObject):
         if target is None:
             self.commit_edit()
             self._view.setFocus()
-            self.message.emit("Last region in the document: draw the next one" if delta > 0
-                              else "First region in the document", 4000)
+            self.message.emit(
+                "Last region in the document: draw the next one" if delta > 0 else "First region in the document", 4000
+            )
             return
         self._go_to(target)
 

@@ -6,8 +6,15 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPolygonItem, QGraphicsRectItem, QGraphicsSceneMouseEvent,
-                               QStyle, QStyleOptionGraphicsItem, QWidget)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPolygonItem,
+    QGraphicsRectItem,
+    QGraphicsSceneMouseEvent,
+    QStyle,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from desktop.core.regions import Region, RegionStatus
 from inference.geometry import Point
@@ -42,14 +49,14 @@ class CornerHandle(QGraphicsRectItem):
         self.setCursor(Qt.CursorShape.SizeFDiagCursor if corner in (0, 2) else Qt.CursorShape.SizeBDiagCursor)
         self.setZValue(30)
 
-    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         self.owner.begin_reshape()
         event.accept()
 
-    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         self.owner.reshape_to(self.corner, event.scenePos())
 
-    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         self.owner.end_reshape()
 
 
@@ -118,7 +125,7 @@ class RegionItem(QGraphicsPolygonItem):
         fill.setAlpha(60 if self.isSelected() else 28)
         self.setBrush(QBrush(fill))
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:  # noqa: N802
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self._apply_style()
             self._place_handles()

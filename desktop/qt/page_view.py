@@ -9,8 +9,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QCursor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen,
-                           QPixmap, QPolygonF, QWheelEvent)
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QCursor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsPolygonItem, QGraphicsScene, QGraphicsView
 
 from desktop.core.regions import Region
@@ -32,9 +43,9 @@ MIN_ZOOM, MAX_ZOOM = 0.05, 8.0
 class PageView(QGraphicsView):
     """Shows one page; emits ``region_drawn(polygon)`` in page pixels."""
 
-    region_drawn = Signal(list)            # [(x, y), ...] page pixels
-    region_moved = Signal(str, list)       # region id, new polygon
-    region_clicked = Signal(str)           # region id
+    region_drawn = Signal(list)  # [(x, y), ...] page pixels
+    region_moved = Signal(str, list)  # region id, new polygon
+    region_clicked = Signal(str)  # region id
     selection_emptied = Signal()
     zoom_changed = Signal(float)
     rotation_changed = Signal(int)  # clockwise degrees the page is now turned on screen
@@ -75,8 +86,9 @@ class PageView(QGraphicsView):
         if image is None:
             self._page_size = (0, 0)
             return
-        shadow = self._scene.addRect(QRectF(3, 4, image.width(), image.height()), QPen(Qt.PenStyle.NoPen),
-                                     QBrush(QColor(0, 0, 0, 55)))
+        shadow = self._scene.addRect(
+            QRectF(3, 4, image.width(), image.height()), QPen(Qt.PenStyle.NoPen), QBrush(QColor(0, 0, 0, 55))
+        )
         shadow.setZValue(-1)
         self._page_item = self._scene.addPixmap(QPixmap.fromImage(image))
         self._page_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
@@ -206,21 +218,21 @@ class PageView(QGraphicsView):
             top = self.mapToScene(self.viewport().rect().center())
             self.centerOn(QPointF(self._page_size[0] / 2, top.y()))
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802
+    def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)
         self._refit()
 
     # -- mouse and keys --------------------------------------------------------------------
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             steps = event.angleDelta().y() / 120
             if steps:
-                self.zoom_by(1.15 ** steps)
+                self.zoom_by(1.15**steps)
             event.accept()
             return
         super().wheelEvent(event)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_down = True
             self._update_cursor()
@@ -232,7 +244,7 @@ class PageView(QGraphicsView):
             return
         super().keyPressEvent(event)
 
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_down = False
             self._pan_from = None
@@ -245,9 +257,10 @@ class PageView(QGraphicsView):
         self._pan_from = event.position()
         self.viewport().setCursor(QCursor(Qt.CursorShape.ClosedHandCursor))
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.MiddleButton or (
-                event.button() == Qt.MouseButton.LeftButton and self._space_down):
+            event.button() == Qt.MouseButton.LeftButton and self._space_down
+        ):
             self._start_pan(event)
             event.accept()
             return
@@ -259,8 +272,9 @@ class PageView(QGraphicsView):
             super().mousePressEvent(event)  # a corner handle of the selected region: reshape
             return
         hit = self._region_at(event)
-        if hit is not None and (self._tool == Tool.SELECT or event.modifiers() & Qt.KeyboardModifier.AltModifier
-                                or hit.isSelected()):
+        if hit is not None and (
+            self._tool == Tool.SELECT or event.modifiers() & Qt.KeyboardModifier.AltModifier or hit.isSelected()
+        ):
             super().mousePressEvent(event)  # select / start moving
             self.region_clicked.emit(hit.region_id)
             return
@@ -271,12 +285,13 @@ class PageView(QGraphicsView):
             return
         self._press_hit = hit.region_id if hit is not None else None
         self._drawing = [scene_pt]
-        self._rubber = self._scene.addPolygon(QPolygonF([scene_pt]), self._rubber_pen(),
-                                              QBrush(QColor(59, 130, 246, 40)))
+        self._rubber = self._scene.addPolygon(
+            QPolygonF([scene_pt]), self._rubber_pen(), QBrush(QColor(59, 130, 246, 40))
+        )
         self._rubber.setZValue(20)
         event.accept()
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
@@ -298,7 +313,7 @@ class PageView(QGraphicsView):
             return
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
             self._update_cursor()
@@ -308,10 +323,7 @@ class PageView(QGraphicsView):
             pts = self._drawing
             end = self.mapToScene(event.position().toPoint())
             self._cancel_drawing()
-            if self._tool == Tool.RECT:
-                poly = _rect_points(pts[0], end)
-            else:
-                poly = pts + [end]
+            poly = _rect_points(pts[0], end) if self._tool == Tool.RECT else [*pts, end]
             if _view_area(self, poly) < 36:  # a click, not a drawing: select what is under it
                 if self._press_hit:
                     self.region_clicked.emit(self._press_hit)

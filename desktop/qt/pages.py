@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, QSize, Qt, QThreadPool, Signal
@@ -79,6 +80,7 @@ class PageCache(QObject):
         if doc is None:
             return
         for index in range(count):
+
             def render(i: int = index) -> QImage:
                 dpi = 24 if doc.kind == "pdf" else self._dpi
                 image = to_qimage(doc.render(i, dpi))

@@ -20,7 +20,7 @@ from desktop.core.regions import Polygon, RegionStatus
 from desktop.qt.documents import DocumentController
 from desktop.qt.settings_store import SettingsStore
 from desktop.qt.workers import run_job, user_text
-from inference.errors import NoModelError, NoteLassoError
+from inference.errors import NoModelError
 
 if TYPE_CHECKING:  # loaded on the worker that opens the back end, not at start-up
     from inference.recognizer import Recognizer
@@ -38,15 +38,16 @@ Job = tuple[int, str, dict[str, int]]
 class RecognitionController(QObject):
     """Owns the recognizer; reads regions of the open document on ``pool``."""
 
-    backend_loading = Signal(str)         # the host page regions go to, "" when they stay here
-    backend_ready = Signal(str)           # "<back end> · <model>"
-    backend_failed = Signal(str, bool)    # user message, whether it is only that no model is installed
-    region_read = Signal(str, int)        # region id, clockwise turn the text was read at
-    region_failed = Signal(str, str)      # region id, user message
-    latency_measured = Signal(float)      # ms from the user's action to the text in the session
+    backend_loading = Signal(str)  # the host page regions go to, "" when they stay here
+    backend_ready = Signal(str)  # "<back end> · <model>"
+    backend_failed = Signal(str, bool)  # user message, whether it is only that no model is installed
+    region_read = Signal(str, int)  # region id, clockwise turn the text was read at
+    region_failed = Signal(str, str)  # region id, user message
+    latency_measured = Signal(float)  # ms from the user's action to the text in the session
 
-    def __init__(self, settings: SettingsStore, documents: DocumentController, pool: QThreadPool,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, settings: SettingsStore, documents: DocumentController, pool: QThreadPool, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._settings, self._documents, self._pool = settings, documents, pool
         self.recognizer: Recognizer | None = None
@@ -166,8 +167,9 @@ class RecognitionController(QObject):
             return None
         ticket: dict[str, int] = {}
         job: Job = (self._documents.generation, region_id, ticket)
-        run_job(self._pool, job, lambda: rec.recognize(page, polygon, rotation=rotation),
-                self._on_read, self._on_failed)
+        run_job(
+            self._pool, job, lambda: rec.recognize(page, polygon, rotation=rotation), self._on_read, self._on_failed
+        )
         return ticket
 
     def _is_current(self, job: Job) -> bool:
@@ -179,16 +181,21 @@ class RecognitionController(QObject):
         if not self._is_current(job) or session is None:
             return
         _doc_gen, region_id, ticket = job
-        region = session.apply_recognition(region_id, result, engine=self.backend_label, model=self.model_label,
-                                           generation=ticket["gen"])
+        region = session.apply_recognition(
+            region_id, result, engine=self.backend_label, model=self.model_label, generation=ticket["gen"]
+        )
         if region is None:
             return
         started = self._started.pop(region_id, None)
         if started is not None:
             self.last_latency_ms = _now_ms() - started
             self.latency_measured.emit(self.last_latency_ms)
-        log.info("region %s read: %d chars in %.0f ms", region_id[:8], len(result.text),
-                 result.timings_ms.get("total_ms", 0.0))
+        log.info(
+            "region %s read: %d chars in %.0f ms",
+            region_id[:8],
+            len(result.text),
+            result.timings_ms.get("total_ms", 0.0),
+        )
         self.region_read.emit(region_id, int(getattr(result, "auto_turn", 0)))
 
     def _on_failed(self, job: Job, exc: Exception) -> None:

@@ -12,8 +12,18 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
-                               QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from desktop.core.settings import Setting
 
@@ -25,8 +35,15 @@ _INT_LIMIT = 2**31 - 1
 class SettingField:
     """One setting's editor: ``widget`` goes in a form row, ``editor`` is the input itself."""
 
-    def __init__(self, setting: Setting, widget: QWidget, editor: QWidget, get: Callable[[], Any],
-                 put: Callable[[Any], None], changed: Any) -> None:
+    def __init__(
+        self,
+        setting: Setting,
+        widget: QWidget,
+        editor: QWidget,
+        get: Callable[[], Any],
+        put: Callable[[Any], None],
+        changed: Any,
+    ) -> None:
         self.setting = setting
         self.widget = widget
         self.editor = editor
@@ -72,8 +89,14 @@ def make_field(setting: Setting, value: Any, parent: QWidget) -> SettingField:
         box = QComboBox()
         for choice in setting.choices:
             box.addItem(str(choice), choice)
-        field = SettingField(setting, box, box, box.currentData,
-                             lambda v: box.setCurrentIndex(max(0, box.findData(v))), box.currentIndexChanged)
+        field = SettingField(
+            setting,
+            box,
+            box,
+            box.currentData,
+            lambda v: box.setCurrentIndex(max(0, box.findData(v))),
+            box.currentIndexChanged,
+        )
     elif setting.type is bool:
         check = QCheckBox()
         field = SettingField(setting, check, check, check.isChecked, check.setChecked, check.toggled)
@@ -118,8 +141,9 @@ def _with_browse_button(edit: QLineEdit, setting: Setting, parent: QWidget) -> Q
     browse.setToolTip(f"Choose the {setting.label.lower() or 'file'}")
 
     def pick() -> None:
-        path, _ = QFileDialog.getOpenFileName(parent, f"Choose the {setting.label.lower() or 'file'}", edit.text(),
-                                              setting.file_filter or "")
+        path, _ = QFileDialog.getOpenFileName(
+            parent, f"Choose the {setting.label.lower() or 'file'}", edit.text(), setting.file_filter or ""
+        )
         if path:
             edit.setText(path)
 

@@ -39,12 +39,18 @@ def apply_style(app: QApplication) -> None:
     app.setStyle("Fusion")
     pal = QPalette()
     colours = {
-        QPalette.ColorRole.Window: "#f3f4f6", QPalette.ColorRole.WindowText: "#1f2937",
-        QPalette.ColorRole.Base: "#ffffff", QPalette.ColorRole.AlternateBase: "#f7f8fa",
-        QPalette.ColorRole.Text: "#111827", QPalette.ColorRole.Button: "#f7f8fa",
-        QPalette.ColorRole.ButtonText: "#1f2937", QPalette.ColorRole.Highlight: ACCENT,
-        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#1f2937",
-        QPalette.ColorRole.ToolTipText: "#ffffff", QPalette.ColorRole.PlaceholderText: "#9ca3af",
+        QPalette.ColorRole.Window: "#f3f4f6",
+        QPalette.ColorRole.WindowText: "#1f2937",
+        QPalette.ColorRole.Base: "#ffffff",
+        QPalette.ColorRole.AlternateBase: "#f7f8fa",
+        QPalette.ColorRole.Text: "#111827",
+        QPalette.ColorRole.Button: "#f7f8fa",
+        QPalette.ColorRole.ButtonText: "#1f2937",
+        QPalette.ColorRole.Highlight: ACCENT,
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.ToolTipBase: "#1f2937",
+        QPalette.ColorRole.ToolTipText: "#ffffff",
+        QPalette.ColorRole.PlaceholderText: "#9ca3af",
         QPalette.ColorRole.Link: ACCENT,
     }
     for role, colour in colours.items():

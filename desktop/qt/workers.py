@@ -38,20 +38,24 @@ class Job(QRunnable):
         self.signals = WorkerSignals()
         self.setAutoDelete(True)
 
-    def run(self) -> None:  # noqa: D102 - QRunnable override
+    def run(self) -> None:
         t0 = time.perf_counter()
         try:
             result = self._fn()
-        except Exception as exc:  # reported to the GUI thread, never swallowed
+        except Exception as exc:  # noqa: BLE001 - reported to the GUI thread, never swallowed
             log.info("job %s failed: %s", self.job_id, type(exc).__name__)
             self.signals.failed.emit(self.job_id, exc)
             return
         self.signals.finished.emit(self.job_id, result, (time.perf_counter() - t0) * 1e3)
 
 
-def run_job(pool: QThreadPool, job_id: Any, fn: Callable[[], Any],
-            on_finished: Callable[[Any, Any, float], None],
-            on_failed: Callable[[Any, Exception], None]) -> WorkerSignals:
+def run_job(
+    pool: QThreadPool,
+    job_id: Any,
+    fn: Callable[[], Any],
+    on_finished: Callable[[Any, Any, float], None],
+    on_failed: Callable[[Any, Exception], None],
+) -> WorkerSignals:
     """Start ``fn`` on ``pool``; the callbacks run on the GUI thread."""
     job = Job(job_id, fn)
     signals = job.signals

@@ -13,13 +13,35 @@ from typing import Any
 
 from inference.backends.base import Backend, check_batch, chunks
 from inference.backends.options import Option
-from inference.backends.plugins import (COMMON_OPTIONS, DEFAULT_KIND, PLUGINS, BackendPlugin, backend_options,
-                                        get_plugin, kind_option, register)
+from inference.backends.plugins import (
+    COMMON_OPTIONS,
+    DEFAULT_KIND,
+    PLUGINS,
+    BackendPlugin,
+    backend_options,
+    get_plugin,
+    kind_option,
+    register,
+)
 from inference.errors import BackendUnavailableError
 
-__all__ = ["COMMON_OPTIONS", "DEFAULT_KIND", "PLUGINS", "Backend", "BackendConfig", "BackendPlugin", "Option",
-           "available_backends", "backend_options", "check_batch", "chunks", "get_plugin", "kind_option",
-           "open_backend", "register"]
+__all__ = [
+    "COMMON_OPTIONS",
+    "DEFAULT_KIND",
+    "PLUGINS",
+    "Backend",
+    "BackendConfig",
+    "BackendPlugin",
+    "Option",
+    "available_backends",
+    "backend_options",
+    "check_batch",
+    "chunks",
+    "get_plugin",
+    "kind_option",
+    "open_backend",
+    "register",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +76,7 @@ def open_backend(cfg: BackendConfig) -> Backend:
     values = plugin.resolve(cfg.options)
     ok, why = plugin.is_available()
     if not ok:
-        raise BackendUnavailableError(f"The {plugin.name} back end is not available here.",
-                                      hint=why or plugin.install_hint)
+        raise BackendUnavailableError(
+            f"The {plugin.name} back end is not available here.", hint=why or plugin.install_hint
+        )
     return plugin.open(values)

@@ -70,10 +70,10 @@ class OnnxRuntimeBackend:
                 f"but its spec names {spec.input_name} -> {spec.output_name}."
             )
         shape = inputs[spec.input_name].shape
-        if [d for d in shape[1:]] != list(spec.input_shape):
+        if list(shape[1:]) != list(spec.input_shape):
             raise ModelMismatchError(f"The model input is {shape}, but its spec says (N, {spec.input_shape}).")
         out_shape = outputs[spec.output_name].shape
-        if len(out_shape) != 3 or [d for d in out_shape[1:]] != list(spec.output_shape):
+        if len(out_shape) != 3 or list(out_shape[1:]) != list(spec.output_shape):
             raise ModelMismatchError(f"The model output is {out_shape}, but its spec says (N, {spec.output_shape}).")
 
     @property

@@ -34,18 +34,18 @@ class Option:
     type: type
     default: Any
     help: str
-    flag: str | None = None                # command-line flag; None keeps it off the command line
+    flag: str | None = None  # command-line flag; None keeps it off the command line
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
-    label: str = ""                        # row label in the settings dialog (default: the key)
-    file_filter: str | None = None         # a path to a file; the file dialog's filter, e.g. "ONNX (*.onnx)"
-    secret: bool = False                   # masked in the dialog (tokens)
-    placeholder: str = ""                  # grey example text in an empty line edit
-    special_value: str = ""                # spin box text shown at the minimum, e.g. "automatic"
-    suffix: str = ""                       # spin box unit, e.g. " s"
-    step: float | None = None              # spin box step
-    metavar: str = ""                      # the value's name in --help, e.g. "HOST:PORT"
+    label: str = ""  # row label in the settings dialog (default: the key)
+    file_filter: str | None = None  # a path to a file; the file dialog's filter, e.g. "ONNX (*.onnx)"
+    secret: bool = False  # masked in the dialog (tokens)
+    placeholder: str = ""  # grey example text in an empty line edit
+    special_value: str = ""  # spin box text shown at the minimum, e.g. "automatic"
+    suffix: str = ""  # spin box unit, e.g. " s"
+    step: float | None = None  # spin box step
+    metavar: str = ""  # the value's name in --help, e.g. "HOST:PORT"
 
     @property
     def is_path(self) -> bool:
@@ -157,12 +157,20 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, opt
         text = f"{option.help} (default: {shown})" if shown else option.help
         text = text.replace("%", "%%")
         if option.type is bool:
-            parser.add_argument(option.flag, dest=dest(option), action=argparse.BooleanOptionalAction, default=None,
-                                help=text)
+            parser.add_argument(
+                option.flag, dest=dest(option), action=argparse.BooleanOptionalAction, default=None, help=text
+            )
         else:
             metavar = option.metavar or ("PATH" if option.is_path else None if option.choices else dest(option).upper())
-            parser.add_argument(option.flag, dest=dest(option), type=_argument_type(option), choices=option.choices,
-                                default=None, metavar=metavar, help=text)
+            parser.add_argument(
+                option.flag,
+                dest=dest(option),
+                type=_argument_type(option),
+                choices=option.choices,
+                default=None,
+                metavar=metavar,
+                help=text,
+            )
 
 
 def given_values(args: argparse.Namespace, options: Iterable[Option]) -> dict[str, Any]:

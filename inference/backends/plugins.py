@@ -14,22 +14,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inference.backends.hints import CPU_HINT, TENSORRT_HINT, TRITON_HINT
 from inference.backends.options import Option, resolve
 from inference.errors import BackendUnavailableError, InputError, NoModelError
-from inference.backends.hints import CPU_HINT, TENSORRT_HINT, TRITON_HINT
 
 if TYPE_CHECKING:
     from inference.backends.base import Backend
 
-__all__ = ["COMMON_OPTIONS", "CPU_HINT", "DEFAULT_KIND", "PLUGINS", "TENSORRT_HINT", "TRITON_HINT", "BackendPlugin",
-           "backend_options", "get_plugin", "kind_option", "parse_header", "register"]
+__all__ = [
+    "COMMON_OPTIONS",
+    "CPU_HINT",
+    "DEFAULT_KIND",
+    "PLUGINS",
+    "TENSORRT_HINT",
+    "TRITON_HINT",
+    "BackendPlugin",
+    "backend_options",
+    "get_plugin",
+    "kind_option",
+    "parse_header",
+    "register",
+]
 
 DEFAULT_KIND = "cpu"
 
 #: Options every back end takes (the Recognizer's batch size).
 COMMON_OPTIONS: tuple[Option, ...] = (
-    Option("batch_size", int, 32, "Word crops per inference batch.", "--batch-size", minimum=1, maximum=512,
-           label="Batch size", metavar="N"),
+    Option(
+        "batch_size",
+        int,
+        32,
+        "Word crops per inference batch.",
+        "--batch-size",
+        minimum=1,
+        maximum=512,
+        label="Batch size",
+        metavar="N",
+    ),
 )
 
 
@@ -97,9 +118,15 @@ def parse_header(text: str) -> dict[str, str]:
 
 # -- the embedded CPU back end ----------------------------------------------------------------
 MODEL_PATH = Option(
-    "model_path", str, "",
+    "model_path",
+    str,
+    "",
     "ONNX model: the CPU back end runs it (empty: the bundled model); Triton checks the server's model against it "
-    "(empty: no check).", "--model", label="Model file", file_filter="ONNX model (*.onnx)")
+    "(empty: no check).",
+    "--model",
+    label="Model file",
+    file_filter="ONNX model (*.onnx)",
+)
 
 
 def _bundled_or(path: str) -> Path:
@@ -111,8 +138,6 @@ def _bundled_or(path: str) -> Path:
     return found
 
 
-
-
 def _open_cpu(values: Mapping[str, Any]) -> Backend:
     from inference.backends.onnxruntime_cpu import OnnxRuntimeBackend
 
@@ -120,11 +145,23 @@ def _open_cpu(values: Mapping[str, Any]) -> Backend:
 
 
 CPU = BackendPlugin(
-    kind="cpu", name="Embedded CPU (ONNX Runtime)", install_hint=CPU_HINT,
+    kind="cpu",
+    name="Embedded CPU (ONNX Runtime)",
+    install_hint=CPU_HINT,
     options=(
         MODEL_PATH,
-        Option("threads", int, 0, "CPU threads for ONNX Runtime (0: automatic).", "--threads", minimum=0,
-               maximum=64, label="Threads", special_value="automatic", metavar="N"),
+        Option(
+            "threads",
+            int,
+            0,
+            "CPU threads for ONNX Runtime (0: automatic).",
+            "--threads",
+            minimum=0,
+            maximum=64,
+            label="Threads",
+            special_value="automatic",
+            metavar="N",
+        ),
     ),
     open=_open_cpu,
     is_available=_probe("inference.backends.onnxruntime_cpu", CPU_HINT),
@@ -138,16 +175,27 @@ def _open_tensorrt(values: Mapping[str, Any]) -> Backend:
     from inference.backends.tensorrt_engine import TensorRTBackend
 
     if not values["plan_path"]:
-        raise NoModelError("No TensorRT engine is chosen. Build one with `notelasso-engine trt` and choose its "
-                           ".plan file.", hint="pass --plan PATH or set the engine file in Settings")
+        raise NoModelError(
+            "No TensorRT engine is chosen. Build one with `notelasso-engine trt` and choose its .plan file.",
+            hint="pass --plan PATH or set the engine file in Settings",
+        )
     return TensorRTBackend(Path(values["plan_path"]).expanduser())
 
 
 TENSORRT = BackendPlugin(
-    kind="tensorrt", name="TensorRT engine (local GPU)", install_hint=TENSORRT_HINT,
+    kind="tensorrt",
+    name="TensorRT engine (local GPU)",
+    install_hint=TENSORRT_HINT,
     options=(
-        Option("plan_path", str, "", "TensorRT engine (.plan) built by `notelasso-engine trt`.", "--plan",
-               label="Engine file", file_filter="TensorRT engine (*.plan *.engine)"),
+        Option(
+            "plan_path",
+            str,
+            "",
+            "TensorRT engine (.plan) built by `notelasso-engine trt`.",
+            "--plan",
+            label="Engine file",
+            file_filter="TensorRT engine (*.plan *.engine)",
+        ),
     ),
     open=_open_tensorrt,
     is_available=_probe("inference.backends.tensorrt_engine", TENSORRT_HINT),
@@ -161,33 +209,92 @@ def _open_triton(values: Mapping[str, Any]) -> Backend:
     from inference.backends.triton_grpc import TritonBackend
 
     return TritonBackend(
-        values["url"], values["model_name"], timeout_s=values["timeout_s"], ssl=values["tls"],
-        root_certificates=values["root_cert"] or None, certificate_chain=values["client_cert"] or None,
-        private_key=values["client_key"] or None, headers=parse_header(values["token_header"]) or None,
+        values["url"],
+        values["model_name"],
+        timeout_s=values["timeout_s"],
+        ssl=values["tls"],
+        root_certificates=values["root_cert"] or None,
+        certificate_chain=values["client_cert"] or None,
+        private_key=values["client_key"] or None,
+        headers=parse_header(values["token_header"]) or None,
         local_spec=Path(values["model_path"]).expanduser() if values["model_path"] else None,
     )
 
 
 TRITON = BackendPlugin(
-    kind="triton", name="Triton Inference Server (gRPC)", install_hint=TRITON_HINT,
+    kind="triton",
+    name="Triton Inference Server (gRPC)",
+    install_hint=TRITON_HINT,
     options=(
-        Option("url", str, "127.0.0.1:8001", "Triton server address (host:port, gRPC).", "--url",
-               label="Server (host:port)", metavar="HOST:PORT"),
-        Option("model_name", str, "notelasso_parseq", "Model name on the Triton server.", "--model-name",
-               label="Model name"),
-        Option("timeout_s", float, 10.0, "Seconds each call to the server may take (connect checks and each "
-               "request).", "--timeout", minimum=0.1, maximum=600.0, label="Timeout", suffix=" s", step=0.5,
-               metavar="SECONDS"),
+        Option(
+            "url",
+            str,
+            "127.0.0.1:8001",
+            "Triton server address (host:port, gRPC).",
+            "--url",
+            label="Server (host:port)",
+            metavar="HOST:PORT",
+        ),
+        Option(
+            "model_name",
+            str,
+            "notelasso_parseq",
+            "Model name on the Triton server.",
+            "--model-name",
+            label="Model name",
+        ),
+        Option(
+            "timeout_s",
+            float,
+            10.0,
+            "Seconds each call to the server may take (connect checks and each request).",
+            "--timeout",
+            minimum=0.1,
+            maximum=600.0,
+            label="Timeout",
+            suffix=" s",
+            step=0.5,
+            metavar="SECONDS",
+        ),
         Option("tls", bool, False, "Use TLS for the Triton connection.", "--tls", label="Use TLS"),
-        Option("root_cert", str, "", "PEM file of the CA that signed the server certificate.", "--root-cert",
-               label="Root certificate", file_filter="PEM (*.pem *.crt)"),
-        Option("client_cert", str, "", "PEM client certificate chain (mutual TLS).", "--client-cert",
-               label="Client certificate", file_filter="PEM (*.pem *.crt)"),
-        Option("client_key", str, "", "PEM private key of the client certificate.", "--client-key",
-               label="Client key", file_filter="PEM (*.pem *.key)"),
-        Option("token_header", str, "", "Extra request header for the server, 'Name: value' "
-               "(e.g. 'authorization: Bearer ...').", "--header", label="Token header", secret=True,
-               placeholder="authorization: Bearer …", metavar="'NAME: VALUE'"),
+        Option(
+            "root_cert",
+            str,
+            "",
+            "PEM file of the CA that signed the server certificate.",
+            "--root-cert",
+            label="Root certificate",
+            file_filter="PEM (*.pem *.crt)",
+        ),
+        Option(
+            "client_cert",
+            str,
+            "",
+            "PEM client certificate chain (mutual TLS).",
+            "--client-cert",
+            label="Client certificate",
+            file_filter="PEM (*.pem *.crt)",
+        ),
+        Option(
+            "client_key",
+            str,
+            "",
+            "PEM private key of the client certificate.",
+            "--client-key",
+            label="Client key",
+            file_filter="PEM (*.pem *.key)",
+        ),
+        Option(
+            "token_header",
+            str,
+            "",
+            "Extra request header for the server, 'Name: value' (e.g. 'authorization: Bearer ...').",
+            "--header",
+            label="Token header",
+            secret=True,
+            placeholder="authorization: Bearer …",
+            metavar="'NAME: VALUE'",
+        ),
         MODEL_PATH,
     ),
     open=_open_triton,
@@ -215,8 +322,15 @@ def get_plugin(kind: str) -> BackendPlugin:
 def kind_option() -> Option:
     """The choice of back end (``--backend``), with the registered kinds as choices."""
     names = "; ".join(f"{p.kind}: {p.name}" for p in PLUGINS.values())
-    return Option("kind", str, DEFAULT_KIND, f"Recognition back end ({names}).", "--backend",
-                  choices=tuple(PLUGINS), label="Back end")
+    return Option(
+        "kind",
+        str,
+        DEFAULT_KIND,
+        f"Recognition back end ({names}).",
+        "--backend",
+        choices=tuple(PLUGINS),
+        label="Back end",
+    )
 
 
 def backend_options() -> tuple[Option, ...]:

@@ -9,6 +9,7 @@ TensorRT and cuda-python are imported only here, lazily, so the app starts witho
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -75,7 +76,9 @@ def cuda_call(cudart: Any, result: tuple, what: str) -> Any:
     err, *values = result
     if int(err) != 0:
         name = getattr(err, "name", str(err))
-        raise BackendUnavailableError(f"The GPU refused {what} ({name}).", hint="check the NVIDIA driver with nvidia-smi")
+        raise BackendUnavailableError(
+            f"The GPU refused {what} ({name}).", hint="check the NVIDIA driver with nvidia-smi"
+        )
     if not values:
         return None
     return values[0] if len(values) == 1 else tuple(values)
@@ -128,8 +131,10 @@ class BuildInfo:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if int(data.get("format", 1)) > BUILD_INFO_FORMAT:
-                raise ModelMismatchError(f"{path.name} was written by a newer NoteLasso; rebuild the engine "
-                                         "with this version's notelasso-engine trt, or update NoteLasso.")
+                raise ModelMismatchError(
+                    f"{path.name} was written by a newer NoteLasso; rebuild the engine "
+                    "with this version's notelasso-engine trt, or update NoteLasso."
+                )
             return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
         except FileNotFoundError as exc:
             raise ModelMismatchError(
@@ -255,7 +260,9 @@ class TensorRTBackend:
             raise ModelMismatchError(f"The engine output is {out_shape}, but its spec says (N, {spec.output_shape}).")
         for name in (spec.input_name, spec.output_name):
             if eng.get_tensor_dtype(name) != trt.DataType.FLOAT:
-                raise ModelMismatchError(f"The engine tensor {name} is not float32; rebuild it with notelasso-engine trt.")
+                raise ModelMismatchError(
+                    f"The engine tensor {name} is not float32; rebuild it with notelasso-engine trt."
+                )
         lo, _opt, hi = eng.get_tensor_profile_shape(spec.input_name, 0)
         return int(lo[0]), int(hi[0])
 
@@ -281,8 +288,9 @@ class TensorRTBackend:
             context = self._engine.create_execution_context()
             if context is None:
                 raise BackendUnavailableError("TensorRT could not create an execution context (GPU memory?).")
-            state = _ThreadState(context, None, 0, 0, 0, 0, np.empty(0), np.empty(0), threading.Lock(),
-                                 threading.get_ident())
+            state = _ThreadState(
+                context, None, 0, 0, 0, 0, np.empty(0), np.empty(0), threading.Lock(), threading.get_ident()
+            )
             self._states.append(state)  # registered before allocating, so close() frees partial work
             state.stream = cuda_call(cudart, cudart.cudaStreamCreate(), "to create a CUDA stream")
             state.d_input = cuda_call(cudart, cudart.cudaMalloc(in_count * 4), "GPU memory for the input")
@@ -290,9 +298,11 @@ class TensorRTBackend:
             state.h_input_ptr = cuda_call(cudart, cudart.cudaMallocHost(in_count * 4), "pinned memory")
             state.h_output_ptr = cuda_call(cudart, cudart.cudaMallocHost(out_count * 4), "pinned memory")
         state.h_input = np.ctypeslib.as_array((ctypes.c_float * in_count).from_address(state.h_input_ptr)).reshape(
-            (n, *spec.input_shape))
+            (n, *spec.input_shape)
+        )
         state.h_output = np.ctypeslib.as_array((ctypes.c_float * out_count).from_address(state.h_output_ptr)).reshape(
-            (n, *spec.output_shape))
+            (n, *spec.output_shape)
+        )
         ok = context.set_tensor_address(spec.input_name, state.d_input)
         ok = context.set_tensor_address(spec.output_name, state.d_output) and ok
         if not ok:
@@ -320,7 +330,9 @@ class TensorRTBackend:
         state.h_input[:n] = part
         state.h_input[n:rows] = 0.0
         if not state.context.set_input_shape(spec.input_name, (rows, *spec.input_shape)):
-            raise InputError(f"The engine does not accept a batch of {rows} (profile {self.min_batch}..{self.max_batch}).")
+            raise InputError(
+                f"The engine does not accept a batch of {rows} (profile {self.min_batch}..{self.max_batch})."
+            )
         out_shape = tuple(state.context.get_tensor_shape(spec.output_name))
         if out_shape != (rows, *spec.output_shape):
             raise ModelMismatchError(f"The engine would return {out_shape} for a batch of {rows}.")
@@ -328,13 +340,19 @@ class TensorRTBackend:
         out_bytes = rows * state.h_output[0].nbytes
         h2d = cudart.cudaMemcpyKind.cudaMemcpyHostToDevice
         d2h = cudart.cudaMemcpyKind.cudaMemcpyDeviceToHost
-        cuda_call(cudart, cudart.cudaMemcpyAsync(state.d_input, state.h_input_ptr, in_bytes, h2d, state.stream),
-                  "to copy the batch")
+        cuda_call(
+            cudart,
+            cudart.cudaMemcpyAsync(state.d_input, state.h_input_ptr, in_bytes, h2d, state.stream),
+            "to copy the batch",
+        )
         if not state.context.execute_async_v3(int(state.stream)):
             detail = self._logger.errors[-1] if self._logger.errors else "see the log"
             raise BackendUnavailableError(f"TensorRT failed to run the engine ({detail}).")
-        cuda_call(cudart, cudart.cudaMemcpyAsync(state.h_output_ptr, state.d_output, out_bytes, d2h, state.stream),
-                  "to copy the logits")
+        cuda_call(
+            cudart,
+            cudart.cudaMemcpyAsync(state.h_output_ptr, state.d_output, out_bytes, d2h, state.stream),
+            "to copy the logits",
+        )
         cuda_call(cudart, cudart.cudaStreamSynchronize(state.stream), "to finish the batch")
         return state.h_output[:n].copy()
 
@@ -360,8 +378,12 @@ class TensorRTBackend:
         state.h_input = state.h_output = np.empty(0)  # drop views of pinned memory before freeing it
         if state.stream is not None:
             cudart.cudaStreamSynchronize(state.stream)
-        steps = ((cudart.cudaFree, "d_input"), (cudart.cudaFree, "d_output"),
-                 (cudart.cudaFreeHost, "h_input_ptr"), (cudart.cudaFreeHost, "h_output_ptr"))
+        steps = (
+            (cudart.cudaFree, "d_input"),
+            (cudart.cudaFree, "d_output"),
+            (cudart.cudaFreeHost, "h_input_ptr"),
+            (cudart.cudaFreeHost, "h_output_ptr"),
+        )
         for free, attr in steps:
             if getattr(state, attr):
                 err = free(getattr(state, attr))[0]
@@ -374,7 +396,5 @@ class TensorRTBackend:
         state.context = None
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # interpreter shutdown: modules may already be gone
             self.close()
-        except Exception:  # interpreter shutdown: modules may already be gone
-            pass

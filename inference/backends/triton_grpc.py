@@ -34,8 +34,12 @@ INSTALL_HINT = TRITON_HINT
 RETRYABLE = frozenset({"StatusCode.UNAVAILABLE"})
 #: Pings only while calls are in flight, at most once a minute: Triton's default server policy
 #: (min ping interval without data 5 min, 2 strikes) then never answers with GOAWAY.
-KEEPALIVE = {"keepalive_time_ms": 60_000, "keepalive_timeout_ms": 20_000,
-             "keepalive_permit_without_calls": False, "http2_max_pings_without_data": 2}
+KEEPALIVE = {
+    "keepalive_time_ms": 60_000,
+    "keepalive_timeout_ms": 20_000,
+    "keepalive_permit_without_calls": False,
+    "http2_max_pings_without_data": 2,
+}
 
 
 def is_available() -> tuple[bool, str]:
@@ -78,8 +82,11 @@ def _spec_differences(a: ModelSpec, b: ModelSpec) -> list[str]:
             continue
         va, vb = getattr(a, f.name), getattr(b, f.name)
         if va != vb:
-            out.append(f"charset ({len(va)} vs {len(vb)} characters)" if f.name == "charset" else
-                       f"{f.name} ({va!r} vs {vb!r})")
+            out.append(
+                f"charset ({len(va)} vs {len(vb)} characters)"
+                if f.name == "charset"
+                else f"{f.name} ({va!r} vs {vb!r})"
+            )
     return out
 
 
@@ -88,11 +95,23 @@ class TritonBackend:
 
     is_remote = True
 
-    def __init__(self, url: str, model_name: str, *, timeout_s: float = 10.0, ssl: bool = False,
-                 root_certificates: str | None = None, private_key: str | None = None,
-                 certificate_chain: str | None = None, headers: dict[str, str] | None = None,
-                 model_version: str = "", local_spec: ModelSpec | Path | None = None,
-                 max_inflight: int = 4, retries: int = 2, retry_backoff_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        url: str,
+        model_name: str,
+        *,
+        timeout_s: float = 10.0,
+        ssl: bool = False,
+        root_certificates: str | None = None,
+        private_key: str | None = None,
+        certificate_chain: str | None = None,
+        headers: dict[str, str] | None = None,
+        model_version: str = "",
+        local_spec: ModelSpec | Path | None = None,
+        max_inflight: int = 4,
+        retries: int = 2,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
         ok, hint = is_available()
         if not ok:
             raise BackendUnavailableError("The Triton client (tritonclient) is not installed.", hint=hint)
@@ -113,17 +132,22 @@ class TritonBackend:
             if path and not Path(path).is_file():
                 raise RemoteInferenceError(f"TLS file not found: {path}", status="TLS")
         if (private_key is None) != (certificate_chain is None):
-            raise RemoteInferenceError("A TLS client certificate needs both the key and the certificate chain.",
-                                       status="TLS")
+            raise RemoteInferenceError(
+                "A TLS client certificate needs both the key and the certificate chain.", status="TLS"
+            )
         try:
             self._client = grpcclient.InferenceServerClient(
-                url, ssl=ssl or bool(root_certificates or certificate_chain), root_certificates=root_certificates,
-                private_key=private_key, certificate_chain=certificate_chain,
+                url,
+                ssl=ssl or bool(root_certificates or certificate_chain),
+                root_certificates=root_certificates,
+                private_key=private_key,
+                certificate_chain=certificate_chain,
                 keepalive_options=grpcclient.KeepAliveOptions(**KEEPALIVE),
             )
         except Exception as exc:  # bad URL, unreadable certificates
-            raise RemoteInferenceError(f"Cannot set up a connection to the Triton server at {url}.",
-                                       status=_status(exc)) from exc
+            raise RemoteInferenceError(
+                f"Cannot set up a connection to the Triton server at {url}.", status=_status(exc)
+            ) from exc
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self.max_inflight = max(1, max_inflight)
@@ -148,13 +172,15 @@ class TritonBackend:
                 status = "RESTRICTED" if _is_restricted(exc) else _status(exc)
                 if status in RETRYABLE and attempt + 1 < attempts:
                     log.info("Triton %s: %s, retry %d/%d", what, status, attempt + 1, self.retries)
-                    time.sleep(self.retry_backoff_s * (2 ** attempt))
+                    time.sleep(self.retry_backoff_s * (2**attempt))
                     continue
-                raise RemoteInferenceError(f"Triton {what} failed at {self.url}: {_describe(status)}.",
-                                           status=status, hint=self._hint(status)) from exc
+                raise RemoteInferenceError(
+                    f"Triton {what} failed at {self.url}: {_describe(status)}.", status=status, hint=self._hint(status)
+                ) from exc
             except Exception as exc:  # grpc or socket errors that tritonclient did not wrap
-                raise RemoteInferenceError(f"Triton {what} failed at {self.url}: {type(exc).__name__}.",
-                                           status=_status(exc)) from exc
+                raise RemoteInferenceError(
+                    f"Triton {what} failed at {self.url}: {type(exc).__name__}.", status=_status(exc)
+                ) from exc
         raise AssertionError("unreachable")
 
     def _hint(self, status: str | None) -> str | None:
@@ -163,8 +189,10 @@ class TritonBackend:
         if status == "StatusCode.DEADLINE_EXCEEDED":
             return f"the limit is {self.timeout_s:g} s per request (--timeout)"
         if status in ("StatusCode.UNAUTHENTICATED", "StatusCode.PERMISSION_DENIED", "RESTRICTED"):
-            return ("check the --header token (Triton's own --grpc-restricted-protocol expects the header "
-                    "'triton-grpc-protocol-<key>') and the client certificate")
+            return (
+                "check the --header token (Triton's own --grpc-restricted-protocol expects the header "
+                "'triton-grpc-protocol-<key>') and the client certificate"
+            )
         return None
 
     # -- connect -----------------------------------------------------------------------------
@@ -175,9 +203,11 @@ class TritonBackend:
         if not self._call("readiness check", c.is_server_ready):
             raise RemoteInferenceError(f"The Triton server at {self.url} is not ready.", status="NOT_READY")
         if not self._call("model check", c.is_model_ready, name, ver):
-            raise RemoteInferenceError(f"Model '{name}' is not ready on the Triton server at {self.url}.",
-                                       status="MODEL_NOT_READY",
-                                       hint="check the model name (--model-name) and the server log")
+            raise RemoteInferenceError(
+                f"Model '{name}' is not ready on the Triton server at {self.url}.",
+                status="MODEL_NOT_READY",
+                hint="check the model name (--model-name) and the server log",
+            )
         meta = self._call("metadata request", c.get_model_metadata, name, ver, as_json=True)
         config = self._call("config request", c.get_model_config, name, ver, as_json=True)["config"]
         spec = self._server_spec(config, local_spec)
@@ -193,28 +223,37 @@ class TritonBackend:
             if local_spec is None:
                 raise ModelMismatchError(
                     f"Model '{self.model_name}' on the Triton server publishes no NoteLasso model spec.",
-                    hint="generate the repository with `notelasso-engine triton-repo`, or give the local model")
+                    hint="generate the repository with `notelasso-engine triton-repo`, or give the local model",
+                )
             return local_spec
         spec = ModelSpec.from_json(text)
         if local_spec is not None and spec != local_spec:
             raise ModelMismatchError(
                 f"Model '{self.model_name}' on the Triton server differs from the local model: "
-                + "; ".join(_spec_differences(spec, local_spec)) + " (server vs local).")
+                + "; ".join(_spec_differences(spec, local_spec))
+                + " (server vs local)."
+            )
         return spec
 
     def _check_tensors(self, meta: dict, spec: ModelSpec, *, batched: bool) -> None:
         def one(items: list[dict], name: str, want: tuple[int, ...], role: str) -> None:
             found = {t["name"]: t for t in items}
             if name not in found:
-                raise ModelMismatchError(f"The Triton model's {role} tensors are {sorted(found)}, "
-                                         f"but the model spec names '{name}'.")
+                raise ModelMismatchError(
+                    f"The Triton model's {role} tensors are {sorted(found)}, but the model spec names '{name}'."
+                )
             t = found[name]
             shape = [int(d) for d in t["shape"]]
-            if t["datatype"] != "FP32" or len(shape) != len(want) + 1 or shape[1:] != list(want) or (
-                    not batched and shape[0] != -1):
+            if (
+                t["datatype"] != "FP32"
+                or len(shape) != len(want) + 1
+                or shape[1:] != list(want)
+                or (not batched and shape[0] != -1)
+            ):
                 raise ModelMismatchError(
                     f"The Triton model's {role} '{name}' is {t['datatype']} {shape}, but the model spec expects "
-                    f"FP32 [-1, {', '.join(map(str, want))}].")
+                    f"FP32 [-1, {', '.join(map(str, want))}]."
+                )
 
         one(meta.get("inputs", []), spec.input_name, spec.input_shape, "input")
         one(meta.get("outputs", []), spec.output_name, spec.output_shape, "output")
@@ -229,15 +268,15 @@ class TritonBackend:
         inp = g.InferInput(spec.input_name, list(part.shape), "FP32")
         inp.set_data_from_numpy(part)
         out = g.InferRequestedOutput(spec.output_name)
-        result = self._call("inference", self._client.infer, self.model_name, [inp],
-                            model_version=self.model_version, outputs=[out])
+        result = self._call(
+            "inference", self._client.infer, self.model_name, [inp], model_version=self.model_version, outputs=[out]
+        )
         logits = result.as_numpy(spec.output_name)
         if logits is None:
             raise RemoteInferenceError("The Triton server answered without logits.", status="NO_OUTPUT")
         spec.check_output_shape(tuple(logits.shape), where="The Triton server")
         if logits.shape[0] != part.shape[0]:
-            raise ModelMismatchError(f"The Triton server returned {logits.shape[0]} results for "
-                                     f"{part.shape[0]} crops.")
+            raise ModelMismatchError(f"The Triton server returned {logits.shape[0]} results for {part.shape[0]} crops.")
         return logits.astype(np.float32, copy=False)
 
     def _executor(self) -> ThreadPoolExecutor:

@@ -24,8 +24,12 @@ def test_every_setting_has_key_type_default_and_help() -> None:
 
 def test_cli_flags_override_only_what_was_given() -> None:
     given = table.from_cli(parse("--backend", "triton", "--url", "ocr.example:8001", "--tls", "--threshold", "0.4"))
-    assert given == {"backend/kind": "triton", "backend/url": "ocr.example:8001", "backend/tls": True,
-                     "review/confidence_threshold": 0.4}
+    assert given == {
+        "backend/kind": "triton",
+        "backend/url": "ocr.example:8001",
+        "backend/tls": True,
+        "review/confidence_threshold": 0.4,
+    }
     assert table.from_cli(parse()) == {}
 
 
@@ -35,8 +39,12 @@ def test_backend_config_from_settings() -> None:
     assert cfg.kind == "cpu" and cfg.options == {"model_path": "/m/a.onnx", "threads": 3, "batch_size": 32}
     values |= {"backend/kind": "tensorrt", "backend/plan_path": "/m/a.plan"}
     assert table.backend_config(values).options == {"plan_path": "/m/a.plan", "batch_size": 32}
-    values |= {"backend/kind": "triton", "backend/token_header": "Authorization: Bearer abc", "backend/tls": True,
-               "backend/timeout_s": "2.5"}
+    values |= {
+        "backend/kind": "triton",
+        "backend/token_header": "Authorization: Bearer abc",
+        "backend/tls": True,
+        "backend/timeout_s": "2.5",
+    }
     cfg = table.backend_config(values)
     assert cfg.options["token_header"] == "Authorization: Bearer abc" and cfg.options["tls"] is True
     assert cfg.options["timeout_s"] == 2.5 and cfg.options["model_path"] == "/m/a.onnx"
@@ -48,8 +56,11 @@ def test_settings_are_the_back_end_schema_plus_the_apps_own() -> None:
     keys = [s.key for s in table.settings()]
     assert keys == [f"backend/{o.key}" for o in backend_options()] + [s.key for s in table.APP_SETTINGS]
     assert "backend/timeout_s" in keys  # the Triton timeout is a setting, not only a flag
-    assert [s.key for s in table.backend_settings("triton")][:3] == ["backend/url", "backend/model_name",
-                                                                       "backend/timeout_s"]
+    assert [s.key for s in table.backend_settings("triton")][:3] == [
+        "backend/url",
+        "backend/model_name",
+        "backend/timeout_s",
+    ]
 
 
 def test_coerce_stored_strings_and_bounds() -> None:
@@ -72,7 +83,10 @@ def test_both_command_lines_spell_the_back_end_flags_the_same() -> None:
     app = argparse.ArgumentParser()  # as desktop.app.parse_args builds it
     table.add_cli_arguments(app)
     page = build_parser()._subparsers._group_actions[0].choices["page"]
-    flags = lambda p: {s for a in p._actions for s in a.option_strings}
+
+    def flags(p):
+        return {s for a in p._actions for s in a.option_strings}
+
     backend_flags = {s for s in flags(app) if s not in ("-h", "--help", "--threshold", "--dpi")}
     assert backend_flags <= flags(page)
     assert {"--tls", "--no-tls", "--header", "--timeout", "--plan"} <= backend_flags

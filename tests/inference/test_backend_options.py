@@ -25,12 +25,14 @@ TOKEN = Option("token_header", str, "", "Header.", "--header", secret=True)
 def test_parse_is_strict_and_says_which_flag() -> None:
     assert TIMEOUT.parse("2.5") == 2.5 and THREADS.parse("4") == 4 and THREADS.parse(4.0) == 4
     assert TLS.parse("yes") is True and TLS.parse("off") is False and TLS.parse(True) is True
-    for option, bad, message in ((TIMEOUT, "0", "--timeout must be at least 0.1"),
-                                 (TIMEOUT, "601", "--timeout must be at most 600"),
-                                 (THREADS, "two", "--threads needs a whole number"),
-                                 (THREADS, 2.5, "--threads needs a whole number"),
-                                 (TLS, "maybe", "--tls needs on/off"),
-                                 (KIND, "quantum", "--backend must be one of cpu, triton")):
+    for option, bad, message in (
+        (TIMEOUT, "0", "--timeout must be at least 0.1"),
+        (TIMEOUT, "601", "--timeout must be at most 600"),
+        (THREADS, "two", "--threads needs a whole number"),
+        (THREADS, 2.5, "--threads needs a whole number"),
+        (TLS, "maybe", "--tls needs on/off"),
+        (KIND, "quantum", "--backend must be one of cpu, triton"),
+    ):
         with pytest.raises(InputError, match=message):
             option.parse(bad)
 
@@ -77,8 +79,12 @@ def test_the_default_address_is_declared_once() -> None:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    holders = [p for d in ("inference", "desktop") for p in (root / d).rglob("*.py")
-               if "127.0.0.1:8001" in p.read_text(encoding="utf-8")]
+    holders = [
+        p
+        for d in ("inference", "desktop")
+        for p in (root / d).rglob("*.py")
+        if "127.0.0.1:8001" in p.read_text(encoding="utf-8")
+    ]
     assert holders == [root / "inference" / "backends" / "plugins.py"]
 
 
@@ -106,9 +112,13 @@ class FakeBackend:
 @pytest.fixture
 def fake_plugin(monkeypatch: pytest.MonkeyPatch) -> BackendPlugin:
     plugin = BackendPlugin(
-        kind="fake", name="Fake engine", install_hint="pip install fake-engine",
+        kind="fake",
+        name="Fake engine",
+        install_hint="pip install fake-engine",
         options=(Option("level", int, 3, "How hard to try.", "--level", minimum=1, maximum=9, label="Level"),),
-        open=FakeBackend, is_available=lambda: (True, ""))
+        open=FakeBackend,
+        is_available=lambda: (True, ""),
+    )
     monkeypatch.setitem(PLUGINS, plugin.kind, plugin)
     return plugin
 
@@ -134,7 +144,7 @@ def test_options_are_checked_before_the_back_end_opens(fake_plugin) -> None:
         open_backend(BackendConfig("fake", {"level": 10}))
     with pytest.raises(InputError, match="has no option url"):
         open_backend(BackendConfig("fake", {"url": "x:1"}))
-    with pytest.raises(BackendUnavailableError, match="Unknown back end 'nope'.*fake"):
+    with pytest.raises(BackendUnavailableError, match=r"Unknown back end 'nope'.*fake"):
         open_backend(BackendConfig("nope"))
 
 

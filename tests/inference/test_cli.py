@@ -15,8 +15,9 @@ from tests.inference.test_documents import make_pdf, write_png_header_only
 
 
 def ocr(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "inference.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "inference.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture()
@@ -40,8 +41,18 @@ def test_page_json_has_text_lines_boxes_and_timings(note_png, micro_onnx) -> Non
 
 def test_polygon_and_pdf_page(tmp_path, micro_onnx) -> None:
     make_pdf(tmp_path / "n.pdf", pages=2)
-    res = ocr("page", str(tmp_path / "n.pdf"), "--page", "2", "--dpi", "100", "--model", str(micro_onnx),
-              "--polygon", "50,60,400,60,400,160,50,160")
+    res = ocr(
+        "page",
+        str(tmp_path / "n.pdf"),
+        "--page",
+        "2",
+        "--dpi",
+        "100",
+        "--model",
+        str(micro_onnx),
+        "--polygon",
+        "50,60,400,60,400,160,50,160",
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip()  # the random test model reads *something* in the text line
     res = ocr("page", str(tmp_path / "n.pdf"), "--page", "3", "--model", str(micro_onnx))
@@ -119,8 +130,9 @@ def test_no_bundled_model_says_how_to_get_one(monkeypatch, note_png, capsys) -> 
 
 
 def test_bench_prints_latency_and_throughput(micro_onnx) -> None:
-    res = ocr("bench", "--model", str(micro_onnx), "--repeats", "2", "--warmup", "1", "--batch-seconds", "0.2",
-              timeout=300)
+    res = ocr(
+        "bench", "--model", str(micro_onnx), "--repeats", "2", "--warmup", "1", "--batch-seconds", "0.2", timeout=300
+    )
     assert res.returncode == 0, res.stderr
     for label in ("one word", "one line", "paragraph (50 words)", "batch   1", "batch  32"):
         assert label in res.stdout

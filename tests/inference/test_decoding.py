@@ -16,7 +16,7 @@ def _logits(spec: ModelSpec, texts: list[str], peak: float = 8.0) -> np.ndarray:
         ids = [spec.charset.index(c) + 1 for c in text] + [spec.eos_id]
         for t, k in enumerate(ids):
             out[i, t, k] = peak
-        out[i, len(ids):, 5] = peak  # garbage after EOS must be ignored
+        out[i, len(ids) :, 5] = peak  # garbage after EOS must be ignored
     return out
 
 

@@ -16,11 +16,14 @@ from inference.errors import DocumentError
 
 def write_png_header_only(path: Path, width: int, height: int) -> None:
     """A PNG whose header claims width x height (no real pixels): a decompression-bomb shape."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+    )
 
 
 def make_pdf(path: Path, pages: int = 2, password: str | None = None) -> None:
@@ -52,7 +55,7 @@ def test_encrypted_pdf_asks_for_the_password(tmp_path) -> None:
     make_pdf(tmp_path / "locked.pdf", password="s3cret")
     with pytest.raises(PasswordRequiredError):
         open_document(tmp_path / "locked.pdf")
-    with pytest.raises(PasswordRequiredError, match="[Pp]assword"):
+    with pytest.raises(PasswordRequiredError, match=r"[Pp]assword"):
         open_document(tmp_path / "locked.pdf", password="wrong")
     with open_document(tmp_path / "locked.pdf", password="s3cret") as doc:
         assert doc.render(0, dpi=50).shape[0] == 550
@@ -69,23 +72,24 @@ def test_multipage_tiff_and_jpeg(tmp_path) -> None:
         assert doc.render(0).shape == (30, 50, 3)
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda p: None, "not found"),
-    (lambda p: p.write_bytes(b""), "empty"),
-    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50), "not a readable image"),
-    (lambda p: write_png_header_only(p, 30000, 30000), "too large"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: None, "not found"),
+        (lambda p: p.write_bytes(b""), "empty"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50), "not a readable image"),
+        (lambda p: write_png_header_only(p, 30000, 30000), "too large"),
+    ],
+)
 def test_bad_images_fail_clearly(tmp_path, make, message) -> None:
     path = tmp_path / "bad.png"
     make(path)
-    with pytest.raises(DocumentError, match=message):
-        with open_document(path) as doc:
-            doc.render(0)
+    with pytest.raises(DocumentError, match=message), open_document(path) as doc:
+        doc.render(0)
 
 
 def test_corrupt_pdf_fails_clearly(tmp_path) -> None:
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"%PDF-1.7\n" + b"\x00\xff" * 100)
-    with pytest.raises(DocumentError, match="broken.pdf"):
-        with open_document(path) as doc:
-            doc.render(0)
+    with pytest.raises(DocumentError, match=r"broken\.pdf"), open_document(path) as doc:
+        doc.render(0)

@@ -16,7 +16,7 @@ def readme_exit_codes() -> list[tuple[int, str, str]]:
     lines = README.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if "exits with a code" in line)
     table = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip():
             if table:
                 break
@@ -63,6 +63,15 @@ def test_every_error_class_carries_an_exit_code() -> None:
 def test_codes_are_distinct_and_keep_their_numbers() -> None:
     """Scripts depend on these numbers: they never change meaning."""
     assert len({int(m) for m in ExitCode}) == len(ExitCode)
-    assert (ExitCode.OK, ExitCode.ERROR, ExitCode.INPUT, ExitCode.DOCUMENT, ExitCode.BACKEND_UNAVAILABLE,
-            ExitCode.MODEL_MISMATCH, ExitCode.REMOTE, ExitCode.STORAGE, ExitCode.EXPORT) == tuple(range(9))
+    assert tuple(range(9)) == (
+        ExitCode.OK,
+        ExitCode.ERROR,
+        ExitCode.INPUT,
+        ExitCode.DOCUMENT,
+        ExitCode.BACKEND_UNAVAILABLE,
+        ExitCode.MODEL_MISMATCH,
+        ExitCode.REMOTE,
+        ExitCode.STORAGE,
+        ExitCode.EXPORT,
+    )
     assert (ExitCode.INTERNAL, ExitCode.INTERRUPTED) == (70, 130)

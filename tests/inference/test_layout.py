@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cv2
@@ -22,8 +23,9 @@ def _iou(a, b) -> float:
 
 @pytest.mark.parametrize("font_size", [18, 28, 40])
 def test_paragraph_splits_into_lines_and_words_in_reading_order(font_size: int) -> None:
-    rendered = render_lines(["DATE: 12/10/98 Dr. Smith", "BP 128/82 HR 72", "Lisinopril 10 mg daily (PRN)"],
-                            font_size=font_size)
+    rendered = render_lines(
+        ["DATE: 12/10/98 Dr. Smith", "BP 128/82 HR 72", "Lisinopril 10 mg daily (PRN)"], font_size=font_size
+    )
     layout = analyse(rendered.image)
     assert len(layout) == 3
     for found, truth in zip(layout, rendered.lines):
@@ -77,7 +79,7 @@ def test_whole_scanned_page_finds_every_typed_line() -> None:
     region = crop_polygon(page, [(0, 0), (w, 0), (w, h), (0, h)])
     found = [region.box_to_page(line.box) for line in analyse(region.image)]
     for line in (t for t in truth["lines"] if t["kind"] == "typed"):
-        x0, y0, x1, y1 = line["box"]
+        _x0, y0, _x1, y1 = line["box"]
         centre = (y0 + y1) / 2
         matches = [b for b in found if b[1] <= centre <= b[3] and b[3] - b[1] < 2.5 * (y1 - y0)]
         assert matches, f"no line found at y={centre:.0f}"
@@ -87,8 +89,9 @@ def test_whole_scanned_page_finds_every_typed_line() -> None:
 def test_neighbouring_lines_clipped_by_the_lasso_are_not_read(clip: float) -> None:
     # GIVEN three typed lines, and a region around the middle one that also takes in the bottom
     # of the line above and the top of the line below (as a hand-drawn lasso does)
-    rendered = render_lines(["Dr. Example wrote", "Patient: TESTPATIENT, Alex Q", "MRN 000-TEST-0042 DOB"],
-                            font_size=32, line_gap=0.25)
+    rendered = render_lines(
+        ["Dr. Example wrote", "Patient: TESTPATIENT, Alex Q", "MRN 000-TEST-0042 DOB"], font_size=32, line_gap=0.25
+    )
     above, middle, below = ([b for _, b in line] for line in rendered.lines)
     above_h = max(b[3] for b in above) - min(b[1] for b in above)
     below_h = max(b[3] for b in below) - min(b[1] for b in below)
@@ -114,14 +117,16 @@ def test_a_tight_crop_that_cuts_into_its_only_line_is_still_read() -> None:
     boxes = [b for _, b in rendered.lines[0]]
     y0, y1 = min(b[1] for b in boxes), max(b[3] for b in boxes)
     cut = (y1 - y0) // 5
-    layout = analyse(rendered.image[y0 + cut:y1 - cut])
+    layout = analyse(rendered.image[y0 + cut : y1 - cut])
     assert len(layout) == 1 and len(layout[0].word_boxes) == 4
 
 
 def _serif() -> str:
     # A book face with round i/j dots set well above the x-height (as in most serif prints).
-    for path in ("/usr/share/fonts/opentype/urw-base35/P052-Roman.otf",
-                 "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf"):
+    for path in (
+        "/usr/share/fonts/opentype/urw-base35/P052-Roman.otf",
+        "/usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf",
+    ):
         if Path(path).is_file():
             return path
     pytest.skip("no serif font installed")
@@ -136,14 +141,16 @@ def test_dots_of_i_and_j_stay_with_their_word(word: str, font_size: int) -> None
     layout = analyse(rendered.image)
     # THEN it is one line of one word whose crop takes in the dots
     assert len(layout) == 1 and len(layout[0].word_boxes) == 1
-    (_, (_, top, _, bottom)), = rendered.lines[0]
+    ((_, (_, top, _, bottom)),) = rendered.lines[0]
     assert layout[0].words[0][1] <= top and layout[0].words[0][3] >= bottom
 
 
 def _typewriter() -> str:
-    for path in ("/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
-                 "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
-                 "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"):
+    for path in (
+        "/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
+        "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+    ):
         if Path(path).is_file():
             return path
     pytest.skip("no monospace font installed")
@@ -197,7 +204,7 @@ def test_a_sliver_of_a_neighbouring_word_cut_by_the_region_edge_is_not_read(side
     # GIVEN a region drawn over "Allergies nil known" that cuts through the first/last word,
     # leaving a sliver of it at the edge
     rendered = render_lines(["Allergies nil known"], font_size=30)
-    (_, first), (_, middle), (_, last) = rendered.lines[0]
+    (_, first), (_, _middle), (_, last) = rendered.lines[0]
     top, bottom = first[1] - 8, max(b[3] for _, b in rendered.lines[0]) + 8
     ink_x = np.flatnonzero((rendered.image < 128).any(0))
     if side == "left":  # the last 4 ink columns of "Allergies"
@@ -209,15 +216,23 @@ def test_a_sliver_of_a_neighbouring_word_cut_by_the_region_edge_is_not_read(side
     assert len(layout) == 1 and len(layout[0].word_boxes) == 2
 
 
-@pytest.mark.parametrize("font", ["/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
-                                  "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"])
+@pytest.mark.parametrize(
+    "font",
+    [
+        "/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+    ],
+)
 @pytest.mark.parametrize("font_size", [16, 28])
 def test_typewritten_label_colons_stay_with_their_label(font: str, font_size: int) -> None:
     # GIVEN typed form labels: a monospace colon sits in the middle of its cell, far from the label
     if not Path(font).is_file():
         pytest.skip(f"{font} is not installed")
-    rendered = render_lines(["Patient: TESTPATIENT, Alex Q", "Visit date: 03/14/2025", "so I said a word"],
-                            font_size=font_size, font_path=font)
+    rendered = render_lines(
+        ["Patient: TESTPATIENT, Alex Q", "Visit date: 03/14/2025", "so I said a word"],
+        font_size=font_size,
+        font_path=font,
+    )
     # WHEN it is laid out
     layout = analyse(rendered.image)
     # THEN each label keeps its colon, and short words (I, a) are not swallowed as marks
@@ -241,7 +256,7 @@ def test_lines_whose_descenders_touch_the_next_line_are_split() -> None:
     rendered = render_lines(["Quantity, Cartons", "of 200 each"], font_size=30, line_gap=-0.2)
     ink = rendered.image < 128
     mids = [(min(b[1] for _, b in line) + max(b[3] for _, b in line)) // 2 for line in rendered.lines]
-    assert ink[mids[0]:mids[1]].any(1).all()  # no blank row between them
+    assert ink[mids[0] : mids[1]].any(1).all()  # no blank row between them
     # WHEN it is laid out
     layout = analyse(rendered.image)
     # THEN they are two lines again
@@ -251,8 +266,9 @@ def test_lines_whose_descenders_touch_the_next_line_are_split() -> None:
 def test_narrow_word_gaps_of_tightly_set_print_still_separate_words() -> None:
     # GIVEN a line whose words stand closer than a third of its height (a fax's tight setting),
     # and whose letters touch
-    from inference.textimage import load_font
     from PIL import Image, ImageDraw
+
+    from inference.textimage import load_font
 
     font = load_font(22)
     words = ["The", "information", "contained", "in", "this", "facsimile"]
@@ -276,7 +292,7 @@ def test_a_tight_lasso_keeps_a_last_line_of_short_letters(second: str) -> None:
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
     # WHEN it is laid out
-    layout = analyse(rendered.image[y0:y1, x0 - 4:x1 + 4])
+    layout = analyse(rendered.image[y0:y1, x0 - 4 : x1 + 4])
     # THEN the short line is read too: the edge touches it, but cuts none of its letters
     assert [len(line.word_boxes) for line in layout] == [3, 2]
 
@@ -288,10 +304,10 @@ def test_strokes_of_a_cut_line_above_do_not_join_words() -> None:
     boxes = [b for _, b in rendered.lines[0]]
     top = min(b[1] for b in boxes)
     page = rendered.image.copy()
-    for left, right in zip(boxes, boxes[1:]):
+    for left, right in itertools.pairwise(boxes):
         x = (left[2] + right[0]) // 2
         cv2.line(page, (x, top - 8), (x + 2, top), 0, 2)
-    crop = page[top - 8:max(b[3] for b in boxes) + 6]
+    crop = page[top - 8 : max(b[3] for b in boxes) + 6]
     # WHEN it is laid out
     layout = analyse(crop)
     # THEN the gaps are found in the line's body, which those strokes do not reach
@@ -301,8 +317,7 @@ def test_strokes_of_a_cut_line_above_do_not_join_words() -> None:
 def test_word_gaps_are_found_beside_wider_column_gaps() -> None:
     # GIVEN a typed vitals line: words one space apart, groups three spaces apart (as the sample
     # note and typed forms set them), so the line's gaps are of three widths
-    rendered = render_lines(["BP 128/82   HR 76   Temp 98.4 F   SpO2 97%"], font_size=30,
-                            font_path=_typewriter())
+    rendered = render_lines(["BP 128/82   HR 76   Temp 98.4 F   SpO2 97%"], font_size=30, font_path=_typewriter())
     # WHEN it is laid out
     (line,) = analyse(rendered.image)
     # THEN every word is a word: the widest gaps (between groups) do not hide the word gaps
@@ -337,10 +352,9 @@ def test_slivers_join_their_line_without_snowballing_down_the_page() -> None:
 
 def test_typed_blanks_are_rules_not_text() -> None:
     # GIVEN a form line with typed blanks, each a few words long, in a wide region
-    rendered = render_lines(["Name: ____________ Ward: ________ Bed: ______"], font_size=26,
-                            font_path=_typewriter())
+    rendered = render_lines(["Name: ____________ Ward: ________ Bed: ______"], font_size=26, font_path=_typewriter())
     page = np.full((rendered.image.shape[0], rendered.image.shape[1] + 600), 255, np.uint8)
-    page[:, :rendered.image.shape[1]] = rendered.image
+    page[:, : rendered.image.shape[1]] = rendered.image
     # WHEN it is laid out
     (line,) = analyse(page)
     # THEN only the labels are left to read

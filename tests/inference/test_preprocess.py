@@ -39,7 +39,7 @@ def test_a_region_drawn_on_a_turned_page_is_turned_upright_and_maps_back(rotatio
     page = np.full((400, 500), 255, np.uint8)
     turned = np.rot90(line, k=rotation // 90)  # counter-clockwise: the view turns it back clockwise
     th, tw = turned.shape
-    page[50:50 + th, 60:60 + tw] = turned
+    page[50 : 50 + th, 60 : 60 + tw] = turned
     # WHEN the region around it is cropped with the view's rotation
     crop = crop_polygon(page, rectangle(60, 50, 60 + tw, 50 + th), deskew=False, rotation=rotation)
     # THEN the crop is the upright line, and its boxes map back onto the page
@@ -50,8 +50,12 @@ def test_a_region_drawn_on_a_turned_page_is_turned_upright_and_maps_back(rotatio
     (y0, x0), (y1, x1) = ink.min(0), ink.max(0) + 1
     px0, py0, px1, py1 = crop.box_to_page((int(x0), int(y0), int(x1), int(y1)))
     page_ink = np.argwhere(page < 128)
-    assert (px0, py0, px1, py1) == (page_ink[:, 1].min(), page_ink[:, 0].min(),
-                                    page_ink[:, 1].max() + 1, page_ink[:, 0].max() + 1)
+    assert (px0, py0, px1, py1) == (
+        page_ink[:, 1].min(),
+        page_ink[:, 0].min(),
+        page_ink[:, 1].max() + 1,
+        page_ink[:, 0].max() + 1,
+    )
 
 
 def test_only_quarter_turns_are_accepted() -> None:
@@ -68,7 +72,7 @@ def test_small_skew_is_measured_and_straightened(angle: float) -> None:
     assert crop.skew_deg == pytest.approx(-angle, abs=0.5)
     # the straightened crop's centre maps back to the page centre
     ch, cw = crop.image.shape
-    x0, y0, x1, y1 = crop.box_to_page((cw // 2, ch // 2, cw // 2 + 1, ch // 2 + 1))
+    x0, y0, _x1, _y1 = crop.box_to_page((cw // 2, ch // 2, cw // 2 + 1, ch // 2 + 1))
     assert abs(x0 - w / 2) <= 2 and abs(y0 - h / 2) <= 2
 
 

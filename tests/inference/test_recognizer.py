@@ -44,7 +44,7 @@ def test_crops_are_batched_and_boxes_are_in_page_pixels() -> None:
     # GIVEN a page with a 3-line, 12-word paragraph at an offset
     rendered = render_lines(["DATE: 12/10/98 Dr. Smith", "BP 128/82 HR 72", "Lisinopril 10 mg daily"], font_size=28)
     page = np.full((600, 900), 255, np.uint8)
-    page[100:100 + rendered.image.shape[0], 200:200 + rendered.image.shape[1]] = rendered.image
+    page[100 : 100 + rendered.image.shape[0], 200 : 200 + rendered.image.shape[1]] = rendered.image
     polygon = [(x + 200, y + 100) for x, y in rendered.region()]
     backend = CountingBackend()
     # WHEN it is read with batches of 5
@@ -54,7 +54,7 @@ def test_crops_are_batched_and_boxes_are_in_page_pixels() -> None:
     assert result.text == "ok ok ok ok\nok ok ok ok\nok ok ok ok"
     assert len(result.confidences) == len(result.text)
     assert result.timings_ms["crops"] == 12
-    for found, (word, (x0, y0, x1, y1)) in zip(result.words, [w for line in rendered.lines for w in line]):
+    for found, (_word, (x0, y0, x1, y1)) in zip(result.words, [w for line in rendered.lines for w in line]):
         fx0, fy0, fx1, fy1 = found.box
         assert abs(fx0 - (x0 + 200)) <= 6 and abs(fx1 - (x1 + 200)) <= 6
         # word crops span their line's height: they contain the glyphs' box vertically
@@ -62,7 +62,9 @@ def test_crops_are_batched_and_boxes_are_in_page_pixels() -> None:
 
 
 def test_confidences_point_at_characters() -> None:
-    result = Recognizer(CountingBackend()).recognize(render_lines(["a b"]).image, [(0, 0), (200, 0), (200, 120), (0, 120)])
+    result = Recognizer(CountingBackend()).recognize(
+        render_lines(["a b"]).image, [(0, 0), (200, 0), (200, 120), (0, 120)]
+    )
     below = lambda threshold: [i for i, c in enumerate(result.confidences) if c < threshold]  # noqa: E731
     assert below(0.5) == []
     # the model is ~0.99 sure of each letter; the inserted space is certain
@@ -70,7 +72,9 @@ def test_confidences_point_at_characters() -> None:
 
 
 def test_blank_region_reads_as_empty() -> None:
-    result = Recognizer(CountingBackend()).recognize(np.full((100, 300), 250, np.uint8), [(0, 0), (300, 0), (300, 100), (0, 100)])
+    result = Recognizer(CountingBackend()).recognize(
+        np.full((100, 300), 250, np.uint8), [(0, 0), (300, 0), (300, 100), (0, 100)]
+    )
     assert result.text == "" and result.lines == ()
 
 
@@ -140,8 +144,8 @@ def test_a_turned_region_reads_as_the_upright_one(bundled_model) -> None:
 def test_a_vertical_id_along_the_page_edge_is_read_upright(bundled_model, turn: int) -> None:
     # GIVEN an id printed sideways (as along the edge of a form), and a rectangle drawn around it
     rendered = render_lines(["82200067"], font_size=30, margin=12)
-    (_, (x0, y0, x1, y1)), = rendered.lines[0]
-    printed = rendered.image[y0 - 8:y1 + 8, x0 - 8:x1 + 8]
+    ((_, (x0, y0, x1, y1)),) = rendered.lines[0]
+    printed = rendered.image[y0 - 8 : y1 + 8, x0 - 8 : x1 + 8]
     page = np.ascontiguousarray(np.rot90(printed, k=turn))
     h, w = page.shape
     assert h > 2 * w
@@ -174,8 +178,9 @@ def test_a_word_cut_to_fit_the_model_is_read_as_one_word(bundled_model) -> None:
 @pytest.mark.parametrize("clip", [0.3, 0.8])
 def test_pieces_of_neighbouring_lines_are_not_read_but_a_short_last_line_is(bundled_model, clip: float) -> None:
     # GIVEN a loose region around a middle line that cuts into the lines above and below
-    rendered = render_lines(["Dr. Example wrote", "Metformin 500 mg BID", "MRN 000-TEST-0042 DOB"],
-                            font_size=32, line_gap=0.25)
+    rendered = render_lines(
+        ["Dr. Example wrote", "Metformin 500 mg BID", "MRN 000-TEST-0042 DOB"], font_size=32, line_gap=0.25
+    )
     above, _, below = ([b for _, b in line] for line in rendered.lines)
     top = max(b[3] for b in above) - int(clip * (max(b[3] for b in above) - min(b[1] for b in above)))
     bottom = min(b[1] for b in below) + int(clip * (max(b[3] for b in below) - min(b[1] for b in below)))
@@ -183,8 +188,12 @@ def test_pieces_of_neighbouring_lines_are_not_read_but_a_short_last_line_is(bund
     # AND a tight region around two lines whose last holds only short letters
     tight = render_lines(["Metformin 500 mg", "one now"], font_size=32, line_gap=0.4)
     boxes = [b for line in tight.lines for _, b in line]
-    x0, y0, x1, y1 = (min(b[0] for b in boxes) - 4, min(b[1] for b in boxes), max(b[2] for b in boxes) + 4,
-                      max(b[3] for b in boxes))
+    x0, y0, x1, y1 = (
+        min(b[0] for b in boxes) - 4,
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes) + 4,
+        max(b[3] for b in boxes),
+    )
     backend = open_backend(BackendConfig("cpu", {"model_path": bundled_model, "threads": 1}))
     try:
         reader = Recognizer(backend)

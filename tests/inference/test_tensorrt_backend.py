@@ -34,7 +34,7 @@ def build(monkeypatch, onnx_path: Path, plan: Path, **opts) -> tuple:
 @pytest.fixture()
 def fp32_plan(monkeypatch, tiny_onnx, tmp_path):
     plan = tmp_path / "model.plan"
-    trt, cudart, gpu = build(monkeypatch, tiny_onnx, plan, fp16=False)
+    trt, _cudart, gpu = build(monkeypatch, tiny_onnx, plan, fp16=False)
     return plan, trt, gpu
 
 
@@ -72,7 +72,7 @@ def test_shapes_profile_and_label(backend, tiny_onnx):
 
 
 def test_chunks_above_max_batch_and_matches_onnx_runtime(fp32_plan, tiny_onnx, monkeypatch):
-    plan, trt, gpu = fp32_plan
+    plan, trt, _gpu = fp32_plan
     executions = count_calls(monkeypatch, trt.IExecutionContext, "execute_async_v3")
     shapes = count_calls(monkeypatch, trt.IExecutionContext, "set_input_shape")
     be = TensorRTBackend(plan)
@@ -207,7 +207,7 @@ def test_missing_build_record_or_plan(fp32_plan, tmp_path):
 def test_malformed_or_newer_build_record_is_refused(fp32_plan, text):
     plan, _trt, _gpu = fp32_plan
     build_info_path(plan).write_text(text)
-    with pytest.raises(ModelMismatchError, match="malformed|newer NoteLasso"):
+    with pytest.raises(ModelMismatchError, match=r"malformed|newer NoteLasso"):
         TensorRTBackend(plan)
 
 

@@ -149,8 +149,10 @@ def test_headers_reach_the_server(server) -> None:
     from inference.backends.triton_grpc import TritonBackend
 
     # Triton ignores unknown headers; upper-case keys must not break gRPC metadata rules.
-    for remote in (open_triton(server, "tiny", token_header="Authorization: Bearer test-token"),
-                   TritonBackend(server.grpc_url, "tiny", headers={"Authorization": "Bearer t", "X-Client": "nl"})):
+    for remote in (
+        open_triton(server, "tiny", token_header="Authorization: Bearer test-token"),
+        TritonBackend(server.grpc_url, "tiny", headers={"Authorization": "Bearer t", "X-Client": "nl"}),
+    ):
         try:
             assert remote.infer(np.zeros((1, 3, 32, 128), np.float32)).shape == (1, 26, 95)
         finally:

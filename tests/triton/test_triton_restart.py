@@ -23,8 +23,9 @@ def test_server_killed_mid_run(tiny_onnx: Path, tmp_path: Path) -> None:
 
     write_repository(tiny_onnx, tmp_path / "repo", RepoOptions(model_name="tiny", platform="python", cpu_threads=1))
     with TritonServer(tmp_path / "repo", venv=venv) as server:
-        backend = open_backend(BackendConfig("triton", {"url": server.grpc_url, "model_name": "tiny",
-                                                        "timeout_s": 5.0}))
+        backend = open_backend(
+            BackendConfig("triton", {"url": server.grpc_url, "model_name": "tiny", "timeout_s": 5.0})
+        )
         # GIVEN a client reading batches in a loop
         done, errors = [0], []
 

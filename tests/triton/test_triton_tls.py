@@ -116,9 +116,16 @@ def tls_server(tiny_onnx: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def tls_config(server, certs: dict[str, Path], **options) -> BackendConfig:
-    base = dict(url=server.grpc_url, model_name="tiny", timeout_s=5.0, tls=True, root_cert=str(certs["ca.pem"]),
-                client_cert=str(certs["client.pem"]), client_key=str(certs["client.key"]),
-                token_header=f"{HEADER}: {TOKEN}")
+    base = {
+        "url": server.grpc_url,
+        "model_name": "tiny",
+        "timeout_s": 5.0,
+        "tls": True,
+        "root_cert": str(certs["ca.pem"]),
+        "client_cert": str(certs["client.pem"]),
+        "client_key": str(certs["client.key"]),
+        "token_header": f"{HEADER}: {TOKEN}",
+    }
     return BackendConfig("triton", base | options)
 
 
@@ -144,8 +151,12 @@ def test_plain_client_against_tls_server_fails_fast(tls_server) -> None:
     server, _certs = tls_server
     t0 = time.monotonic()
     with pytest.raises(RemoteInferenceError):
-        open_backend(BackendConfig("triton", {"url": server.grpc_url, "model_name": "tiny", "timeout_s": 5.0,
-                                              "token_header": f"{HEADER}: {TOKEN}"}))
+        open_backend(
+            BackendConfig(
+                "triton",
+                {"url": server.grpc_url, "model_name": "tiny", "timeout_s": 5.0, "token_header": f"{HEADER}: {TOKEN}"},
+            )
+        )
     assert time.monotonic() - t0 < 6.0
 
 

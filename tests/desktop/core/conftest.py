@@ -77,8 +77,9 @@ def make_result(lines: Sequence[Sequence[tuple[str, tuple[int, int, int, int]]]]
     for words in lines:
         ws = tuple(WordResult(t, tuple([conf] * len(t)), box) for t, box in words)
         x0 = min(b[0] for _, b in words)
-        line_results.append(LineResult(ws, (x0, min(b[1] for _, b in words), max(b[2] for _, b in words),
-                                            max(b[3] for _, b in words))))
+        line_results.append(
+            LineResult(ws, (x0, min(b[1] for _, b in words), max(b[2] for _, b in words), max(b[3] for _, b in words)))
+        )
     text, confs = join_lines(line_results)
     return RegionResult(text, confs, tuple(line_results))
 

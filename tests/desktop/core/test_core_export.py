@@ -25,8 +25,10 @@ def reviewed(sample_png: Path, sample_truth: dict) -> ReviewSession:
     """The sample note with two lassoed lines: one read correctly, one corrected by a person."""
     s = ReviewSession.open(sample_png, user="clerk1")
     by_text = {ln["text"]: ln for ln in sample_truth["lines"]}
-    for text, corrected in (("BP 128/82   HR 76   Temp 98.4 F   SpO2 97%", None),
-                            ("Metformin 500 mg PO BID", "Metformin 500 mg PO BID (hold if eGFR<30)")):
+    for text, corrected in (
+        ("BP 128/82   HR 76   Temp 98.4 F   SpO2 97%", None),
+        ("Metformin 500 mg PO BID", "Metformin 500 mg PO BID (hold if eGFR<30)"),
+    ):
         line = by_text[text]
         x0, y0, x1, y1 = line["box"]
         r = s.add_region(0, line["polygon"])
@@ -73,8 +75,12 @@ def test_json(reviewed: ReviewSession, tmp_path: Path) -> None:
     assert first["status"] == "read" and first["text"] == first["model_text"]
     assert len(first["confidences"]) == len(first["model_text"])
     assert second["status"] == "corrected" and second["model_text"] == "Metformin 500 mg PO BID"
-    assert second["provenance"] == {"engine": "onnxruntime", "model": "parseq-test 0", "updated_by": "clerk1",
-                                    "updated_at": reviewed.regions()[1].updated_at}
+    assert second["provenance"] == {
+        "engine": "onnxruntime",
+        "model": "parseq-test 0",
+        "updated_by": "clerk1",
+        "updated_at": reviewed.regions()[1].updated_at,
+    }
     assert len(first["words"]) == 9 and len(first["polygon"]) == 4
 
 
@@ -156,8 +162,9 @@ def test_searchable_pdf_from_an_image(reviewed: ReviewSession, tmp_path: Path, s
         # render mode 3: the text is there but nothing is painted
         spans = [s for b in page.get_text("rawdict")["blocks"] for ln in b.get("lines", []) for s in ln["spans"]]
         assert spans and all(s.get("alpha", 255) == 0 or s["flags"] >= 0 for s in spans)
-    assert " ".join(_pdf_words(out)[0]) == ("BP 128/82 HR 76 Temp 98.4 F SpO2 97% "
-                                            "Metformin 500 mg PO BID (hold if eGFR<30)")
+    assert " ".join(_pdf_words(out)[0]) == (
+        "BP 128/82 HR 76 Temp 98.4 F SpO2 97% Metformin 500 mg PO BID (hold if eGFR<30)"
+    )
 
 
 def test_searchable_pdf_text_is_invisible(reviewed: ReviewSession, tmp_path: Path) -> None:
@@ -191,8 +198,16 @@ def test_region_lines_group_model_words() -> None:
     from desktop.core.regions import Region
 
     result = make_result([[("Type", (0, 0, 40, 20)), ("2", (50, 0, 60, 20))], [("stable.", (0, 30, 70, 50))]])
-    r = Region("r", 0, tuple(rect(0, 0, 100, 60)), RegionStatus.READ, result.text, result.text,
-               result.confidences, tuple((w.text, w.box) for w in result.words))
+    r = Region(
+        "r",
+        0,
+        tuple(rect(0, 0, 100, 60)),
+        RegionStatus.READ,
+        result.text,
+        result.text,
+        result.confidences,
+        tuple((w.text, w.box) for w in result.words),
+    )
     lines = region_lines(r)
     assert [ln.text for ln in lines] == ["Type 2", "stable."]
     assert lines[0].box == (0, 0, 60, 20) and lines[1].words[0].box == (0, 30, 70, 50)
@@ -201,8 +216,9 @@ def test_region_lines_group_model_words() -> None:
     assert region_lines(r.with_changes(text="one line only"))[0].box == (0, 0, 100, 60)
 
 
-def test_atomic_write_leaves_no_partial_file(reviewed: ReviewSession, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_write_leaves_no_partial_file(
+    reviewed: ReviewSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # GIVEN an existing export and a writer that fails half way
     target = tmp_path / "note.json"
     target.write_text("previous export")
@@ -219,11 +235,12 @@ def test_atomic_write_leaves_no_partial_file(reviewed: ReviewSession, tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["note.json"]
 
 
-def test_failed_pdf_export_leaves_nothing(reviewed: ReviewSession, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_pdf_export_leaves_nothing(
+    reviewed: ReviewSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pymupdf
 
-    def broken_save(self, *a, **k):  # noqa: ANN001, ANN002, ANN003
+    def broken_save(self, *a, **k):
         Path(a[0]).write_bytes(b"%PDF-1.7 partial")
         raise RuntimeError("disk error")
 
@@ -277,8 +294,9 @@ def test_searchable_pdf_on_rotated_pages(tmp_path: Path, rotation: int) -> None:
 
 
 @pytest.mark.parametrize("turn", [0, 90, 180, 270])
-def test_corrected_text_on_a_turned_region_runs_along_the_turned_line(session: ReviewSession, tmp_path: Path,
-                                                                     turn: int) -> None:
+def test_corrected_text_on_a_turned_region_runs_along_the_turned_line(
+    session: ReviewSession, tmp_path: Path, turn: int
+) -> None:
     import pymupdf
 
     from desktop.core.history import AddRegion

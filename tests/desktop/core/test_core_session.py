@@ -35,7 +35,7 @@ def test_open_missing_document_raises_document_error(tmp_path: Path) -> None:
 def test_regions_in_reading_order(session: ReviewSession) -> None:
     # GIVEN regions drawn out of order over two pages, two of them side by side
     c = session.add_region(1, rect(0, 0, 10, 10))
-    b = session.add_region(0, rect(200, 102, 260, 130))   # right of a, top a little lower
+    b = session.add_region(0, rect(200, 102, 260, 130))  # right of a, top a little lower
     a = session.add_region(0, rect(10, 100, 100, 130))
     top = session.add_region(0, rect(150, 10, 200, 40))
     # THEN page first, then top-to-bottom, left-to-right
@@ -69,8 +69,10 @@ def test_a_region_read_turned_keeps_the_turn(session: ReviewSession) -> None:
     assert out is not None and out.rotation == 0 and out.text == "82200067"
     plain = session.add_region(0, rect(0, 400, 200, 440))
     session.begin_recognition(plain.id)
-    assert session.apply_recognition(plain.id, make_result([[("BP", (0, 400, 30, 440))]]), engine="e",
-                                     model="m").rotation == 0
+    assert (
+        session.apply_recognition(plain.id, make_result([[("BP", (0, 400, 30, 440))]]), engine="e", model="m").rotation
+        == 0
+    )
 
 
 def test_result_for_deleted_or_reshaped_region_is_ignored(session: ReviewSession) -> None:
@@ -273,6 +275,7 @@ def test_listener_may_start_recognition_when_a_region_is_added(session: ReviewSe
     session.do(AddRegion.new(0, rect(0, 0, 40, 20)))
     [rid] = [r.id for r in session.regions()]
     assert session.get(rid).status is RegionStatus.RECOGNIZING
-    out = session.apply_recognition(rid, make_result([[("ok", (0, 0, 9, 9))]]), engine="e", model="m",
-                                    generation=started[0])
+    out = session.apply_recognition(
+        rid, make_result([[("ok", (0, 0, 9, 9))]]), engine="e", model="m", generation=started[0]
+    )
     assert out is not None and out.status is RegionStatus.READ

@@ -32,8 +32,9 @@ def test_sidecar_beside_a_writable_document(image_doc: Path) -> None:
     s.close()
 
 
-def test_read_only_folder_uses_app_data_dir(image_doc: Path, private_data_dir: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_only_folder_uses_app_data_dir(
+    image_doc: Path, private_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # a read-only folder (simulated: the tests may run as root, which ignores permissions)
     monkeypatch.setattr("desktop.core.storage._is_writable_dir", lambda folder: False)
     s = ReviewSession.open(image_doc)
@@ -123,7 +124,12 @@ def test_audit_records_who_and_what_but_not_text(session: ReviewSession) -> None
     # the region row keeps model text, final text, who/when, engine and model
     saved = session.store.load_regions()[0]
     assert (saved.model_text, saved.text, saved.engine, saved.model, saved.updated_by) == (
-        "Metformin", "Metformin XR", "ort", "m1", "clerk1")
+        "Metformin",
+        "Metformin XR",
+        "ort",
+        "m1",
+        "clerk1",
+    )
 
 
 KILL_SCRIPT = textwrap.dedent("""
@@ -197,7 +203,7 @@ def test_rotations_are_kept_and_a_version_1_file_is_upgraded(image_doc: Path) ->
     try:
         assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         assert s.page_rotation(0) == 90 and s.page_rotation(1) == 0
-        rid = [r.id for r in s.regions() if r.id != old.id][0]
+        rid = next(r.id for r in s.regions() if r.id != old.id)
         assert s.get(rid).rotation == 90
         s.undo()
         assert s.get(rid) is None

@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from desktop.core.regions import Region, RegionStatus
-from desktop.core.review import (align_confidences, count_reviewed, has_doubtful, is_editable, needs_review,
-                                 next_doubtful, selection_after_removal, step)
+from desktop.core.review import (
+    align_confidences,
+    count_reviewed,
+    has_doubtful,
+    is_editable,
+    needs_review,
+    next_doubtful,
+    selection_after_removal,
+    step,
+)
 
 MODEL = "BP 12O/80"
 CONF = (1, 1, 1, 1, 1, 0.2, 1, 0.4, 1)  # "O" and "8" are doubtful
 SQUARE = ((0.0, 0.0), (10.0, 0.0), (10.0, 10.0))
 
 
-def region(rid: str, page: int, *, status: RegionStatus = RegionStatus.READ, doubtful: bool = False,
-           text: str | None = None) -> Region:
+def region(
+    rid: str, page: int, *, status: RegionStatus = RegionStatus.READ, doubtful: bool = False, text: str | None = None
+) -> Region:
     conf = CONF if doubtful else (1.0,) * len(MODEL)
-    return Region(id=rid, page=page, polygon=SQUARE, status=status, model_text=MODEL,
-                  text=MODEL if text is None else text, confidences=tuple(float(c) for c in conf))
+    return Region(
+        id=rid,
+        page=page,
+        polygon=SQUARE,
+        status=status,
+        model_text=MODEL,
+        text=MODEL if text is None else text,
+        confidences=tuple(float(c) for c in conf),
+    )
 
 
 def test_align_keeps_untouched_characters_and_trusts_typed_ones() -> None:
@@ -55,8 +71,12 @@ def test_tab_walks_reading_order_across_pages_and_stops_at_the_ends() -> None:
 
 
 def test_f8_finds_the_next_doubtful_region_wrapping_and_skipping_verified() -> None:
-    order = [region("a", 0, doubtful=True), region("b", 0), region("c", 1, doubtful=True, status=RegionStatus.VERIFIED),
-             region("d", 1, doubtful=True)]
+    order = [
+        region("a", 0, doubtful=True),
+        region("b", 0),
+        region("c", 1, doubtful=True, status=RegionStatus.VERIFIED),
+        region("d", 1, doubtful=True),
+    ]
     assert next_doubtful(order, "a", 0, 0.6).id == "d"
     assert next_doubtful(order, "d", 1, 0.6).id == "a"  # wraps round the document
     assert next_doubtful(order, None, 1, 0.6).id == "d"  # from the page shown

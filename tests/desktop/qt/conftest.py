@@ -55,8 +55,13 @@ def note_pdf(tmp_path: Path) -> Path:
 def locked_pdf(tmp_path: Path) -> Path:
     import pymupdf
 
-    return _pdf(tmp_path / "pdfs" / "locked.pdf", 1, encryption=pymupdf.PDF_ENCRYPT_AES_256,
-                user_pw="s3cret", owner_pw="owner-pw")
+    return _pdf(
+        tmp_path / "pdfs" / "locked.pdf",
+        1,
+        encryption=pymupdf.PDF_ENCRYPT_AES_256,
+        user_pw="s3cret",
+        owner_pw="owner-pw",
+    )
 
 
 class Hooks:

@@ -405,8 +405,13 @@ def test_shortcut_sheet_lists_the_review_keys(qtbot, make_window):
     listed = {part for k, _ in sheet for part in k.split(" / ")}
     for act in window.findChildren(QAction):
         for seq in (s for s in act.shortcuts() if not s.isEmpty()):
-            shown = "+".join({"Return": "Enter", "Del": "Delete", "PgDown": "PgDn"}.get(p, p)
-                             for p in seq.toString().split("+")) if seq.toString() != "+" else "+"
+            shown = (
+                "+".join(
+                    {"Return": "Enter", "Del": "Delete", "PgDown": "PgDn"}.get(p, p) for p in seq.toString().split("+")
+                )
+                if seq.toString() != "+"
+                else "+"
+            )
             assert shown in listed, (act.text(), shown)
     dialog = ShortcutsDialog(window)
     qtbot.addWidget(dialog)
@@ -415,13 +420,14 @@ def test_shortcut_sheet_lists_the_review_keys(qtbot, make_window):
 
 def test_drop_a_file_on_the_window_opens_it(qtbot, make_window, page_png):
     from PySide6.QtCore import QMimeData, QUrl
-    from PySide6.QtGui import QAction, QDropEvent
+    from PySide6.QtGui import QDropEvent
 
     window = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(page_png))])
-    event = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(event)
     with qtbot.waitSignal(window.documents.opened, timeout=10000):
         pass
@@ -471,8 +477,7 @@ def test_drag_a_corner_handle_to_reshape_then_the_region_is_read_again(qtbot, ma
     assert window.undo.stack.undoText() == "Reshape region"
 
 
-def test_export_menu_writes_the_current_page_where_the_dialog_says(qtbot, make_window, note_pdf, tmp_path,
-                                                                   monkeypatch):
+def test_export_menu_writes_the_current_page_where_the_dialog_says(qtbot, make_window, note_pdf, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
     window = make_window(str(note_pdf))
@@ -481,7 +486,7 @@ def test_export_menu_writes_the_current_page_where_the_dialog_says(qtbot, make_w
     target = tmp_path / "chosen.json"
     asked = []
 
-    def fake_save(_parent, caption, default, _filter):  # noqa: ANN001
+    def fake_save(_parent, caption, default, _filter):
         asked.append((caption, default))
         return str(target), ""
 
@@ -494,8 +499,9 @@ def test_export_menu_writes_the_current_page_where_the_dialog_says(qtbot, make_w
     data = json.loads(target.read_text(encoding="utf-8"))
     assert data  # the core's export: parsed, not inspected here
     # a folder that cannot be written is reported, and the window stays usable
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a: (str(tmp_path / "no" / "such" / "dir" / "x.txt"), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(tmp_path / "no" / "such" / "dir" / "x.txt"), ""))
+    )
     window.export_menu.choose("txt", "document")
     written = (tmp_path / "no" / "such" / "dir" / "x.txt").exists()
     assert written or (window.hooks.errors and window.hooks.errors[-1][0] == "Export failed")
@@ -528,8 +534,9 @@ def test_multi_page_tiff_pages(qtbot, make_window, tmp_path):
     assert window.documents.session.get(rid).page == 1
 
 
-def test_a_region_drawn_on_a_sideways_page_is_read_upright_and_the_reader_is_told(qtbot, make_window, page_png,
-                                                                                 bundled_model):
+def test_a_region_drawn_on_a_sideways_page_is_read_upright_and_the_reader_is_told(
+    qtbot, make_window, page_png, bundled_model
+):
     import numpy as np
     from PIL import Image
 

@@ -42,8 +42,9 @@ def test_emitting_signals_does_not_drop_references_to_bools() -> None:
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     proc = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=120, env=env)
-    assert proc.returncode == 0, (f"PySide6 {PySide6.__version__} crashed while emitting signals "
-                                  f"(see pyproject.toml):\n{proc.stderr[-800:]}")
+    assert proc.returncode == 0, (
+        f"PySide6 {PySide6.__version__} crashed while emitting signals (see pyproject.toml):\n{proc.stderr[-800:]}"
+    )
     count, d_true, d_false = (int(v) for v in proc.stdout.split())
     assert count == 5000
     assert d_true > -100 and d_false > -100, f"PySide6 {PySide6.__version__} drops references: {d_true}, {d_false}"

@@ -27,7 +27,8 @@ def help_text(capsys, parse, argv: list[str]) -> str:
 
 
 def test_a_default_changed_in_the_schema_shows_in_settings_both_clis_and_the_dialog(
-        qtbot, monkeypatch, capsys, tmp_path) -> None:
+    qtbot, monkeypatch, capsys, tmp_path
+) -> None:
     from desktop.app import parse_args
     from desktop.qt.dialogs import SettingsDialog
     from desktop.qt.settings_store import SettingsStore
@@ -64,7 +65,10 @@ def test_the_dialog_has_an_editor_for_every_setting_of_the_right_kind(qtbot) -> 
     qtbot.addWidget(dlg)
     # every setting round-trips unchanged
     assert dlg.values() == values
-    editor = lambda key: dlg.field(key).editor
+
+    def editor(key):
+        return dlg.field(key).editor
+
     assert isinstance(editor("backend/tls"), QCheckBox) and editor("backend/tls").isChecked()
     timeout = editor("backend/timeout_s")
     assert isinstance(timeout, QDoubleSpinBox) and (timeout.minimum(), timeout.maximum()) == (0.1, 600.0)

@@ -24,6 +24,9 @@ def test_no_shell_module_is_over_400_lines() -> None:
 def test_the_main_window_is_under_250_lines_and_inherits_only_from_qt() -> None:
     path = QT / "main_window.py"
     assert _lines(path) < 250
-    window = next(n for n in ast.parse(path.read_text(encoding="utf-8")).body
-                  if isinstance(n, ast.ClassDef) and n.name == "MainWindow")
+    window = next(
+        n
+        for n in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(n, ast.ClassDef) and n.name == "MainWindow"
+    )
     assert [ast.unparse(b) for b in window.bases] == ["QMainWindow"]  # composed parts, no mixins
