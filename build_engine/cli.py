@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        return ExitCode(args.func(args))
+        return int(args.func(args))
     except NoteLassoError as exc:
         return report_error("notelasso-engine", exc)
     except KeyboardInterrupt:

@@ -45,7 +45,8 @@ def build_app(argv: Sequence[str] | None = None, *, settings_path: Path | None =
         level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    app = QApplication.instance() or QApplication(["notelasso"])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(["notelasso"])
     app.setApplicationName("NoteLasso")
     app.setOrganizationName("NoteLasso")
     apply_style(app)

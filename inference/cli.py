@@ -12,8 +12,13 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from inference.errors import ExitCode, InputError, NoteLassoError, report_error
+
+if TYPE_CHECKING:
+    from inference.backends import BackendConfig
+    from inference.recognizer import Recognizer, RegionResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm"}
 
@@ -55,7 +60,7 @@ def add_backend_arguments(p: argparse.ArgumentParser) -> None:
         add_arguments(p.add_argument_group(f"{plugin.kind}: {plugin.name}"), own)
 
 
-def backend_config(args: argparse.Namespace):
+def backend_config(args: argparse.Namespace) -> BackendConfig:
     """The back end chosen on the command line and the options given for it (others take defaults)."""
     from inference.backends import BackendConfig, backend_options, get_plugin, kind_option
     from inference.backends.options import given_values
@@ -67,12 +72,12 @@ def backend_config(args: argparse.Namespace):
     wanted = {o.key for o in plugin.all_options()}
     ignored = sorted(set(given) - wanted)
     if ignored:
-        flags = ", ".join(o.flag for o in backend_options() if o.key in ignored)
+        flags = ", ".join(o.flag or o.key for o in backend_options() if o.key in ignored)
         raise InputError(f"Not options of the {plugin.name} back end (--backend {kind}): {flags}.")
     return BackendConfig(kind, given)
 
 
-def backend_values(args: argparse.Namespace) -> dict:
+def backend_values(args: argparse.Namespace) -> dict[str, Any]:
     """option key -> value for the chosen back end: what was given, the schema's default otherwise."""
     from inference.backends import get_plugin
 
@@ -80,7 +85,7 @@ def backend_values(args: argparse.Namespace) -> dict:
     return get_plugin(cfg.kind).resolve(cfg.options)
 
 
-def open_recognizer(args: argparse.Namespace):
+def open_recognizer(args: argparse.Namespace) -> Recognizer:
     from inference.backends import get_plugin, open_backend
     from inference.recognizer import Recognizer
 
@@ -93,7 +98,7 @@ def open_recognizer(args: argparse.Namespace):
     return Recognizer(backend, batch_size=values["batch_size"])
 
 
-def result_to_json(result) -> dict:
+def result_to_json(result: RegionResult) -> dict[str, Any]:
     return {
         "text": result.text,
         "confidences": [round(c, 4) for c in result.confidences],
@@ -257,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        return args.func(args)
+        return int(args.func(args))
     except NoteLassoError as exc:
         if args.debug:
             raise

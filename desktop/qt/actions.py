@@ -18,12 +18,14 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QMenu,
     QMenuBar,
     QSizePolicy,
     QStyle,
     QTableWidget,
     QTableWidgetItem,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -250,9 +252,9 @@ def build_actions(
 
 def build_menus(
     bar: QMenuBar, acts: Mapping[str, QAction], actions: Sequence[ActionSpec] = ACTIONS
-) -> dict[str, object]:
+) -> dict[str, QMenu]:
     """Fill the menu bar from the table; returns the menus by name."""
-    menus = {}
+    menus: dict[str, QMenu] = {}
     for name, title in MENUS:
         menu = bar.addMenu(title)
         menus[name] = menu
@@ -282,7 +284,9 @@ def build_toolbar(acts: Mapping[str, QAction], labels: Mapping[str, QLabel]) -> 
         else:
             tb.addAction(acts[item])
     for name in _ICON_ONLY:
-        tb.widgetForAction(acts[name]).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        button = tb.widgetForAction(acts[name])
+        if isinstance(button, QToolButton):
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     return tb
 
 

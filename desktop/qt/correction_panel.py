@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap, QResizeEvent, QTransform
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -180,7 +180,7 @@ class CorrectionPanel(QWidget):
         size = self.crop.size()
         self.crop.setPixmap(wrap_crop(self._crop_pixmap, size.width() - 8, size.height() - 8))
 
-    def resizeEvent(self, event: object) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_crop()
 

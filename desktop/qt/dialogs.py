@@ -138,14 +138,20 @@ class SettingsDialog(QDialog):
         field = make_field(setting, values.get(setting.key), self)
         siblings = self.fields.setdefault(setting.key, [])
         siblings.append(field)
-        field.on_change(lambda value: [f.set_value(value) for f in self.fields[setting.key] if f is not field])
+
+        def follow(value: Any) -> None:  # a key shown on several pages keeps its editors in step
+            for other in self.fields[setting.key]:
+                if other is not field:
+                    other.set_value(value)
+
+        field.on_change(follow)
         return field
 
     def field(self, key: str) -> SettingField:
         """The editor of setting ``key`` (on the chosen back end's page when several pages show it)."""
         fields = self.fields[key]
         page = self.stack.currentWidget()
-        return next((f for f in fields if page.isAncestorOf(f.editor)), fields[0])
+        return next((f for f in fields if page is not None and page.isAncestorOf(f.editor)), fields[0])
 
     def _on_kind_changed(self) -> None:
         self.stack.setCurrentIndex(list(PLUGINS).index(self.kind.currentData()))

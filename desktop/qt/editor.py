@@ -24,7 +24,7 @@ class ConfidenceHighlighter(QSyntaxHighlighter):
     """
 
     def __init__(self, document: QTextDocument) -> None:
-        super().__init__(None)
+        super().__init__(None)  # type: ignore[call-overload]  # the document is set below, see there
         self._model_text = ""
         self._confidences: tuple[float, ...] = ()
         self._aligned: list[float] = []

@@ -73,8 +73,11 @@ class ExportMenu(QMenu):
 
     def export_to(self, fmt: str, path: Path, *, pages: list[int] | None = None) -> bool:
         """Write the export; errors are reported. Returns success."""
+        session = self._documents.session
+        if session is None:
+            return False
         try:
-            export_session(self._documents.session, fmt, path, pages=pages, document=self._documents.document)
+            export_session(session, fmt, path, pages=pages, document=self._documents.document)
         except NoteLassoError as exc:
             self._report("Export failed", exc)
             return False

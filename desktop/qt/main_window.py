@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from desktop.core import settings as options
 from desktop.qt import actions as table
@@ -72,8 +72,8 @@ class MainWindow(QMainWindow):
         self._build_commands()
         self._wire()
         self.setAcceptDrops(True)
-        screen = self.screen().availableGeometry() if self.screen() else None
-        self.resize(min(1480, screen.width()) if screen else 1440, min(940, screen.height()) if screen else 900)
+        screen = self.screen().availableGeometry()
+        self.resize(min(1480, screen.width()), min(940, screen.height()))
         self._update_title()
         self._update_actions()
         # The back end loads once the first page is up (or soon, with no document).
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         )
         self.commands["lasso"].setChecked(True)
         menus = table.build_menus(self.menuBar(), self.commands)
-        file_menu: QMenu = menus["File"]  # type: ignore[assignment]
+        file_menu = menus["File"]
         self.recent_menu = RecentMenu(self.settings, self.open_path, self)
         file_menu.insertMenu(self.commands["export"], self.recent_menu)
         self.export_menu = ExportMenu(
@@ -163,8 +163,10 @@ class MainWindow(QMainWindow):
         for signal in (docs.page_rendering, docs.page_shown, docs.closed):
             signal.connect(self._update_title)
             signal.connect(self._update_actions)
-        rec.backend_loading.connect(lambda host: (status.show_remote(host), status.show_backend("Loading model…")))
-        rec.backend_ready.connect(lambda label: (status.show_backend(label), self.banner.hide()))
+        rec.backend_loading.connect(status.show_remote)
+        rec.backend_loading.connect(lambda _host: status.show_backend("Loading model…"))
+        rec.backend_ready.connect(status.show_backend)
+        rec.backend_ready.connect(self.banner.hide)
         rec.backend_failed.connect(self._on_backend_failed)
         rec.latency_measured.connect(status.show_latency)
         rec.region_read.connect(self._on_region_read)

@@ -88,7 +88,7 @@ class RegionItem(QGraphicsPolygonItem):
             h.setVisible(self.isSelected())
 
     def begin_reshape(self) -> None:
-        self._reshape_from = [(p.x(), p.y()) for p in self.polygon()]
+        self._reshape_from = [(p.x(), p.y()) for p in self.polygon().toList()]
 
     def reshape_to(self, corner: int, scene_pt: QPointF) -> None:
         if self._reshape_from is None:
@@ -109,7 +109,7 @@ class RegionItem(QGraphicsPolygonItem):
     def end_reshape(self) -> None:
         if self._reshape_from is None:
             return
-        changed = [(p.x(), p.y()) for p in self.polygon()] != self._reshape_from
+        changed = [(p.x(), p.y()) for p in self.polygon().toList()] != self._reshape_from
         self._reshape_from = None
         if changed and self._on_reshaped is not None:
             self._on_reshaped(self.region_id, self.moved_polygon())
@@ -138,4 +138,4 @@ class RegionItem(QGraphicsPolygonItem):
 
     def moved_polygon(self) -> list[Point]:
         off = self.pos()
-        return [(p.x() + off.x(), p.y() + off.y()) for p in self.polygon()]
+        return [(p.x() + off.x(), p.y() + off.y()) for p in self.polygon().toList()]

@@ -20,9 +20,10 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QPolygonF,
+    QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsPolygonItem, QGraphicsScene, QGraphicsView
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsPolygonItem, QGraphicsScene, QGraphicsView, QWidget
 
 from desktop.core.regions import Region
 from desktop.qt.overlays import STATUS_COLOURS, CornerHandle, RegionItem
@@ -51,7 +52,7 @@ class PageView(QGraphicsView):
     rotation_changed = Signal(int)  # clockwise degrees the page is now turned on screen
     tool_changed = Signal(str)
 
-    def __init__(self, parent: object | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._scene = QGraphicsScene(self)
         self.setScene(self._scene)
@@ -131,9 +132,9 @@ class PageView(QGraphicsView):
         for rid, item in self._items.items():
             item.setSelected(rid == region_id)
         self._scene.blockSignals(blocked)
-        item = self._items.get(region_id or "")
-        if item is not None and ensure_visible:
-            self.ensureVisible(item, 40, 40)
+        chosen = self._items.get(region_id or "")
+        if chosen is not None and ensure_visible:
+            self.ensureVisible(chosen, 40, 40)
 
     # -- tools -----------------------------------------------------------------------------
     @property
@@ -218,7 +219,7 @@ class PageView(QGraphicsView):
             top = self.mapToScene(self.viewport().rect().center())
             self.centerOn(QPointF(self._page_size[0] / 2, top.y()))
 
-    def resizeEvent(self, event: object) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._refit()
 

@@ -106,9 +106,14 @@ def make_field(setting: Setting, value: Any, parent: QWidget) -> SettingField:
         high = _INT_LIMIT if setting.maximum is None else setting.maximum
         if isinstance(spin, QDoubleSpinBox):
             spin.setDecimals(_decimals(setting.step))
-        spin.setRange(setting.type(low), setting.type(high))
-        if setting.step:
-            spin.setSingleStep(setting.type(setting.step))
+        if isinstance(spin, QDoubleSpinBox):
+            spin.setRange(float(low), float(high))
+            if setting.step:
+                spin.setSingleStep(float(setting.step))
+        else:
+            spin.setRange(int(low), int(high))
+            if setting.step:
+                spin.setSingleStep(int(setting.step))
         if setting.special_value:
             spin.setSpecialValueText(setting.special_value)
         if setting.suffix:

@@ -51,7 +51,7 @@ class SettingsStore:
         value = self._qs.value("recent/files", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in (value or []) if v]
+        return [str(v) for v in value if v] if isinstance(value, list) else []
 
     def add_recent(self, path: Path) -> None:
         p = str(Path(path).resolve())

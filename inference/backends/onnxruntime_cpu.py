@@ -89,4 +89,4 @@ class OnnxRuntimeBackend:
         return np.concatenate(parts, axis=0).astype(np.float32, copy=False)
 
     def close(self) -> None:
-        self._session = None  # type: ignore[assignment]
+        self._session = None

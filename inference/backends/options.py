@@ -9,7 +9,7 @@ stored settings (:meth:`Option.coerce`) and the settings dialog. Nothing here im
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ class Option:
         """
         name = self.flag or self.key
         got = "" if self.secret else f"; got '{value}'"
+        out: Any
         try:
             if self.type is bool:
                 out = _to_bool(value)
@@ -133,7 +134,7 @@ def dest(option: Option) -> str:
     return option.flag.lstrip("-").replace("-", "_")
 
 
-def _argument_type(option: Option):
+def _argument_type(option: Option) -> Callable[[str], Any]:
     def convert(text: str) -> Any:
         try:
             return option.parse(text)

@@ -71,7 +71,7 @@ def is_available() -> tuple[bool, str]:
     return True, ""
 
 
-def cuda_call(cudart: Any, result: tuple, what: str) -> Any:
+def cuda_call(cudart: Any, result: tuple[Any, ...], what: str) -> Any:
     """Check a cuda-python ``(err, *values)`` tuple; return the value (or None)."""
     err, *values = result
     if int(err) != 0:
@@ -171,7 +171,7 @@ def make_trt_logger(trt: Any) -> Any:
     """A trt.ILogger forwarding to ``logging`` (TensorRT messages hold no patient data); keeps errors."""
     levels = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
 
-    class Forward(trt.ILogger):
+    class Forward(trt.ILogger):  # type: ignore[misc]  # tensorrt ships no types
         def __init__(self) -> None:
             trt.ILogger.__init__(self)
             self.errors: list[str] = []

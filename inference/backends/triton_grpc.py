@@ -215,7 +215,7 @@ class TritonBackend:
         self._check_tensors(meta, spec, batched=max_batch > 0)
         return spec, max_batch if max_batch > 0 else 64
 
-    def _server_spec(self, config: dict, local_spec: ModelSpec | Path | None) -> ModelSpec:
+    def _server_spec(self, config: dict[str, Any], local_spec: ModelSpec | Path | None) -> ModelSpec:
         if isinstance(local_spec, Path | str):
             local_spec = load_spec(Path(local_spec))
         text = config.get("parameters", {}).get(METADATA_KEY, {}).get("string_value")
@@ -235,8 +235,8 @@ class TritonBackend:
             )
         return spec
 
-    def _check_tensors(self, meta: dict, spec: ModelSpec, *, batched: bool) -> None:
-        def one(items: list[dict], name: str, want: tuple[int, ...], role: str) -> None:
+    def _check_tensors(self, meta: dict[str, Any], spec: ModelSpec, *, batched: bool) -> None:
+        def one(items: list[dict[str, Any]], name: str, want: tuple[int, ...], role: str) -> None:
             found = {t["name"]: t for t in items}
             if name not in found:
                 raise ModelMismatchError(
@@ -277,7 +277,7 @@ class TritonBackend:
         spec.check_output_shape(tuple(logits.shape), where="The Triton server")
         if logits.shape[0] != part.shape[0]:
             raise ModelMismatchError(f"The Triton server returned {logits.shape[0]} results for {part.shape[0]} crops.")
-        return logits.astype(np.float32, copy=False)
+        return np.asarray(logits, dtype=np.float32)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:

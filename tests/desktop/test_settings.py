@@ -82,7 +82,7 @@ def test_both_command_lines_spell_the_back_end_flags_the_same() -> None:
 
     app = argparse.ArgumentParser()  # as desktop.app.parse_args builds it
     table.add_cli_arguments(app)
-    page = build_parser()._subparsers._group_actions[0].choices["page"]
+    page = build_parser()._subparsers._group_actions[0].choices["page"]  # type: ignore[union-attr,index]
 
     def flags(p):
         return {s for a in p._actions for s in a.option_strings}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pytest
@@ -66,7 +68,7 @@ def test_generated_flags_keep_unset_ones_none_and_show_defaults() -> None:
 
 
 def test_every_plugin_option_has_a_flag_a_label_and_a_valid_default() -> None:
-    flags = {}
+    flags: dict[str, str] = {}
     for option in backends.backend_options():
         assert option.flag and option.label and option.help
         assert option.parse(option.default) == option.default
@@ -94,7 +96,7 @@ class FakeBackend:
     label = "fake"
     is_remote = False
 
-    def __init__(self, values: dict) -> None:
+    def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = dict(values)
         self._spec = ModelSpec()
 

@@ -34,7 +34,12 @@ def make_pdf(path: Path, pages: int = 2, password: str | None = None) -> None:
         page = doc.new_page(width=612, height=792)
         page.insert_text((72, 72 + 20 * i), f"Page {i + 1} BP 128/82", fontsize=14)
     if password:
-        doc.save(str(path), encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw=password + "-owner", user_pw=password)
+        doc.save(
+            str(path),
+            encryption=pymupdf.PDF_ENCRYPT_AES_256,  # type: ignore[attr-defined]
+            owner_pw=password + "-owner",
+            user_pw=password,
+        )
     else:
         doc.save(str(path))
     doc.close()

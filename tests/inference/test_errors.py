@@ -15,7 +15,7 @@ def readme_exit_codes() -> list[tuple[int, str, str]]:
     """(code, name, meaning) rows of the table that follows the README's "exits with a code" sentence."""
     lines = README.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if "exits with a code" in line)
-    table = []
+    table: list[str] = []
     for line in lines[start + 1 :]:
         if not line.strip():
             if table:
@@ -27,7 +27,7 @@ def readme_exit_codes() -> list[tuple[int, str, str]]:
             continue
         table.append(line)
     assert table[:2] == ["| code | name | meaning |", "|---|---|---|"], table[:2]
-    rows = []
+    rows: list[tuple[int, str, str]] = []
     for line in table[2:]:
         match = ROW.match(line)
         assert match, f"README exit code row not understood: {line!r}"
@@ -40,8 +40,8 @@ def test_readme_table_matches_the_enum() -> None:
     assert readme_exit_codes() == expected
 
 
-def _all_subclasses(cls: type) -> set[type]:
-    out = set(cls.__subclasses__())
+def _all_subclasses(cls: type[NoteLassoError]) -> set[type[NoteLassoError]]:
+    out: set[type[NoteLassoError]] = set(cls.__subclasses__())
     for sub in list(out):
         out |= _all_subclasses(sub)
     return out

@@ -169,7 +169,7 @@ def _spaced(parts: list[tuple[str, float]], font_size: int = 22) -> tuple[np.nda
         x += gap * font_size
         left, _, right, _ = draw.textbbox((x, font_size), ch, font=font)
         draw.text((x, font_size), ch, font=font, fill=0)
-        cols.append((left, right))
+        cols.append((int(left), int(right)))
         x += font.getlength(ch)
     return np.asarray(img, dtype=np.uint8), cols
 
@@ -279,7 +279,8 @@ def test_narrow_word_gaps_of_tightly_set_print_still_separate_words() -> None:
         draw.text((x, 15), word, font=font, fill=0)
         x += font.getlength(word) + 0.18 * 22
     # WHEN it is laid out
-    layout = analyse(cv2.threshold(np.asarray(img), 160, 255, cv2.THRESH_BINARY)[1])
+    ink: np.ndarray = cv2.threshold(np.asarray(img, dtype=np.uint8), 160, 255, cv2.THRESH_BINARY)[1]
+    layout = analyse(ink.astype(np.uint8))
     # THEN each word is a word
     assert len(layout) == 1 and len(layout[0].word_boxes) == len(words)
 

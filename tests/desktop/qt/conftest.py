@@ -19,6 +19,7 @@ def page_png(tmp_path: Path) -> Path:
 
     img = Image.new("RGB", (1200, 900), "white")
     draw = ImageDraw.Draw(img)
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
     try:
         font = ImageFont.truetype("DejaVuSans.ttf", 36)
     except OSError:
@@ -58,7 +59,7 @@ def locked_pdf(tmp_path: Path) -> Path:
     return _pdf(
         tmp_path / "pdfs" / "locked.pdf",
         1,
-        encryption=pymupdf.PDF_ENCRYPT_AES_256,
+        encryption=pymupdf.PDF_ENCRYPT_AES_256,  # type: ignore[attr-defined]  # missing from its stubs
         user_pw="s3cret",
         owner_pw="owner-pw",
     )

@@ -42,7 +42,14 @@ def open_page(qtbot, make_window, path, **kwargs):
     return window
 
 
-LINE_2 = [(60, 180), (400, 170), (760, 182), (770, 260), (380, 268), (55, 255)]  # around "BP 120/80 ..."
+LINE_2: list[tuple[float, float]] = [
+    (60, 180),
+    (400, 170),
+    (760, 182),
+    (770, 260),
+    (380, 268),
+    (55, 255),
+]  # around "BP 120/80 ..."
 
 
 def test_lasso_reads_the_region_and_the_panel_shows_text_with_marks(qtbot, make_window, page_png):

@@ -20,6 +20,12 @@ def with_default(kind: str, key: str, default: object):
     return replace(plugin, options=tuple(replace(o, default=default) if o.key == key else o for o in plugin.options))
 
 
+def line_edit(dlg: object, key: str) -> QLineEdit:
+    editor = dlg.field(key).editor  # type: ignore[attr-defined]
+    assert isinstance(editor, QLineEdit), key
+    return editor
+
+
 def help_text(capsys, parse, argv: list[str]) -> str:
     with pytest.raises(SystemExit):
         parse(argv)
@@ -53,7 +59,7 @@ def test_a_default_changed_in_the_schema_shows_in_settings_both_clis_and_the_dia
     # ... and the settings dialog's generated editor shows it
     dlg = SettingsDialog(table.defaults(), None)
     qtbot.addWidget(dlg)
-    assert dlg.field("backend/url").editor.text() == NEW_ADDRESS
+    assert line_edit(dlg, "backend/url").text() == NEW_ADDRESS
     assert dlg.values()["backend/url"] == NEW_ADDRESS
 
 
@@ -96,11 +102,12 @@ def test_choosing_a_back_end_shows_only_its_options_and_notes(qtbot) -> None:
     assert dlg.field("backend/url").editor.isVisible() and dlg.field("backend/timeout_s").editor.isVisible()
     assert not dlg.field("backend/threads").editor.isVisible()
     page = dlg.stack.currentWidget()
+    assert page is not None
     assert any(label.text() == REMOTE_NOTE for label in page.findChildren(type(dlg.test_result)))
     # a model file shared by two back ends is one setting: editing it on one page shows on the other
-    dlg.field("backend/model_path").editor.setText("/models/a.onnx")
+    line_edit(dlg, "backend/model_path").setText("/models/a.onnx")
     dlg.kind.setCurrentIndex(dlg.kind.findData("cpu"))
-    assert dlg.field("backend/model_path").editor.text() == "/models/a.onnx"
+    assert line_edit(dlg, "backend/model_path").text() == "/models/a.onnx"
     assert dlg.values()["backend/kind"] == "cpu" and dlg.values()["backend/model_path"] == "/models/a.onnx"
 
 
