@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING
 from desktop.core.export_base import PageExport, atomic_path, region_lines
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pymupdf
+
     from desktop.core.session import ReviewSession
     from inference.documents import Document
 
@@ -57,7 +61,15 @@ def _page_image_bytes(document: Document, index: int, dpi: int) -> bytes:
     return buf.getvalue()
 
 
-def _insert_word(page, rect, text: str, font_for, *, is_last: bool, turn: int = 0) -> None:
+def _insert_word(
+    page: pymupdf.Page,
+    rect: pymupdf.Rect,
+    text: str,
+    font_for: Callable[[str], tuple[str, pymupdf.Font]],
+    *,
+    is_last: bool,
+    turn: int = 0,
+) -> None:
     """One word in render mode 3, stretched over its box; a trailing space (outside the box)
     keeps words apart for text extraction and search, however close the boxes are.
     ``turn``: the region's rotation (clockwise degrees the page was turned to read it)."""
@@ -121,7 +133,7 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
                 page.insert_image(page.rect, stream=_page_image_bytes(document, p.index, session.dpi))
             uni_inserted = False
 
-            def font_for(text: str, page=page):
+            def font_for(text: str, page: pymupdf.Page = page) -> tuple[str, pymupdf.Font]:
                 nonlocal uni_inserted, used_unicode
                 if _is_latin1(text) or uni is None:
                     return BASE_FONT, helv

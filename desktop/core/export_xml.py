@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from desktop.core.export_base import GENERATOR, PageExport, region_lines
@@ -102,7 +103,10 @@ def _hvwh(b: Box) -> dict[str, str]:
 def to_alto(session: ReviewSession, pages: list[PageExport], document: Document | None) -> bytes:
     ET.register_namespace("", ALTO_NS)
     ET.register_namespace("xsi", XSI_NS)
-    q = lambda tag: f"{{{ALTO_NS}}}{tag}"  # noqa: E731
+
+    def q(tag: str) -> str:
+        return f"{{{ALTO_NS}}}{tag}"
+
     alto = ET.Element(q("alto"), {f"{{{XSI_NS}}}schemaLocation": f"{ALTO_NS} {ALTO_XSD}"})
     desc = ET.SubElement(alto, q("Description"))
     ET.SubElement(desc, q("MeasurementUnit")).text = "pixel"
@@ -122,8 +126,8 @@ def to_alto(session: ReviewSession, pages: list[PageExport], document: Document 
         )
         space = ET.SubElement(page, q("PrintSpace"), _hvwh(pb))
         for r in p.regions:
-            rb = tuple(round(v) for v in r.bbox)
-            block = ET.SubElement(space, q("TextBlock"), {"ID": f"r{r.id}", **_hvwh(rb)})  # type: ignore[arg-type]
+            x0, y0, x1, y1 = (round(v) for v in r.bbox)
+            block = ET.SubElement(space, q("TextBlock"), {"ID": f"r{r.id}", **_hvwh((x0, y0, x1, y1))})
             shape = ET.SubElement(block, q("Shape"))
             ET.SubElement(shape, q("Polygon"), {"POINTS": " ".join(f"{round(x)},{round(y)}" for x, y in r.polygon)})
             for li, line in enumerate(region_lines(r), 1):
@@ -139,20 +143,23 @@ def to_alto(session: ReviewSession, pages: list[PageExport], document: Document 
 
 
 # -- PAGE XML 2019 ------------------------------------------------------------------------------
-def _points(box_or_poly: Box | tuple[Point, ...]) -> str:
-    if len(box_or_poly) == 4 and not isinstance(box_or_poly[0], tuple):
-        x0, y0, x1, y1 = box_or_poly  # type: ignore[misc]
-        pts = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-    else:
-        pts = list(box_or_poly)  # type: ignore[arg-type]
-    return " ".join(f"{max(0, round(x))},{max(0, round(y))}" for x, y in pts)
+def _points(polygon: Sequence[Point]) -> str:
+    return " ".join(f"{max(0, round(x))},{max(0, round(y))}" for x, y in polygon)
+
+
+def _box_points(b: Box) -> str:
+    x0, y0, x1, y1 = b
+    return _points([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
 
 
 def to_page_xml(session: ReviewSession, p: PageExport) -> bytes:
     """One page as PAGE XML 2019 (the format holds one page per file)."""
     ET.register_namespace("", PAGE_NS)
     ET.register_namespace("xsi", XSI_NS)
-    q = lambda tag: f"{{{PAGE_NS}}}{tag}"  # noqa: E731
+
+    def q(tag: str) -> str:
+        return f"{{{PAGE_NS}}}{tag}"
+
     root = ET.Element(q("PcGts"), {f"{{{XSI_NS}}}schemaLocation": f"{PAGE_NS} {PAGE_XSD}"})
     meta = ET.SubElement(root, q("Metadata"))
     now = utc_now()
@@ -176,10 +183,10 @@ def to_page_xml(session: ReviewSession, p: PageExport) -> bytes:
         ET.SubElement(reg, q("Coords"), {"points": _points(r.polygon)})
         for li, line in enumerate(region_lines(r), 1):
             tl = ET.SubElement(reg, q("TextLine"), {"id": f"r{r.id}_l{li}"})
-            ET.SubElement(tl, q("Coords"), {"points": _points(line.box)})
+            ET.SubElement(tl, q("Coords"), {"points": _box_points(line.box)})
             for wi, w in enumerate(line.words, 1):
                 word = ET.SubElement(tl, q("Word"), {"id": f"r{r.id}_l{li}_w{wi}"})
-                ET.SubElement(word, q("Coords"), {"points": _points(w.box)})
+                ET.SubElement(word, q("Coords"), {"points": _box_points(w.box)})
                 te = ET.SubElement(
                     word, q("TextEquiv"), {"conf": f"{w.confidence:.3f}"} if w.confidence is not None else {}
                 )

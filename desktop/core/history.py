@@ -126,7 +126,7 @@ class RegionOperation(Operation):
     @classmethod
     def _from_dict(cls, d: dict[str, Any]) -> Operation:
         params = {k: v for k, v in d.items() if k not in ("kind", "before", "after")}
-        op = cls(**params)  # type: ignore[arg-type]
+        op = cls(**params)
         op.before, op.after = _unsnap(d.get("before")), _unsnap(d.get("after"))
         return op
 

@@ -35,6 +35,10 @@ from inference.errors import DocumentError, InputError
 from inference.geometry import Point
 
 if TYPE_CHECKING:
+    import sqlite3
+    from contextlib import AbstractContextManager
+    from types import TracebackType
+
     from inference.recognizer import RegionResult
 
 log = logging.getLogger(__name__)
@@ -131,7 +135,7 @@ class ReviewSession:
                 except Exception:
                     log.exception("session listener failed on %s", event)
 
-    def _change(self):
+    def _change(self) -> _Change:
         return _Change(self)
 
     # -- queries ---------------------------------------------------------------------------
@@ -399,14 +403,17 @@ class _Change:
 
     def __init__(self, session: ReviewSession) -> None:
         self.s = session
-        self._tx = None
+        self._tx: AbstractContextManager[sqlite3.Connection] | None = None
 
     def __enter__(self) -> None:
         self.s._lock.acquire()
         self._tx = self.s.store.transaction()
         self._tx.__enter__()
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._tx is not None, "__exit__ without __enter__"
         outer = self.s.store.transaction_depth == 1  # this change's transaction is the outermost: it commits
         try:
             self._tx.__exit__(exc_type, exc, tb)  # commit, or roll back and re-raise below
@@ -416,11 +423,10 @@ class _Change:
                 raise
         if exc_type is not None:
             self._recover(outer)
-            return False
+            return  # the exception propagates
         if outer:
             self.s._flush()
         self.s._lock.release()
-        return False
 
     def _recover(self, outer: bool) -> None:
         if outer:

@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,22 @@ PAGE = "{http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
+def child(e: ET.Element, path: str) -> ET.Element:
+    """The first element at ``path`` under ``e``; fails the test if there is none."""
+    found = e.find(path)
+    assert found is not None, f"no {path} under {e.tag}"
+    return found
+
+
+def attr(e: ET.Element, name: str) -> str:
+    """Attribute ``name`` of ``e``; fails the test if it is missing."""
+    value = e.get(name)
+    assert value is not None, f"no {name} on {e.tag}"
+    return value
+
+
 @pytest.fixture
-def reviewed(sample_png: Path, sample_truth: dict) -> ReviewSession:
+def reviewed(sample_png: Path, sample_truth: dict) -> Iterator[ReviewSession]:
     """The sample note with two lassoed lines: one read correctly, one corrected by a person."""
     s = ReviewSession.open(sample_png, user="clerk1")
     by_text = {ln["text"]: ln for ln in sample_truth["lines"]}
@@ -88,44 +103,44 @@ def test_hocr(reviewed: ReviewSession, tmp_path: Path) -> None:
     [out] = export_session(reviewed, "hocr", tmp_path / "note.hocr")
     root = ET.parse(out).getroot()
     pages = [e for e in root.iter(f"{XHTML}div") if e.get("class") == "ocr_page"]
-    assert len(pages) == 1 and "bbox 0 0 1700 2200" in pages[0].get("title")
+    assert len(pages) == 1 and "bbox 0 0 1700 2200" in attr(pages[0], "title")
     words = [e for e in root.iter(f"{XHTML}span") if e.get("class") == "ocrx_word"]
     texts = [w.text for w in words]
     assert texts[:9] == "BP 128/82 HR 76 Temp 98.4 F SpO2 97%".split()
-    assert "x_wconf 80" in words[0].get("title")
+    assert "x_wconf 80" in attr(words[0], "title")
     assert texts[9:] == "Metformin 500 mg PO BID (hold if eGFR<30)".split()
-    assert "x_wconf" not in words[-1].get("title")  # estimated box for corrected text
+    assert "x_wconf" not in attr(words[-1], "title")  # estimated box for corrected text
 
 
 def test_alto(reviewed: ReviewSession, tmp_path: Path) -> None:
     [out] = export_session(reviewed, "alto", tmp_path / "note.xml")
     root = ET.parse(out).getroot()
     assert root.tag == f"{ALTO}alto"
-    assert root.find(f"{ALTO}Description/{ALTO}MeasurementUnit").text == "pixel"
-    page = root.find(f"{ALTO}Layout/{ALTO}Page")
+    assert child(root, f"{ALTO}Description/{ALTO}MeasurementUnit").text == "pixel"
+    page = child(root, f"{ALTO}Layout/{ALTO}Page")
     assert (page.get("WIDTH"), page.get("HEIGHT"), page.get("PHYSICAL_IMG_NR")) == ("1700", "2200", "1")
     blocks = page.findall(f".//{ALTO}TextBlock")
     assert len(blocks) == 2
     strings = blocks[0].findall(f".//{ALTO}String")
-    assert " ".join(s.get("CONTENT") for s in strings) == "BP 128/82 HR 76 Temp 98.4 F SpO2 97%"
-    assert float(strings[0].get("WC")) == pytest.approx(0.8)
-    assert all(int(s.get("WIDTH")) > 0 and int(s.get("HPOS")) >= 0 for s in strings)
+    assert " ".join(attr(s, "CONTENT") for s in strings) == "BP 128/82 HR 76 Temp 98.4 F SpO2 97%"
+    assert float(attr(strings[0], "WC")) == pytest.approx(0.8)
+    assert all(int(attr(s, "WIDTH")) > 0 and int(attr(s, "HPOS")) >= 0 for s in strings)
     assert len(blocks[0].findall(f".//{ALTO}SP")) == 8
 
 
 def test_page_xml(reviewed: ReviewSession, tmp_path: Path) -> None:
     [out] = export_session(reviewed, "page", tmp_path / "note.xml")
     root = ET.parse(out).getroot()
-    page = root.find(f"{PAGE}Page")
+    page = child(root, f"{PAGE}Page")
     assert (page.get("imageWidth"), page.get("imageHeight")) == ("1700", "2200")
     regions = page.findall(f"{PAGE}TextRegion")
     refs = [e.get("regionRef") for e in page.iter(f"{PAGE}RegionRefIndexed")]
     assert refs == [r.get("id") for r in regions]
-    assert regions[1].find(f"{PAGE}TextEquiv/{PAGE}Unicode").text == "Metformin 500 mg PO BID (hold if eGFR<30)"
-    assert len(regions[0].find(f"{PAGE}Coords").get("points").split()) == 4
-    word = regions[0].find(f"{PAGE}TextLine/{PAGE}Word")
-    assert word.find(f"{PAGE}TextEquiv/{PAGE}Unicode").text == "BP"
-    assert float(word.find(f"{PAGE}TextEquiv").get("conf")) == pytest.approx(0.8)
+    assert child(regions[1], f"{PAGE}TextEquiv/{PAGE}Unicode").text == "Metformin 500 mg PO BID (hold if eGFR<30)"
+    assert len(attr(child(regions[0], f"{PAGE}Coords"), "points").split()) == 4
+    word = child(regions[0], f"{PAGE}TextLine/{PAGE}Word")
+    assert child(word, f"{PAGE}TextEquiv/{PAGE}Unicode").text == "BP"
+    assert float(attr(child(word, f"{PAGE}TextEquiv"), "conf")) == pytest.approx(0.8)
 
 
 def test_page_xml_writes_one_file_per_page(pdf_doc: Path, tmp_path: Path) -> None:
@@ -307,7 +322,9 @@ def test_corrected_text_on_a_turned_region_runs_along_the_turned_line(
     session.do(op)
     session.set_text(op.region_id, "Lisinopril 10 mg daily")
     # THEN its words are laid out along the line as it reads ...
-    [line] = region_lines(session.get(op.region_id))
+    region = session.get(op.region_id)
+    assert region is not None
+    [line] = region_lines(region)
     centres = [((w.box[0] + w.box[2]) / 2, (w.box[1] + w.box[3]) / 2) for w in line.words]
     key = {0: lambda c: c[0], 90: lambda c: -c[1], 180: lambda c: -c[0], 270: lambda c: c[1]}[turn]
     assert [key(c) for c in centres] == sorted(key(c) for c in centres)
@@ -316,7 +333,9 @@ def test_corrected_text_on_a_turned_region_runs_along_the_turned_line(
     with pymupdf.open(str(out)) as doc:
         words = doc[0].get_text("words")
     assert [w[4] for w in words] == ["Lisinopril", "10", "mg", "daily"]
-    x0, y0, x1, y1 = (v * 72 / 200 for v in session.get(op.region_id).bbox)
+    region = session.get(op.region_id)
+    assert region is not None
+    x0, y0, x1, y1 = (v * 72 / 200 for v in region.bbox)
     for w in words:
         assert x0 - 3 <= w[0] < w[2] <= x1 + 3 and y0 - 3 <= w[1] < w[3] <= y1 + 3, (w, (x0, y0, x1, y1))
         tall = (w[3] - w[1]) > (w[2] - w[0])

@@ -15,11 +15,18 @@ from pathlib import Path
 import pytest
 
 from desktop.core.history import AddRegion
-from desktop.core.regions import RegionStatus
+from desktop.core.regions import Region, RegionStatus
 from desktop.core.session import ReviewSession
 from desktop.core.storage import SCHEMA_VERSION, SessionStore, StorageError, sidecar_path
 from inference.errors import InputError
 from tests.desktop.core.conftest import ROOT, make_result, rect
+
+
+def get_region(session: ReviewSession, region_id: str) -> Region:
+    """The region with that id, failing the test if the session has none."""
+    r = session.get(region_id)
+    assert r is not None, f"no region {region_id}"
+    return r
 
 
 def test_sidecar_beside_a_writable_document(image_doc: Path) -> None:
@@ -63,7 +70,7 @@ def test_renamed_document_finds_its_session(image_doc: Path) -> None:
     renamed = image_doc.with_name("renamed-scan.png")
     image_doc.rename(renamed)
     s2 = ReviewSession.open(renamed)
-    assert s2.get(r.id).text == "kept"
+    assert get_region(s2, r.id).text == "kept"
     assert s2.store.path == sidecar_path(renamed)  # the session file followed the new name
     s2.close()
 
@@ -80,12 +87,12 @@ def test_moved_document_finds_its_session(image_doc: Path, tmp_path: Path) -> No
     shutil.move(image_doc, moved)
     # WHEN it is opened from there THEN its review is found by content
     s2 = ReviewSession.open(moved)
-    assert s2.get(r.id).text == "kept"
+    assert get_region(s2, r.id).text == "kept"
     s2.close()
     # AND a document moved together with its session file finds it too
     shutil.move(sidecar_path(image_doc), sidecar_path(moved).with_name("old-name.png.notelasso.sqlite"))
     s3 = ReviewSession.open(moved)
-    assert s3.get(r.id).text == "kept"
+    assert get_region(s3, r.id).text == "kept"
     s3.close()
 
 
@@ -168,7 +175,7 @@ def test_kill_9_after_a_change_loses_nothing(image_doc: Path, private_data_dir: 
         assert len(s) == 1
         assert s.history() == (["Add region", "Edit text"], 2)
         s.undo()
-        assert s.get("a" * 32).text == "HbA1c"
+        assert get_region(s, "a" * 32).text == "HbA1c"
     finally:
         s.close()
 
@@ -194,7 +201,7 @@ def test_rotations_are_kept_and_a_version_1_file_is_upgraded(image_doc: Path) ->
     con.close()
     # WHEN it is opened, a turned page is recorded and a region is drawn on it
     s = ReviewSession.open(image_doc)
-    assert s.get(old.id).rotation == 0
+    assert get_region(s, old.id).rotation == 0
     s.set_page_rotation(0, 90)
     s.do(AddRegion.new(0, rect(10, 40, 40, 200), rotation=90))
     s.close()
@@ -204,11 +211,11 @@ def test_rotations_are_kept_and_a_version_1_file_is_upgraded(image_doc: Path) ->
         assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         assert s.page_rotation(0) == 90 and s.page_rotation(1) == 0
         rid = next(r.id for r in s.regions() if r.id != old.id)
-        assert s.get(rid).rotation == 90
+        assert get_region(s, rid).rotation == 90
         s.undo()
         assert s.get(rid) is None
         s.redo()
-        assert s.get(rid).rotation == 90
+        assert get_region(s, rid).rotation == 90
         s.set_page_rotation(0, 360)
         assert s.page_rotation(0) == 0
         with pytest.raises(InputError):
