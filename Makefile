@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: apt-run $(VENV)/.run
 	$(PY) -m desktop $(SAMPLE)
 
-test: apt-test $(VENV)/.test triton-venv
+test: apt-test $(VENV)/.test triton-venv lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 # ruff and mypy come pinned from the `dev` extra; settings live in pyproject.toml.

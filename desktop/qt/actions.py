@@ -8,25 +8,21 @@ to pan), so the sheet tells the whole story and never drifts from the real bindi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QHeaderView,
     QLabel,
     QMenu,
     QMenuBar,
     QSizePolicy,
     QStyle,
-    QTableWidget,
-    QTableWidgetItem,
     QToolBar,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -35,10 +31,10 @@ __all__ = [
     "MENUS",
     "TOOLBAR",
     "ActionSpec",
-    "ShortcutsDialog",
     "build_actions",
     "build_menus",
     "build_toolbar",
+    "resolve_slot",
     "shortcut_sheet",
     "update_enabled",
 ]
@@ -50,7 +46,8 @@ Key = str | QKeySequence.StandardKey
 class ActionSpec:
     """One command. ``menu`` None: a key a widget handles, listed in the sheet only.
 
-    ``needs``: "" always enabled, "document" with a document open, "region" with a region selected.
+    ``slot``: what triggering it calls, a dotted path from the window (``"navigator.next_region"``),
+    with ``args``. ``needs``: "" always enabled, "document" with a document open, "region" with a region selected.
     ``sheet`` is the sheet's wording (default: the title); ``keys_text`` how the sheet shows the keys
     when they are not plain shortcuts (a mouse gesture, a key held while dragging).
     """
@@ -67,13 +64,23 @@ class ActionSpec:
     separator_before: bool = False
     sheet: str | None = None
     keys_text: str | None = None
+    slot: str = ""
+    args: tuple[object, ...] = ()
 
 
 _S = QKeySequence.StandardKey
 A = ActionSpec
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    A("open", "&Open…", (_S.Open,), "File", "SP_DialogOpenButton", sheet="Open a document (or drop it on the window)"),
+    A(
+        "open",
+        "&Open…",
+        (_S.Open,),
+        "File",
+        "SP_DialogOpenButton",
+        sheet="Open a document (or drop it on the window)",
+        slot="choose_document",
+    ),
     A(
         "export",
         "Export &text…",
@@ -82,6 +89,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
         needs="document",
         separator_before=True,
         sheet="Export the whole document as text (File > Export for other formats)",
+        slot="export_menu.choose",
+        args=(
+            "txt",
+            "document",
+        ),
     ),
     A(
         "settings",
@@ -91,9 +103,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "SP_FileDialogDetailedView",
         separator_before=True,
         sheet="Settings: back end, review threshold, resolution",
+        slot="show_settings",
     ),
-    A("quit", "&Quit", (_S.Quit,), "File", separator_before=True),
-    A("lasso", "&Lasso", ("L",), "Review", checkable=True, group="tools", sheet="Lasso tool: draw round the text"),
+    A("quit", "&Quit", (_S.Quit,), "File", separator_before=True, slot="close"),
+    A(
+        "lasso",
+        "&Lasso",
+        ("L",),
+        "Review",
+        checkable=True,
+        group="tools",
+        sheet="Lasso tool: draw round the text",
+        slot="set_tool",
+        args=("lasso",),
+    ),
     A(
         "rect",
         "&Rectangle",
@@ -103,6 +126,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         checkable=True,
         group="tools",
         sheet="Rectangle tool: drag a box round the text",
+        slot="set_tool",
+        args=("rect",),
     ),
     A(
         "select",
@@ -113,13 +138,32 @@ ACTIONS: tuple[ActionSpec, ...] = (
         checkable=True,
         group="tools",
         sheet="Select-and-move tool: drag a region to reshape what is read",
+        slot="set_tool",
+        args=("select",),
     ),
-    A("prev_page", "Pr&evious page", ("PgUp",), "View", "SP_ArrowUp", separator_before=True),
-    A("next_page", "Ne&xt page", ("PgDown",), "View", "SP_ArrowDown"),
-    A("zoom_in", "Zoom &in", ("Ctrl+=", "Ctrl++"), "View", icon_text="+", sheet="Zoom in (or Ctrl+wheel)"),
-    A("zoom_out", "Zoom &out", ("Ctrl+-",), "View", icon_text="−"),
-    A("fit_width", "Fit &width", ("Ctrl+1",), "View", icon_text="Width"),
-    A("fit_page", "Fit &page", ("Ctrl+0",), "View", icon_text="Page"),
+    A(
+        "prev_page",
+        "Pr&evious page",
+        ("PgUp",),
+        "View",
+        "SP_ArrowUp",
+        separator_before=True,
+        slot="documents.previous_page",
+    ),
+    A("next_page", "Ne&xt page", ("PgDown",), "View", "SP_ArrowDown", slot="documents.next_page"),
+    A(
+        "zoom_in",
+        "Zoom &in",
+        ("Ctrl+=", "Ctrl++"),
+        "View",
+        icon_text="+",
+        sheet="Zoom in (or Ctrl+wheel)",
+        slot="view.zoom_by",
+        args=(1.25,),
+    ),
+    A("zoom_out", "Zoom &out", ("Ctrl+-",), "View", icon_text="−", slot="view.zoom_by", args=(0.8,)),
+    A("fit_width", "Fit &width", ("Ctrl+1",), "View", icon_text="Width", slot="view.fit_width"),
+    A("fit_page", "Fit &page", ("Ctrl+0",), "View", icon_text="Page", slot="view.fit_page"),
     A(
         "rotate",
         "&Turn page 90°",
@@ -127,11 +171,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "View",
         icon_text="⟳ 90°",
         sheet="Turn the page 90° (a sideways scan: new regions are read that way)",
+        slot="view.rotate_page",
+        args=(90,),
     ),
     A("pan", "Pan", keys_text="Space+drag, middle drag"),
-    A("next", "&Next region", ("Tab",), "Review", separator_before=True),
-    A("prev", "&Previous region", ("Shift+Tab",), "Review"),
-    A("next_doubtful", "Next &doubtful region", ("F8",), "Review", sheet="Next region with doubtful characters"),
+    A("next", "&Next region", ("Tab",), "Review", separator_before=True, slot="navigator.next_region"),
+    A("prev", "&Previous region", ("Shift+Tab",), "Review", slot="navigator.previous_region"),
+    A(
+        "next_doubtful",
+        "Next &doubtful region",
+        ("F8",),
+        "Review",
+        sheet="Next region with doubtful characters",
+        slot="navigator.next_doubtful",
+    ),
     A(
         "edit",
         "&Edit text",
@@ -140,6 +193,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         needs="region",
         separator_before=True,
         sheet="Edit the current region's text",
+        slot="navigator.edit_current",
     ),
     A("accept", "Accept", ("Enter",), sheet="Accept the text and go to the next region"),
     A("newline", "New line", ("Shift+Enter",), sheet="New line in the text"),
@@ -150,13 +204,32 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Edit",
         needs="region",
         sheet="Mark verified and go to the next region",
+        slot="navigator.verify_and_next",
     ),
     A("cancel", "Cancel", ("Esc",), sheet="Cancel the edit (or the drawing)"),
-    A("reread", "Read &again", ("Ctrl+R",), "Edit", "SP_BrowserReload", needs="region", sheet="Read the region again"),
-    A("delete", "&Delete region", (_S.Delete,), "Edit", "SP_TrashIcon", needs="region", sheet="Remove the region"),
-    A("undo", "&Undo", (_S.Undo,), "Edit", "SP_ArrowBack", icon_text="Undo"),
-    A("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "SP_ArrowForward", icon_text="Redo"),
-    A("shortcuts", "&Keyboard shortcuts", ("F1",), "Help", sheet="This sheet"),
+    A(
+        "reread",
+        "Read &again",
+        ("Ctrl+R",),
+        "Edit",
+        "SP_BrowserReload",
+        needs="region",
+        sheet="Read the region again",
+        slot="navigator.reread_current",
+    ),
+    A(
+        "delete",
+        "&Delete region",
+        (_S.Delete,),
+        "Edit",
+        "SP_TrashIcon",
+        needs="region",
+        sheet="Remove the region",
+        slot="navigator.delete_current",
+    ),
+    A("undo", "&Undo", (_S.Undo,), "Edit", "SP_ArrowBack", icon_text="Undo", slot="undo.undo"),
+    A("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "SP_ArrowForward", icon_text="Redo", slot="undo.redo"),
+    A("shortcuts", "&Keyboard shortcuts", ("F1",), "Help", sheet="This sheet", slot="show_shortcuts"),
 )
 del A
 
@@ -215,19 +288,23 @@ def shortcut_sheet(actions: Sequence[ActionSpec] = ACTIONS) -> list[tuple[str, s
     return rows
 
 
-def build_actions(
-    parent: QWidget, handlers: Mapping[str, Callable[[], object]], actions: Sequence[ActionSpec] = ACTIONS
-) -> dict[str, QAction]:
-    """One QAction per menu entry of ``actions``, added to ``parent`` so its keys work everywhere.
+def resolve_slot(window: QWidget, spec: ActionSpec) -> Callable[[], object]:
+    """The callable ``spec.slot`` names on ``window``, bound to ``spec.args``.
 
-    ``handlers`` maps every such id to its slot; a missing or extra handler is a programming error.
+    Raises AttributeError for a slot the window does not have (a programming error, caught by the tests).
     """
-    menu_ids = {s.id for s in actions if s.menu}
-    if set(handlers) != menu_ids:
-        raise KeyError(
-            f"handlers differ from the action table: missing {sorted(menu_ids - set(handlers))}, "
-            f"unknown {sorted(set(handlers) - menu_ids)}"
-        )
+    target = attrgetter(spec.slot)(window)
+    if not callable(target):
+        raise AttributeError(f"action {spec.id}: {spec.slot} is not callable")
+    return functools.partial(target, *spec.args)
+
+
+def build_actions(window: QWidget, actions: Sequence[ActionSpec] = ACTIONS) -> dict[str, QAction]:
+    """One QAction per menu entry of ``actions``, calling its slot on ``window``.
+
+    Each action is added to the window, so its keys work with the menu bar hidden too.
+    """
+    parent = window
     out: dict[str, QAction] = {}
     groups: dict[str, QActionGroup] = {}
     for spec in actions:
@@ -244,7 +321,8 @@ def build_actions(
         act.setCheckable(spec.checkable)
         if spec.group:
             groups.setdefault(spec.group, QActionGroup(parent)).addAction(act)
-        act.triggered.connect(handlers[spec.id])
+        slot = resolve_slot(window, spec)
+        act.triggered.connect(lambda _checked=False, slot=slot: slot())
         parent.addAction(act)  # shortcuts work with the menu bar hidden too
         out[spec.id] = act
     return out
@@ -298,31 +376,3 @@ def update_enabled(
     for spec in actions:
         if spec.id in acts:
             acts[spec.id].setEnabled(have[spec.needs])
-
-
-class ShortcutsDialog(QDialog):
-    """F1: the keys of the window, generated from ``ACTIONS``."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
-        rows = shortcut_sheet()
-        self.table = tbl = QTableWidget(len(rows), 2)
-        tbl.setHorizontalHeaderLabels(["Keys", "Action"])
-        tbl.verticalHeader().setVisible(False)
-        tbl.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        tbl.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        tbl.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        tbl.setShowGrid(False)
-        tbl.setAlternatingRowColors(True)
-        for row, (keys, action) in enumerate(rows):
-            tbl.setItem(row, 0, QTableWidgetItem(keys))
-            tbl.setItem(row, 1, QTableWidgetItem(action))
-        tbl.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        tbl.horizontalHeader().setStretchLastSection(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(tbl)
-        lay.addWidget(buttons)
-        self.resize(640, 40 + 30 * (len(rows) + 2))

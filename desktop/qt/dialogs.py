@@ -1,4 +1,4 @@
-"""Dialogs: settings (with a back-end connection test), error and password prompts."""
+"""Dialogs: settings (with a back-end connection test), the shortcut sheet, error and password prompts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import html
 import time
 from typing import Any
 
-from PySide6.QtCore import QThreadPool, Signal
+from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -14,22 +14,26 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.core import settings as table
+from desktop.qt.actions import shortcut_sheet
 from desktop.qt.settings_form import SettingField, add_field_row, make_field
 from desktop.qt.workers import run_job, user_text
 from inference.backends import PLUGINS, available_backends, open_backend
 
-__all__ = ["REMOTE_NOTE", "SettingsDialog", "ask_password_dialog", "show_error_dialog"]
+__all__ = ["REMOTE_NOTE", "SettingsDialog", "ShortcutsDialog", "ask_password_dialog", "show_error_dialog"]
 
 
 def show_error_dialog(parent: QWidget | None, title: str, message: str, hint: str | None) -> None:
@@ -193,3 +197,31 @@ class SettingsDialog(QDialog):
         message = user_text(exc)
         self.test_result.setText(f"<span style='color:#b91c1c'>{html.escape(message)}</span>")
         self.connection_tested.emit(False, message)
+
+
+class ShortcutsDialog(QDialog):
+    """F1: the keys of the window, generated from ``ACTIONS``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = shortcut_sheet()
+        self.table = tbl = QTableWidget(len(rows), 2)
+        tbl.setHorizontalHeaderLabels(["Keys", "Action"])
+        tbl.verticalHeader().setVisible(False)
+        tbl.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        tbl.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        tbl.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        tbl.setShowGrid(False)
+        tbl.setAlternatingRowColors(True)
+        for row, (keys, action) in enumerate(rows):
+            tbl.setItem(row, 0, QTableWidgetItem(keys))
+            tbl.setItem(row, 1, QTableWidgetItem(action))
+        tbl.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        tbl.horizontalHeader().setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(tbl)
+        lay.addWidget(buttons)
+        self.resize(640, 40 + 30 * (len(rows) + 2))

@@ -158,6 +158,12 @@ class DocumentController(QObject):
         else:
             self._display(index)
 
+    def next_page(self) -> None:
+        self.show_page(self.page_index + 1)
+
+    def previous_page(self) -> None:
+        self.show_page(self.page_index - 1)
+
     def _display(self, index: int) -> None:
         cached = self.pages.get(index)
         if cached is None or self.session is None:

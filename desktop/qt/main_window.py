@@ -25,7 +25,7 @@ from desktop.qt.correction_panel import CorrectionPanel
 from desktop.qt.documents import DocumentController
 from desktop.qt.file_menus import ExportMenu, RecentMenu
 from desktop.qt.navigator import ReviewNavigator
-from desktop.qt.page_view import PageView, Tool
+from desktop.qt.page_view import PageView
 from desktop.qt.pages import ThumbnailStrip
 from desktop.qt.recognition import RecognitionController
 from desktop.qt.settings_store import SettingsStore
@@ -104,44 +104,15 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_commands(self) -> None:
-        nav, view, docs = self.navigator, self.view, self.documents
-        self.commands = table.build_actions(
-            self,
-            {
-                "open": self.choose_document,
-                "export": lambda: self.export_menu.choose("txt", "document"),
-                "settings": self.show_settings,
-                "quit": self.close,
-                "lasso": lambda: self.set_tool(Tool.LASSO),
-                "rect": lambda: self.set_tool(Tool.RECT),
-                "select": lambda: self.set_tool(Tool.SELECT),
-                "prev_page": lambda: docs.show_page(docs.page_index - 1),
-                "next_page": lambda: docs.show_page(docs.page_index + 1),
-                "zoom_in": lambda: view.zoom_by(1.25),
-                "zoom_out": lambda: view.zoom_by(0.8),
-                "fit_width": view.fit_width,
-                "fit_page": view.fit_page,
-                "rotate": lambda: view.rotate_page(90),
-                "next": nav.next_region,
-                "prev": nav.previous_region,
-                "next_doubtful": nav.next_doubtful,
-                "edit": nav.edit_current,
-                "verify": nav.verify_and_next,
-                "reread": nav.reread_current,
-                "delete": nav.delete_current,
-                "undo": self.undo.undo,
-                "redo": self.undo.redo,
-                "shortcuts": lambda: table.ShortcutsDialog(self).exec(),
-            },
+        self.export_menu = ExportMenu(
+            self.documents, self.navigator.commit_edit, self._report, self.status.message, self
         )
+        self.commands = table.build_actions(self)
         self.commands["lasso"].setChecked(True)
         menus = table.build_menus(self.menuBar(), self.commands)
         file_menu = menus["File"]
         self.recent_menu = RecentMenu(self.settings, self.open_path, self)
         file_menu.insertMenu(self.commands["export"], self.recent_menu)
-        self.export_menu = ExportMenu(
-            self.documents, self.navigator.commit_edit, self._report, self.status.message, self
-        )
         file_menu.insertMenu(self.commands["settings"], self.export_menu)
         self.page_label, self.zoom_label = QLabel("–"), QLabel("100%")
         self.page_label.setObjectName("pageLabel")
@@ -167,9 +138,10 @@ class MainWindow(QMainWindow):
         rec.backend_loading.connect(lambda _host: status.show_backend("Loading model…"))
         rec.backend_ready.connect(status.show_backend)
         rec.backend_ready.connect(self.banner.hide)
-        rec.backend_failed.connect(self._on_backend_failed)
+        rec.backend_failed.connect(status.show_backend_failed)
+        rec.backend_failed.connect(lambda message, _no_model: self.banner.show_message(message))
         rec.latency_measured.connect(status.show_latency)
-        rec.region_read.connect(self._on_region_read)
+        rec.region_read.connect(lambda _rid, turn: status.show_auto_turn(turn))
         rec.region_failed.connect(lambda _rid, message: status.message(f"Could not read the region: {message}", 8000))
         status.show_remote(options.remote_host(self.settings.values()) or "")
 
@@ -191,21 +163,12 @@ class MainWindow(QMainWindow):
         self.view.show()
 
     def set_tool(self, tool: str) -> None:
+        """Lasso, rectangle or select-and-move (a ``page_view.Tool``); its action shows checked."""
         self.view.set_tool(tool)
-        self.commands[{Tool.LASSO: "lasso", Tool.RECT: "rect", Tool.SELECT: "select"}[tool]].setChecked(True)
+        self.commands[tool].setChecked(True)
 
-    def _on_region_read(self, _region_id: str, turn: int) -> None:
-        if turn:
-            self.status.message(
-                f"The text in this region runs sideways: it was read turned {turn}\N{DEGREE SIGN}. "
-                "If the whole page is sideways, turn it with Ctrl+].",
-                12000,
-            )
-
-    def _on_backend_failed(self, message: str, no_model: bool) -> None:
-        self.status.show_backend("No recognition model" if no_model else "Recognition unavailable")
-        self.banner.show_message(message)
-        self.status.message(message.split(".")[0], 8000)
+    def show_shortcuts(self) -> None:
+        dialogs.ShortcutsDialog(self).exec()
 
     # ------------------------------------------------------------------ settings
     def show_settings(self) -> None:

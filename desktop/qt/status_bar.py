@@ -40,6 +40,20 @@ class StatusFields:
     def show_counts(self, regions: int, reviewed: int) -> None:
         self.counts.setText(f"{regions} region{'s' if regions != 1 else ''} · {reviewed} reviewed" if regions else "")
 
+    def show_backend_failed(self, message: str, no_model: bool) -> None:
+        """Recognition cannot run: say so here, and the first sentence of why in passing."""
+        self.backend.setText("No recognition model" if no_model else "Recognition unavailable")
+        self.message(message.split(".")[0], 8000)
+
+    def show_auto_turn(self, turn: int) -> None:
+        """A region's text was read turned ``turn`` degrees (0: upright, nothing to say)."""
+        if turn:
+            self.message(
+                f"The text in this region runs sideways: it was read turned {turn}\N{DEGREE SIGN}. "
+                "If the whole page is sideways, turn it with Ctrl+].",
+                12000,
+            )
+
     def message(self, text: str, ms: int = 0) -> None:
         """A passing message (``ms`` 0: until the next one)."""
         self.bar.showMessage(text, ms)

@@ -401,7 +401,8 @@ def test_settings_dialog_tests_the_connection(qtbot, make_window, micro_onnx):
 
 
 def test_shortcut_sheet_lists_the_review_keys(qtbot, make_window):
-    from desktop.qt.actions import ShortcutsDialog, shortcut_sheet
+    from desktop.qt.actions import shortcut_sheet
+    from desktop.qt.dialogs import ShortcutsDialog
 
     sheet = shortcut_sheet()
     keys = " ".join(k for k, _ in sheet)
@@ -566,3 +567,17 @@ def test_a_region_drawn_on_a_sideways_page_is_read_upright_and_the_reader_is_tol
     assert region.rotation == 90
     crop = window.panel.crop.pixmap()
     assert crop.width() > crop.height()
+
+
+def test_every_command_of_the_table_calls_a_real_slot_of_the_window(qtbot, make_window):
+    import pytest as _pytest
+
+    from desktop.qt.actions import ACTIONS, ActionSpec, resolve_slot
+
+    window = make_window(wait_backend=False)
+    menu_specs = [spec for spec in ACTIONS if spec.menu]
+    assert {spec.id for spec in menu_specs} == set(window.commands)
+    for spec in menu_specs:
+        assert callable(resolve_slot(window, spec)), spec.id
+    with _pytest.raises(AttributeError):
+        resolve_slot(window, ActionSpec("typo", "Typo", menu="Edit", slot="navigator.no_such_method"))
