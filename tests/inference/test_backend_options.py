@@ -159,7 +159,7 @@ def test_an_unavailable_plugin_gives_its_hint(monkeypatch, fake_plugin) -> None:
     assert info.value.hint == "pip install fake-engine"
 
 
-def test_no_model_is_recognised_by_its_class(monkeypatch) -> None:
+def test_no_model_is_told_by_its_class(monkeypatch) -> None:
     import inference.models
 
     monkeypatch.setattr(inference.models, "default_model_path", lambda: None)
