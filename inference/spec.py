@@ -8,11 +8,23 @@ no constant of its own.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inference.errors import ModelMismatchError
+
+__all__ = [
+    "METADATA_KEY",
+    "PARSEQ_CHARSET",
+    "SPEC_FORMAT",
+    "ModelSpec",
+    "load_spec",
+    "read_onnx_metadata",
+    "sidecar_path",
+    "spec_differences",
+]
 
 #: The 94 printable ASCII characters of the official PARSeq charset, in its order.
 PARSEQ_CHARSET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
@@ -126,27 +138,71 @@ def sidecar_path(model_path: Path) -> Path:
     return model_path.with_suffix(".spec.json")
 
 
-def load_spec(model_path: Path) -> ModelSpec:
-    """Read the spec from the JSON sidecar, or from ONNX metadata if the sidecar is absent."""
+def spec_differences(a: ModelSpec, b: ModelSpec) -> list[str]:
+    """Names of the fields (``extra`` included) on which two specs differ, sorted."""
+    da, db = a.to_dict(), b.to_dict()
+    return sorted(k for k in da.keys() | db.keys() if da.get(k) != db.get(k))
+
+
+def load_spec(model_path: Path, *, metadata: Mapping[str, str] | None = None) -> ModelSpec:
+    """The spec of the model at ``model_path``; raises ModelMismatchError when there is none or two disagree.
+
+    An ONNX file must carry its spec in its metadata (build_engine writes it; a model without it is
+    not a NoteLasso PARSeq export and is refused). Its ``.spec.json`` sidecar, when present, must
+    agree with it field by field. ``metadata``: the ONNX custom metadata, when the caller has already
+    loaded the model (so it is not read twice). Other artefacts (a TensorRT plan), and an ONNX path
+    whose file is absent, take the sidecar alone.
+    """
     side = sidecar_path(model_path)
-    if side.is_file():
-        return ModelSpec.from_json(side.read_text(encoding="utf-8"))
-    if model_path.suffix == ".onnx" and model_path.is_file():
-        text = read_onnx_metadata(model_path).get(METADATA_KEY)
-        if text:
-            return ModelSpec.from_json(text)
+    beside = _read_sidecar(side) if side.is_file() else None
+    if model_path.suffix == ".onnx" and (metadata is not None or model_path.is_file()):
+        text = (read_onnx_metadata(model_path) if metadata is None else metadata).get(METADATA_KEY)
+        if not text:
+            raise ModelMismatchError(
+                f"{model_path.name} has no NoteLasso model specification in its metadata, so it is not a "
+                "NoteLasso PARSeq export; export it with `notelasso-engine export`."
+            )
+        inside = ModelSpec.from_json(text)
+        if beside is not None and (fields := spec_differences(inside, beside)):
+            raise ModelMismatchError(
+                f"{side.name} disagrees with the specification inside {model_path.name} "
+                f"(on {', '.join(fields)}); export the model again, or delete the sidecar."
+            )
+        return inside
+    if beside is not None:
+        return beside
     raise ModelMismatchError(
         f"No model specification found for {model_path.name}: expected {side.name} beside it "
         "or NoteLasso metadata inside the ONNX file."
     )
 
 
+def _read_sidecar(side: Path) -> ModelSpec:
+    try:
+        text = side.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelMismatchError(f"{side.name} cannot be read.") from exc
+    return ModelSpec.from_json(text)
+
+
 def read_onnx_metadata(model_path: Path) -> dict[str, str]:
-    """Read ONNX custom metadata through onnxruntime (the runtime dependency)."""
+    """Read ONNX custom metadata: with the ``onnx`` package where installed (it reads graphs ONNX
+    Runtime cannot run, e.g. for a TensorRT build), else through onnxruntime (the runtime dependency)."""
+    import importlib.util
+
+    if importlib.util.find_spec("onnx") is not None:
+        import onnx
+
+        try:
+            proto = onnx.load(str(model_path), load_external_data=False)
+        except Exception as exc:  # DecodeError, OSError, ...: onnx has no common base class
+            raise ModelMismatchError(f"{model_path.name} is not a loadable ONNX model.") from exc
+        return {prop.key: prop.value for prop in proto.metadata_props}
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.log_severity_level = 3  # errors only: graph clean-up notes are not the user's business
     try:
         sess = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types

@@ -42,7 +42,6 @@ class OnnxRuntimeBackend:
         model_path = Path(model_path)
         if not model_path.is_file():
             raise BackendUnavailableError(f"Model file not found: {model_path}")
-        self._spec = load_spec(model_path)
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -54,6 +53,8 @@ class OnnxRuntimeBackend:
             self._session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime's own exception types
             raise ModelMismatchError(f"{model_path.name} could not be loaded by ONNX Runtime.") from exc
+        # The spec inside the model (its sidecar must agree with it), read from this session.
+        self._spec = load_spec(model_path, metadata=dict(self._session.get_modelmeta().custom_metadata_map))
         self._check_io()
         self.max_batch = max_batch
         self.threads = opts.intra_op_num_threads

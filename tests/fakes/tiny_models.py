@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.spec import ModelSpec, sidecar_path
+from inference.spec import METADATA_KEY, ModelSpec, sidecar_path
 
 
 def write_tiny_model(
@@ -21,11 +21,15 @@ def write_tiny_model(
     spec: ModelSpec | None = None,
     extra_op: str | None = None,
     batch: int | str = "N",
+    has_metadata: bool = True,
+    sidecar: ModelSpec | None = None,
 ) -> Path:
     """Write ``<folder>/<name>.onnx`` and its ``.spec.json``; return the ONNX path.
 
     ``extra_op`` appends an identity-like node of that op type in a custom domain (something a
-    parser cannot import); ``batch`` fixes the batch dimension when an int.
+    parser cannot import); ``batch`` fixes the batch dimension when an int. The spec is written
+    into the ONNX metadata as build_engine writes it, unless ``has_metadata`` is False (a model
+    that is not a NoteLasso PARSeq export); ``sidecar`` writes a different spec beside it.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -59,8 +63,10 @@ def write_tiny_model(
     opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid("com.example", 1)] if extra_op else [])
     model = helper.make_model(graph, opset_imports=opsets, producer_name="notelasso-tests")
     model.ir_version = 8
+    if has_metadata:
+        helper.set_model_props(model, {METADATA_KEY: spec.to_json()})
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.onnx"
     onnx.save(model, str(path))
-    sidecar_path(path).write_text(spec.to_json(), encoding="utf-8")
+    sidecar_path(path).write_text((sidecar or spec).to_json(), encoding="utf-8")
     return path
