@@ -1,4 +1,9 @@
-"""Page images for the window: rendered off the GUI thread, cached, and the thumbnail strip."""
+"""Page images for the window: rendered off the GUI thread, cached, and the thumbnail strip.
+
+Memory: the cache holds at most :data:`PAGE_CACHE_BYTES` of pages (each page as an RGB array for
+recognition and a QImage for the view; the newest page is always kept), on top of one render at a
+time (``inference.documents.RENDER_MEMORY_BOUND``). Pages are at most ``MAX_PAGE_PIXELS``.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +18,12 @@ from PySide6.QtWidgets import QListView, QListWidget, QListWidgetItem, QWidget
 from desktop.qt.workers import run_job
 from inference.documents import Document
 
-__all__ = ["PageCache", "ThumbnailStrip", "to_qimage"]
+__all__ = ["PAGE_CACHE_BYTES", "PageCache", "ThumbnailStrip", "to_qimage"]
 
 THUMB_WIDTH = 120
+#: The most bytes of rendered pages the window keeps (arrays and QImages together).
+PAGE_CACHE_BYTES = 512 * 2**20
+PAGE_PRIORITY, THUMB_PRIORITY = 1, 0  # a page asked for is rendered before any queued thumbnail
 
 
 def to_qimage(page: npt.NDArray[np.uint8]) -> QImage:
@@ -31,6 +39,8 @@ class PageCache(QObject):
     """Renders pages of one document at one dpi on a single worker thread; keeps the last few.
 
     ``page_ready(generation, index)`` fires on the GUI thread; ``page_failed(generation, index, error)``.
+    Pages asked for jump the queue ahead of thumbnails; at most ``capacity`` pages and
+    :data:`PAGE_CACHE_BYTES` bytes are kept (the newest page always).
     """
 
     page_ready = Signal(int, int)
@@ -73,20 +83,27 @@ class PageCache(QObject):
             array = doc.render(index, dpi)
             return array, to_qimage(array)
 
-        run_job(self._pool, (gen, index), render, self._on_rendered, self._on_failed)
+        run_job(self._pool, (gen, index), render, self._on_rendered, self._on_failed, priority=PAGE_PRIORITY)
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes held by the cached pages (arrays and QImages)."""
+        return sum(array.nbytes + image.sizeInBytes() for array, image in self._pages.values())
 
     def request_thumbnails(self, count: int) -> None:
+        """Render the first ``count`` thumbnails small, after any page asked for."""
         doc, gen = self._document, self.generation
         if doc is None:
             return
         for index in range(count):
 
             def render(i: int = index) -> QImage:
-                dpi = 24 if doc.kind == "pdf" else self._dpi
-                image = to_qimage(doc.render(i, dpi))
+                image = to_qimage(doc.render_thumbnail(i, THUMB_WIDTH))
+                if image.width() == THUMB_WIDTH:
+                    return image
                 return image.scaledToWidth(THUMB_WIDTH, Qt.TransformationMode.SmoothTransformation)
 
-            run_job(self._pool, (gen, index), render, self._on_thumb, self._on_thumb_failed)
+            run_job(self._pool, (gen, index), render, self._on_thumb, self._on_thumb_failed, priority=THUMB_PRIORITY)
 
     def _on_rendered(self, job: tuple[int, int], result: tuple[npt.NDArray[np.uint8], QImage], ms: float) -> None:
         gen, index = job
@@ -95,7 +112,7 @@ class PageCache(QObject):
         self._inflight.discard(index)
         self.last_render_ms = ms
         self._pages[index] = result
-        while len(self._pages) > self._capacity:
+        while len(self._pages) > 1 and (len(self._pages) > self._capacity or self.cached_bytes > PAGE_CACHE_BYTES):
             self._pages.popitem(last=False)
         self.page_ready.emit(gen, index)
 

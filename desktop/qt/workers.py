@@ -55,13 +55,18 @@ def run_job(
     fn: Callable[[], Any],
     on_finished: Callable[[Any, Any, float], None],
     on_failed: Callable[[Any, Exception], None],
+    *,
+    priority: int = 0,
 ) -> WorkerSignals:
-    """Start ``fn`` on ``pool``; the callbacks run on the GUI thread."""
+    """Start ``fn`` on ``pool``; the callbacks run on the GUI thread.
+
+    Queued jobs of higher ``priority`` start first (a page asked for before thumbnails).
+    """
     job = Job(job_id, fn)
     signals = job.signals
     signals.finished.connect(on_finished)
     signals.failed.connect(on_failed)
-    pool.start(job)
+    pool.start(job, priority)
     return signals
 
 
