@@ -452,7 +452,7 @@ def open_document(path: str | Path, password: str | None = None) -> Document:
             raise DocumentError(f"{path.name} is a broken or looping link.")
         raise DocumentError(f"File not found: {path}")
     if not path.is_file():
-        raise DocumentError(f"Not a file: {path}")
+        raise DocumentError(f"{path.name} is not a regular file (a folder, pipe or device) and cannot be opened.")
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
