@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.core.export_base import PageExport, atomic_path, region_lines
+from desktop.core.export_base import ExportError, PageExport, atomic_path, region_lines, xml_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -147,14 +147,16 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
                     for wi, wd in enumerate(line.words):
                         x0, y0, x1, y1 = (v * px_to_pt for v in wd.box)
                         rect = pymupdf.Rect(x0, y0, x1, y1)  # page as displayed (rotation applied)
-                        _insert_word(page, rect, wd.text, font_for, is_last=wi == len(line.words) - 1, turn=r.rotation)
+                        _insert_word(
+                            page, rect, xml_text(wd.text), font_for, is_last=wi == len(line.words) - 1, turn=r.rotation
+                        )
                         words += 1
         if used_unicode:
             try:
                 out.subset_fonts()  # embed only the glyphs used
             except Exception:  # noqa: BLE001 - older MuPDF without subsetting: a larger file, still correct
                 log.info("font subsetting unavailable")
-        with atomic_path(out_path) as tmp:
+        with atomic_path(out_path, lambda path: check_pdf(path, len(pages))) as tmp:
             out.save(str(tmp), garbage=3, deflate=True)
         log.info("searchable PDF: %d page(s), %d word(s)", len(pages), words)
     finally:
@@ -162,6 +164,19 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
         if src is not None:
             src.close()
     return Path(out_path)
+
+
+def check_pdf(path: Path, page_count: int) -> None:
+    """Raise ExportError unless ``path`` opens as a PDF of ``page_count`` pages."""
+    import pymupdf
+
+    try:
+        with pymupdf.open(str(path), filetype="pdf") as doc:
+            ok = doc.page_count == page_count and all(page.get_text() is not None for page in doc)
+    except (RuntimeError, ValueError) as exc:  # pymupdf.FileDataError is a RuntimeError
+        raise ExportError("The PDF export came out invalid, so it was not saved. Please report this.") from exc
+    if not ok:
+        raise ExportError("The PDF export came out invalid, so it was not saved. Please report this.")
 
 
 def raise_password(document: Document) -> None:
@@ -172,4 +187,4 @@ def raise_password(document: Document) -> None:
     )
 
 
-__all__ = ["write_pdf"]
+__all__ = ["check_pdf", "write_pdf"]
