@@ -22,6 +22,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -109,17 +110,32 @@ def _model_lines(region: Region) -> list[LineGeom] | None:
     return lines if wi == len(words) else None
 
 
+def is_rtl(text: str) -> bool:
+    """True when the first strongly directional character of ``text`` is right-to-left (Arabic, Hebrew)."""
+    for c in text:
+        kind = unicodedata.bidirectional(c)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
 def _spread_words(text: str, box: Box) -> tuple[WordGeom, ...]:
-    """Estimated word boxes: the line's width shared in proportion to word lengths."""
+    """Estimated word boxes: the line's width shared in proportion to word lengths.
+
+    A right-to-left line (see :func:`is_rtl`) starts at the right: its first word is the rightmost."""
     tokens = text.split()
     if not tokens:
         return ()
     x0, y0, x1, y1 = box
     units = sum(len(t) for t in tokens) + len(tokens) - 1
     step = (x1 - x0) / max(units, 1)
+    rtl = is_rtl(text)
     out, pos = [], 0
     for t in tokens:
-        a, b = x0 + pos * step, x0 + (pos + len(t)) * step
+        a, b = pos * step, (pos + len(t)) * step
+        a, b = (x1 - b, x1 - a) if rtl else (x0 + a, x0 + b)
         out.append(WordGeom(t, _int_box((a, y0, b, y1)), None))
         pos += len(t) + 1
     return tuple(out)
@@ -287,6 +303,7 @@ __all__ = [
     "check_utf8",
     "check_xml",
     "encodable_text",
+    "is_rtl",
     "region_lines",
     "write_atomic",
     "xml_text",

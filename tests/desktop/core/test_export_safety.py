@@ -62,7 +62,7 @@ def test_control_characters_give_xml_that_parses(
     assert words == ["BP", "128/82", "HR\ufffd76", "dose\ufffd", "ok\ufffd"]  # VT and FF also part words
 
 
-@pytest.mark.parametrize("fmt", ["txt", "csv", "json", "hocr", "alto", "page"])
+@pytest.mark.parametrize("fmt", ["txt", "csv", "json", "hocr", "alto", "page", "pdf"])
 def test_a_lone_surrogate_is_exported_as_replacement_character(
     session: ReviewSession, tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
