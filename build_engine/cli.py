@@ -7,7 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
-from inference.errors import ExitCode, NoteLassoError, report_error
+from inference.errors import DocumentError, ExitCode, InputError, ModelMismatchError, NoteLassoError, report_error
+from inference.spec import METADATA_KEY, ModelSpec
 
 
 def _cmd_random(args: argparse.Namespace) -> int:
@@ -43,17 +44,38 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    """Check an ONNX model for TensorRT blockers and its NoteLasso spec against its graph.
+
+    Exit codes: 0 ok; 1 the check found TensorRT blockers; 2 the path is a folder (INPUT); 3 no such
+    file, or it cannot be read (DOCUMENT); 5 not an ONNX model, or its spec is malformed or
+    disagrees with the graph's input (MODEL_MISMATCH)."""
     from build_engine.onnx_check import check_onnx
 
     path = Path(args.model)
+    if path.is_dir():
+        raise InputError(f"{path.name} is a folder; give the ONNX model file.")
     if not path.is_file():
-        raise NoteLassoError(f"No such file: {path}")
+        raise DocumentError(f"{path.name} was not found.")
     try:
         report = check_onnx(path)
+    except OSError as exc:
+        raise DocumentError(f"{path.name} cannot be read.") from exc
     except Exception as exc:  # onnx raises DecodeError and friends
-        raise NoteLassoError(f"{path.name} is not a readable ONNX file.") from exc
+        raise ModelMismatchError(f"{path.name} is not a readable ONNX model.") from exc
+    _check_spec(report.metadata.get(METADATA_KEY), report.inputs, path.name)
     print(report.summary())
     return ExitCode.OK if report.ok else ExitCode.ERROR
+
+
+def _check_spec(text: str | None, inputs: list[tuple[str, list[int | str], str]], name: str) -> None:
+    """Raise ModelMismatchError when the model's NoteLasso spec (if any) is malformed or its input
+    shape (channels, height, width) is not the graph's."""
+    if text is None:
+        return
+    spec = ModelSpec.from_json(text)  # raises ModelMismatchError when malformed
+    dims = tuple(inputs[0][1][1:]) if inputs else ()
+    if all(isinstance(d, int) for d in dims) and dims and dims != tuple(spec.input_shape):
+        raise ModelMismatchError(f"{name}: the graph's input is {dims}, but its spec says {tuple(spec.input_shape)}.")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from inference.backends.options import Option, add_arguments, dest
 from inference.errors import ExitCode, InputError, NoteLassoError, report_error
 
 if TYPE_CHECKING:
@@ -21,6 +22,40 @@ if TYPE_CHECKING:
     from inference.recognizer import Recognizer, RegionResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm"}
+
+#: The command's own numeric options, bounded like the back ends' (a value outside is exit 2, INPUT).
+PAGE_OPTIONS: tuple[Option, ...] = (
+    Option("page", int, 1, "1-based page number", "--page", minimum=1, maximum=100_000, metavar="N"),
+    Option(
+        "dpi", int, 200, "PDF render resolution (page pixels = dpi)", "--dpi", minimum=72, maximum=600, metavar="DPI"
+    ),
+)
+BENCH_OPTIONS: tuple[Option, ...] = (
+    Option("repeats", int, 30, "timed runs of each case", "--repeats", minimum=1, maximum=100_000, metavar="N"),
+    Option("warmup", int, 3, "untimed runs first", "--warmup", minimum=0, maximum=1_000, metavar="N"),
+    Option(
+        "batch_seconds",
+        float,
+        3.0,
+        "seconds per batch size for crops/s",
+        "--batch-seconds",
+        minimum=0.1,
+        maximum=3_600.0,
+        metavar="SECONDS",
+    ),
+    Option(
+        "seconds",
+        float,
+        10.0,
+        "(triton --load) seconds per user count",
+        "--seconds",
+        minimum=0.1,
+        maximum=3_600.0,
+        metavar="SECONDS",
+    ),
+)
+#: Options whose value may start with '-' (a negative coordinate): ``--region -5,10,200,40`` parses.
+DASH_VALUE_FLAGS = ("--region", "--polygon")
 
 
 def _numbers(text: str, what: str) -> list[float]:
@@ -32,6 +67,7 @@ def _numbers(text: str, what: str) -> list[float]:
 
 
 def parse_region(text: str) -> list[tuple[float, float]]:
+    """``x0,y0,x1,y1`` (page pixels, may be negative) -> the rectangle's four corners; raises InputError."""
     v = _numbers(text, "--region")
     if len(v) != 4 or v[2] <= v[0] or v[3] <= v[1]:
         raise InputError("--region needs x0,y0,x1,y1 with x1 > x0 and y1 > y0 (page pixels).")
@@ -40,6 +76,7 @@ def parse_region(text: str) -> list[tuple[float, float]]:
 
 
 def parse_polygon(text: str) -> list[tuple[float, float]]:
+    """``x,y,x,y,...`` (page pixels, at least three points) -> the points; raises InputError."""
     v = _numbers(text, "--polygon")
     if len(v) < 6 or len(v) % 2:
         raise InputError("--polygon needs at least three x,y points (page pixels).")
@@ -120,9 +157,15 @@ def result_to_json(result: RegionResult) -> dict[str, Any]:
 def cmd_page(args: argparse.Namespace) -> int:
     from inference.documents import open_document
 
-    if args.region and args.polygon:
+    if args.region is not None and args.polygon is not None:
         raise InputError("Give either --region or --polygon, not both.")
-    polygon = parse_region(args.region) if args.region else parse_polygon(args.polygon) if args.polygon else None
+    polygon = (
+        parse_region(args.region)
+        if args.region is not None
+        else parse_polygon(args.polygon)
+        if args.polygon is not None
+        else None
+    )
     with open_document(args.file, password=args.password) as doc:
         if not 1 <= args.page <= doc.page_count:
             raise InputError(f"--page {args.page} is out of range: {args.file.name} has {doc.page_count} page(s).")
@@ -197,17 +240,49 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.load:
         from inference.bench_triton import run_load_benchmark
 
-        users = tuple(int(u) for u in args.users.split(","))
         run_load_benchmark(
             values["url"],
             values["model_name"],
-            users=users,
+            users=args.users,
             seconds=args.seconds,
             http_url=args.http_url,
             naive_model_name=args.naive_model_name,
             out=print,
         )
     return ExitCode.OK
+
+
+def _add_own(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
+    """The command's own options, parsed and bounded by the option schema, with their defaults."""
+    add_arguments(parser, options)
+    parser.set_defaults(**{dest(o): o.default for o in options})
+
+
+def _users(text: str) -> tuple[int, ...]:
+    """``--users 1,8,40``: concurrent user counts, each 1..1024."""
+    try:
+        users = tuple(int(u) for u in text.split(","))
+    except ValueError:
+        users = ()
+    if not users or not all(1 <= u <= 1024 for u in users):
+        raise argparse.ArgumentTypeError(f"--users needs whole numbers from 1 to 1024, comma-separated; got '{text}'.")
+    return users
+
+
+def attach_dash_values(argv: list[str]) -> list[str]:
+    """``--region -5,10,200,40`` -> ``--region=-5,10,200,40``: argparse would take a value starting
+    with '-' for an option, so a negative coordinate is joined to its flag before parsing."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg, value = argv[i], argv[i + 1] if i + 1 < len(argv) else ""
+        if arg in DASH_VALUE_FLAGS and value[:1] == "-" and value[1:2].isdigit():
+            out.append(f"{arg}={value}")
+            i += 2
+        else:
+            out.append(arg)
+            i += 1
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,8 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("page", help="read a page (or a region of it) of a PDF or image")
     p.add_argument("file", type=Path)
-    p.add_argument("--page", type=int, default=1, help="1-based page number")
-    p.add_argument("--dpi", type=int, default=200, help="PDF render resolution (page pixels = dpi)")
+    _add_own(p, PAGE_OPTIONS)
     p.add_argument("--password", default=None, help="password of an encrypted PDF")
     p.add_argument("--region", default=None, help="x0,y0,x1,y1 in page pixels")
     p.add_argument("--polygon", default=None, help="x,y,x,y,... in page pixels (a lasso)")
@@ -238,12 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_crops)
 
     p = sub.add_parser("bench", help="latency p50/p95 for a word, a line, a 50-word paragraph; crops/s")
-    p.add_argument("--repeats", type=int, default=30)
-    p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--batch-seconds", type=float, default=3.0, help="seconds per batch size for crops/s")
+    _add_own(p, BENCH_OPTIONS)
     p.add_argument("--load", action="store_true", help="(triton) also run the concurrent-users load test")
-    p.add_argument("--users", default="1,8,40,64", help="(triton --load) concurrent users")
-    p.add_argument("--seconds", type=float, default=10.0, help="(triton --load) seconds per user count")
+    p.add_argument("--users", default="1,8,40,64", type=_users, help="(triton --load) concurrent users")
     p.add_argument("--http-url", default=None, help="(triton --load) HTTP address for the naive client")
     p.add_argument(
         "--naive-model-name",
@@ -257,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_dash_values(sys.argv[1:] if argv is None else list(argv)))
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -232,7 +232,7 @@ def _build_window(folder: Path) -> tuple[object, Callable[[Callable[[], bool], f
     hooks = Hooks()
     window.error_hook = hooks.error
     window.password_hook = hooks.password
-    window.hooks = hooks  # type: ignore[attr-defined]
+    window.hooks = hooks
     window.show()
 
     def wait(condition: Callable[[], bool], seconds: float) -> bool:

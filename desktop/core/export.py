@@ -3,6 +3,10 @@
 Every file is written atomically: to a temporary file in the same folder, flushed to disk,
 then moved over the target with ``os.replace``; a failure leaves no partial file behind.
 Coordinates are page pixels at the session's dpi; page numbers in exported files start at 1.
+
+Every export is valid whatever the text holds: characters a format cannot carry become U+FFFD
+(:func:`desktop.core.export_base.xml_text`), and each file is read back (parsed, decoded) before it
+replaces the target, so a broken file is an :class:`ExportError`, never a reported success.
 """
 
 from __future__ import annotations
@@ -18,11 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.core.export_base import (
     GENERATOR,
+    Check,
     ExportError,
     LineGeom,
     PageExport,
     WordGeom,
     atomic_path,
+    check_csv,
+    check_json,
+    check_utf8,
+    check_xml,
+    encodable_text,
     region_lines,
     write_atomic,
 )
@@ -79,7 +89,7 @@ def collect_pages(session: ReviewSession, pages: Iterable[int] | None, document:
 def to_txt(session: ReviewSession, pages: list[PageExport], document: Document | None) -> bytes:
     """Final texts in reading order, a blank line between regions, a form feed between pages."""
     chunks = ["\n\n".join(r.text for r in p.regions if r.text.strip()) for p in pages]
-    return ("\n\f".join(chunks) + "\n").encode("utf-8")
+    return encodable_text("\n\f".join(chunks) + "\n").encode("utf-8")
 
 
 _CSV_FIELDS = [
@@ -138,7 +148,7 @@ def to_csv(session: ReviewSession, pages: list[PageExport], document: Document |
                     "error": r.error,
                 }
             )
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: spreadsheets then read UTF-8 correctly
+    return encodable_text("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: spreadsheets then read UTF-8 correctly
 
 
 def region_json(r: Region, order: int) -> dict[str, Any]:
@@ -181,7 +191,7 @@ def to_json(session: ReviewSession, pages: list[PageExport], document: Document 
             for p in pages
         ],
     }
-    return json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
+    return encodable_text(json.dumps(body, ensure_ascii=False, indent=2)).encode("utf-8")
 
 
 # -- entry point ----------------------------------------------------------------------------------
@@ -190,6 +200,16 @@ Writer = Callable[["ReviewSession", list[PageExport], "Document | None"], bytes]
 
 #: Formats written as one file by one function; PAGE XML (a file per page) and PDF have their own paths.
 WRITERS: dict[str, Writer] = {"txt": to_txt, "csv": to_csv, "json": to_json, "hocr": to_hocr, "alto": to_alto}
+
+#: How each format's file is read back before it replaces the target (the PDF writer checks its own).
+CHECKS: dict[str, Check] = {
+    "txt": check_utf8,
+    "csv": check_csv,
+    "json": check_json,
+    "hocr": check_xml,
+    "alto": check_xml,
+    "page": check_xml,
+}
 
 
 def export_session(
@@ -227,17 +247,18 @@ def export_session(
             written = [write_pdf(session, selected, document, out_path)]
         elif fmt == "page":
             if len(selected) == 1:
-                written = [write_atomic(out_path, to_page_xml(session, selected[0]))]
+                written = [write_atomic(out_path, to_page_xml(session, selected[0]), check_xml)]
             else:
                 written = [
                     write_atomic(
                         out_path.with_name(f"{out_path.stem}-p{p.index + 1:04d}{out_path.suffix}"),
                         to_page_xml(session, p),
+                        check_xml,
                     )
                     for p in selected
                 ]
         else:
-            written = [write_atomic(out_path, WRITERS[fmt](session, selected, document))]
+            written = [write_atomic(out_path, WRITERS[fmt](session, selected, document), CHECKS[fmt])]
     except OSError as exc:
         raise ExportError(f"The export could not be written to {out_path.name} (disk full or read-only?).") from exc
     finally:

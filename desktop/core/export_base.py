@@ -1,15 +1,29 @@
-"""What every export format shares: page and line geometry, atomic writes, the export error.
+"""What every export format shares: page and line geometry, safe text, checked atomic writes, the export error.
 
 The format modules (:mod:`desktop.core.export_xml`, :mod:`desktop.core.export_pdf`) and the entry
 point (:mod:`desktop.core.export`) import from here; nothing here imports them, so no import circles.
 Coordinates are page pixels at the session's dpi.
+
+Text a reviewer pasted may hold characters a format cannot carry. Every export is valid whatever
+the text holds: a lone surrogate (half of a UTF-16 pair) becomes U+FFFD REPLACEMENT CHARACTER in
+every format (:func:`encodable_text`), and in the XML formats (hOCR, ALTO, PAGE) and the PDF text
+layer so does every character XML 1.0 cannot hold: the C0 controls other than tab, line feed and
+carriage return (NUL, vertical tab, form feed, escape ...) and the non-characters U+FFFE and U+FFFF
+(:func:`xml_text`). Each writer then reads back what it wrote before it replaces the target
+(:func:`atomic_path`'s ``check``), so an invalid file is never reported as written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
+import json
 import os
+import re
 import tempfile
+import unicodedata
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +33,35 @@ from inference.errors import ExitCode, NoteLassoError
 from inference.geometry import Box, Point
 
 GENERATOR = "NoteLasso"
+REPLACEMENT = "\ufffd"
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: What XML 1.0 cannot hold (the complement of its ``Char`` production), surrogates aside.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class ExportError(NoteLassoError):
     """The export could not be written (disk full, read-only folder, unknown format)."""
 
     exit_code = ExitCode.EXPORT
+
+
+# -- text every format can carry ---------------------------------------------------------------
+def encodable_text(text: str) -> str:
+    """``text`` made encodable as UTF-8: a surrogate pair becomes the character it stands for,
+    a lone surrogate becomes U+FFFD. Returns ``text`` itself when it holds no surrogate."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def xml_text(text: str) -> str:
+    """``text`` as XML 1.0 can carry it, in element text and attribute values alike.
+
+    Surrogates as in :func:`encodable_text`; then every C0 control but tab, line feed and carriage
+    return, and U+FFFE and U+FFFF, becomes U+FFFD. Every other character is kept as it is.
+    """
+    return _NOT_XML.sub(REPLACEMENT, encodable_text(text))
 
 
 # -- geometry shared by the layout formats --------------------------------------------------
@@ -73,17 +110,32 @@ def _model_lines(region: Region) -> list[LineGeom] | None:
     return lines if wi == len(words) else None
 
 
+def is_rtl(text: str) -> bool:
+    """True when the first strongly directional character of ``text`` is right-to-left (Arabic, Hebrew)."""
+    for c in text:
+        kind = unicodedata.bidirectional(c)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
 def _spread_words(text: str, box: Box) -> tuple[WordGeom, ...]:
-    """Estimated word boxes: the line's width shared in proportion to word lengths."""
+    """Estimated word boxes: the line's width shared in proportion to word lengths.
+
+    A right-to-left line (see :func:`is_rtl`) starts at the right: its first word is the rightmost."""
     tokens = text.split()
     if not tokens:
         return ()
     x0, y0, x1, y1 = box
     units = sum(len(t) for t in tokens) + len(tokens) - 1
     step = (x1 - x0) / max(units, 1)
+    rtl = is_rtl(text)
     out, pos = [], 0
     for t in tokens:
-        a, b = x0 + pos * step, x0 + (pos + len(t)) * step
+        a, b = pos * step, (pos + len(t)) * step
+        a, b = (x1 - b, x1 - a) if rtl else (x0 + a, x0 + b)
         out.append(WordGeom(t, _int_box((a, y0, b, y1)), None))
         pos += len(t) + 1
     return tuple(out)
@@ -144,10 +196,56 @@ def region_lines(region: Region) -> list[LineGeom]:
     ]
 
 
+# -- checks of a written file ---------------------------------------------------------------------
+Check = Callable[[Path], None]
+
+
+def _invalid(what: str) -> ExportError:
+    return ExportError(f"The {what} export came out invalid, so it was not saved. Please report this.")
+
+
+def check_utf8(path: Path) -> None:
+    """Raise ExportError unless ``path`` holds UTF-8 text (TXT)."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _invalid("text") from exc
+
+
+def check_csv(path: Path) -> None:
+    """Raise ExportError unless ``path`` holds a UTF-8 CSV table whose rows all have the header's width."""
+    try:
+        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise _invalid("CSV") from exc
+    if not rows or any(len(row) != len(rows[0]) for row in rows):
+        raise _invalid("CSV")
+
+
+def check_json(path: Path) -> None:
+    """Raise ExportError unless ``path`` holds one JSON document in UTF-8."""
+    try:
+        json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _invalid("JSON") from exc
+
+
+def check_xml(path: Path) -> None:
+    """Raise ExportError unless ``path`` holds well-formed XML (hOCR, ALTO, PAGE)."""
+    try:
+        ET.parse(path)
+    except (ET.ParseError, UnicodeDecodeError) as exc:
+        raise _invalid("XML") from exc
+
+
 # -- atomic writes ----------------------------------------------------------------------------
 @contextlib.contextmanager
-def atomic_path(out_path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``out_path``; on success it replaces ``out_path``."""
+def atomic_path(out_path: Path, check: Check | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``out_path``; on success it replaces ``out_path``.
+
+    ``check(tmp)``, when given, reads back what was written and raises ExportError if it is not a
+    valid file of its format; then nothing replaces ``out_path`` and the temporary file is removed.
+    """
     out_path = Path(out_path)
     folder = out_path.parent
     try:
@@ -158,6 +256,8 @@ def atomic_path(out_path: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if check is not None:
+            check(tmp)
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, out_path)
@@ -172,8 +272,11 @@ def atomic_path(out_path: Path) -> Iterator[Path]:
             os.close(dfd)
 
 
-def write_atomic(out_path: Path, data: bytes) -> Path:
-    with atomic_path(out_path) as tmp:
+def write_atomic(out_path: Path, data: bytes, check: Check | None = None) -> Path:
+    """Write ``data`` to ``out_path`` atomically, read back by ``check`` first (see :func:`atomic_path`).
+
+    Returns ``out_path``."""
+    with atomic_path(out_path, check) as tmp:
         tmp.write_bytes(data)
     return Path(out_path)
 
@@ -188,11 +291,20 @@ class PageExport:
 
 __all__ = [
     "GENERATOR",
+    "REPLACEMENT",
+    "Check",
     "ExportError",
     "LineGeom",
     "PageExport",
     "WordGeom",
     "atomic_path",
+    "check_csv",
+    "check_json",
+    "check_utf8",
+    "check_xml",
+    "encodable_text",
+    "is_rtl",
     "region_lines",
     "write_atomic",
+    "xml_text",
 ]

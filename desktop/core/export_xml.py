@@ -1,4 +1,10 @@
-"""Layout XML exports: hOCR, ALTO v4 and PAGE XML 2019 (built with xml.etree, so always well-formed)."""
+"""Layout XML exports: hOCR, ALTO v4 and PAGE XML 2019, built with xml.etree.
+
+xml.etree escapes markup but writes control characters as they are, and XML 1.0 cannot hold
+them; so the serialised document passes through :func:`~desktop.core.export_base.xml_text`,
+which turns each character XML 1.0 cannot carry (C0 controls but tab, LF and CR; U+FFFE, U+FFFF;
+lone surrogates) into U+FFFD, in element text and attribute values alike.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from desktop.core.export_base import GENERATOR, PageExport, region_lines
+from desktop.core.export_base import GENERATOR, PageExport, region_lines, xml_text
 from desktop.core.regions import utc_now
 from inference.geometry import Box, Point
 
@@ -28,7 +34,7 @@ def _bbox(b: Box) -> str:
 
 def _xml_bytes(root: ET.Element, doctype: str = "") -> bytes:
     ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
+    body = xml_text(ET.tostring(root, encoding="unicode"))  # markup is ASCII: only text and values change
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}{body}\n'.encode()
 
 
