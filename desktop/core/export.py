@@ -62,11 +62,8 @@ NEEDS_DOCUMENT = {"hocr", "alto", "page", "pdf"}
 
 # -- pages --------------------------------------------------------------------------------------
 def page_size(document: Document, index: int, dpi: int) -> tuple[int, int]:
-    info = document.page_info(index)
-    if info.width_pt is not None and info.height_pt is not None:
-        return round(info.width_pt * dpi / 72), round(info.height_pt * dpi / 72)
-    h, w = document.render(index, dpi).shape[:2]
-    return int(w), int(h)
+    """(width, height) in page pixels, the frame region coordinates are in (capped like the render)."""
+    return document.page_size(index, dpi)
 
 
 def collect_pages(session: ReviewSession, pages: Iterable[int] | None, document: Document | None) -> list[PageExport]:

@@ -58,9 +58,12 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
         word_count = 0
         embeds_fonts = False
         for p in pages:
+            to_pt = px_to_pt
             if src is not None:
                 out.insert_pdf(src, from_page=p.index, to_page=p.index)
                 page = out[-1]
+                # a page over the pixel cap was rendered (and its regions drawn) at a reduced scale
+                to_pt = px_to_pt / document.page_info(p.index, session.dpi).scale
             else:
                 w, h = p.width or 1, p.height or 1
                 page = out.new_page(width=w * px_to_pt, height=h * px_to_pt)
@@ -69,7 +72,7 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
             for r in p.regions:
                 for line in region_lines(r):
                     # word boxes in the page as displayed (rotation applied), in points
-                    words = [(pymupdf.Rect(*(v * px_to_pt for v in wd.box)), xml_text(wd.text)) for wd in line.words]
+                    words = [(pymupdf.Rect(*(v * to_pt for v in wd.box)), xml_text(wd.text)) for wd in line.words]
                     layer.add_line(words, turn=r.rotation)
             embeds_fonts = layer.commit() or embeds_fonts
             word_count += layer.words
