@@ -241,6 +241,9 @@ class ReviewNavigator(QObject):
         image = self._documents.page_image(region.page)
         crop = review_crop(image, region) if image is not None else None
         self._panel.show_region(region, crop, self.threshold, index=index, keep_text=keep_text)
+        session = self._documents.session
+        if session is not None and session.is_read_only:
+            self._panel.editor.setEnabled(False)  # a read-only review: the text is shown, not edited
 
     def _on_session_event(self, event: str, region: Region | None) -> None:
         if region is not None and region.page == self._documents.page_index:

@@ -1,0 +1,56 @@
+"""The window says how a review was opened: read-only in a second window, salvaged after damage."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.desktop.qt.conftest import wait_page
+from tests.desktop.qt.test_main_window import LINE_2, lasso, open_page, read_region
+
+pytestmark = pytest.mark.gui
+
+
+def test_a_second_window_on_the_same_review_is_read_only_and_says_so(qtbot, make_window, page_png):
+    # GIVEN a review open for editing in one window, with one region read
+    first = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, first, LINE_2)
+    # WHEN a second window opens the same document
+    second = open_page(qtbot, make_window, page_png)
+    # THEN it says, in its banner and title, that it is read-only, and editing is off
+    assert second.review_banner.isVisible() and not first.review_banner.isVisible()
+    assert "READ-ONLY" in second.review_banner.label.text()
+    assert "another NoteLasso window" in second.review_banner.label.text()
+    assert "(read-only)" in second.windowTitle() and "(read-only)" not in first.windowTitle()
+    second.navigator.select(rid)
+    assert second.panel.edited_text == first.documents.session.get(rid).text
+    assert not second.panel.editor.isEnabled()
+    assert not second.commands["delete"].isEnabled() and not second.commands["verify"].isEnabled()
+    lasso(qtbot, second, [(60, 300), (700, 300), (700, 360), (60, 360)])
+    assert [r.id for r in second.documents.session.regions()] == [rid]
+    assert second.hooks.errors == []
+    # AND the first window goes on editing
+    first.navigator.select(rid)
+    assert first.panel.editor.isEnabled() and first.commands["delete"].isEnabled()
+
+
+def test_a_damaged_review_is_salvaged_and_the_window_says_so(qtbot, make_window, page_png, tmp_path: Path):
+    # GIVEN a reviewed page whose review file is then overwritten with random bytes
+    window = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, window, LINE_2)
+    path = window.documents.session.store.path
+    window.close()
+    path.write_bytes(os.urandom(path.stat().st_size))
+    # WHEN the page is opened again
+    again = make_window()
+    assert again.open_path(page_png)
+    wait_page(qtbot, again)
+    # THEN the banner says what happened, the region is back, and editing goes on
+    text = again.review_banner.label.text()
+    assert again.review_banner.isVisible() and "damaged" in text and "READ-ONLY" not in text
+    assert again.documents.session.get(rid) is not None
+    assert again.hooks.errors == []
+    again.navigator.select(rid)
+    assert again.panel.editor.isEnabled()
