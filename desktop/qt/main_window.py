@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         self.password_hook = lambda filename, is_retry: dialogs.ask_password_dialog(self, filename, is_retry)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
-        self.undo = UndoController(self)
+        self.undo = UndoController(self, report=self._report)
         self.view, self.thumbs, self.panel = PageView(), ThumbnailStrip(), CorrectionPanel()
         self.documents = DocumentController(
             settings,

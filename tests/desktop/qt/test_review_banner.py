@@ -54,3 +54,26 @@ def test_a_damaged_review_is_salvaged_and_the_window_says_so(qtbot, make_window,
     assert again.hooks.errors == []
     again.navigator.select(rid)
     assert again.panel.editor.isEnabled()
+
+
+def test_a_full_disk_is_reported_and_the_typed_text_stays(qtbot, make_window, page_png):
+    # GIVEN a region read, then a disk that cannot take one more page
+    window = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, window, LINE_2)
+    session = window.documents.session
+    saved = session.get(rid).text
+    con = session.store._con
+    con.execute(f"PRAGMA max_page_count={con.execute('PRAGMA page_count').fetchone()[0]}")
+    # WHEN the reviewer types a long correction and presses Enter
+    window.navigator.select(rid)
+    long_text = "BP 120/80 " * 2000
+    window.panel.editor.setPlainText(long_text)
+    window.navigator.accept_and_next()
+    # THEN the window says the disk is full, keeps the typed text, and the saved text is as it was
+    assert [e[0] for e in window.hooks.errors] == ["The change was not saved"]
+    assert "disk is full" in window.hooks.errors[0][1]
+    assert window.panel.edited_text == long_text and window.navigator.current_id == rid
+    assert session.get(rid).text == saved
+    # AND undo still works (it needs no new page) and the window goes on
+    window.undo.undo()
+    assert window.hooks.errors[1:] == [] or window.hooks.errors[1][0] == "Cannot undo"
