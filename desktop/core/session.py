@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.history import Operation
+from desktop.core.opening import Opening, open_store
 from desktop.core.regions import (
     DECIDED,
     Region,
@@ -30,7 +31,7 @@ from desktop.core.regions import (
     sort_regions,
     utc_now,
 )
-from desktop.core.storage import SessionStore
+from desktop.core.storage import BadRow, SessionStore, StorageError
 from inference.errors import DocumentError, InputError
 from inference.geometry import Point
 
@@ -70,7 +71,8 @@ class ReviewSession:
         self._inflight: dict[str, int] = {}
         self._history: list[Operation] = []
         self._pointer = 0
-        self._load()
+        self.opening = Opening(read_only=store.read_only)
+        self._load_notices = self._load(repair=True)
 
     # -- opening and closing ---------------------------------------------------------------
     @classmethod
@@ -78,29 +80,88 @@ class ReviewSession:
         cls, document_path: Path, *, store_dir: Path | None = None, user: str | None = None, dpi: int = 200
     ) -> ReviewSession:
         """Open (or start) the review of ``document_path``. The dpi first used for a document
-        sticks to it: region coordinates are page pixels at that dpi (see ``session.dpi``)."""
+        sticks to it: region coordinates are page pixels at that dpi (see ``session.dpi``).
+
+        ``session.opening`` says whether it opened read-only and what the reviewer must be told
+        (a salvaged file, rows set aside, a copy, another window holding it). Raises StorageError
+        (or DocumentError) only when there is nothing to show.
+        """
         document_path = Path(document_path)
         if not document_path.is_file():
             raise DocumentError(f"File not found: {document_path}")
-        store = SessionStore.open(document_path, store_dir=store_dir, dpi=dpi)
-        stored_dpi = int(store.get_meta("dpi", str(dpi)) or dpi)
+        user = user or _current_user()
+        store, opening = open_store(document_path, store_dir=store_dir, dpi=dpi, user=user)
+        try:
+            stored_dpi, notices = _stored_dpi(store, dpi)
+            session = cls(document_path, store, user=user, dpi=stored_dpi)
+            if not store.read_only:
+                store.save_last_good()
+        except BaseException:
+            store.close()
+            raise
         if stored_dpi != dpi:
             log.info("session keeps its dpi %d (asked for %d)", stored_dpi, dpi)
-        return cls(document_path, store, user=user or _current_user(), dpi=stored_dpi)
+        session.opening = Opening(opening.read_only, (*opening.notices, *notices, *session._load_notices))
+        return session
 
-    def _load(self) -> None:
+    @property
+    def is_read_only(self) -> bool:
+        """True when changes cannot be saved (another window edits it, or its folder is read-only)."""
+        return self.store.read_only
+
+    def _load(self, *, repair: bool = False) -> tuple[str, ...]:
+        """Read the regions and history from the file. ``repair``: move unreadable rows to ``set_aside``
+        (when the file can be written); returns what the reviewer must be told about them."""
+        regions, bad = self.store.read_regions()
         self._regions = {}
-        for r in self.store.load_regions():
+        for r in regions:
             if r.status is RegionStatus.RECOGNIZING:  # nothing is in flight after a restart
                 r = r.with_changes(status=RegionStatus.PENDING)
             self._regions[r.id] = r
-        ops, self._pointer = self.store.load_history()
-        try:
-            self._history = [Operation.from_dict(d) for d in ops]
-        except (InputError, KeyError, TypeError, ValueError):
-            log.warning("saved undo history unreadable; starting with an empty one")
-            self._history, self._pointer = [], 0
+        saved = self.store.read_history()
+        ops, self._pointer = saved.ops, saved.pointer
+        bad_from = saved.bad_from
+        self._history = []
+        for i, d in enumerate(ops):
+            try:
+                self._history.append(Operation.from_dict(d))
+            except (InputError, KeyError, TypeError, ValueError):
+                bad_from = i
+                break
+        self._pointer = min(self._pointer, len(self._history))
         log.info("session loaded: %d regions, %d history steps", len(self._regions), len(self._history))
+        if not repair:
+            return ()
+        return self._repair(bad, bad_from, saved.pointer_unreadable)
+
+    def _repair(self, bad: list[BadRow], bad_from: int | None, pointer_unreadable: bool) -> tuple[str, ...]:
+        notices: list[str] = []
+        if bad:
+            log.warning("%d unreadable region rows set aside", len(bad))
+            n = len(bad)
+            notices.append(
+                f"{n} region{'s' if n != 1 else ''} of this review could not be read and "
+                f"{'were' if n != 1 else 'was'} kept aside in the review file; the rest is loaded."
+            )
+        if bad_from is not None or pointer_unreadable:
+            log.warning("undo history partly unreadable (from step %s)", bad_from)
+            notices.append(
+                "Part of the undo history could not be read: older steps cannot be undone. "
+                "The regions and their text are not affected."
+            )
+        if self.store.read_only:
+            return tuple(notices)
+        try:
+            if bad:
+                self.store.set_aside(bad)
+            if bad_from is not None:
+                self.store.set_aside_history(bad_from, "unreadable step")
+            if pointer_unreadable:
+                self.store.set_aside([BadRow("meta", "history_pointer", "not a number")])
+                self._save_history(0)
+        except StorageError:
+            log.warning("unreadable rows could not be set aside; they stay where they are")
+        return tuple(notices)
 
     def close(self) -> None:
         with self._lock:
@@ -394,6 +455,27 @@ class ReviewSession:
         return [op.label for op in self._history], self._pointer
 
 
+def _stored_dpi(store: SessionStore, dpi: int) -> tuple[int, tuple[str, ...]]:
+    """The dpi the review was started with; an unreadable value is kept aside and ``dpi`` used instead."""
+    raw = store.get_meta("dpi", str(dpi)) or str(dpi)
+    try:
+        return int(raw), ()
+    except ValueError:
+        pass
+    if not store.read_only:
+        try:
+            store.set_aside([BadRow("meta", "dpi", "not a number")])
+            store.set_meta("dpi", str(dpi))
+        except StorageError:
+            log.warning("unreadable dpi could not be set aside")
+    return dpi, (
+        (
+            f"The resolution this review was started with could not be read; it is shown at {dpi} dpi, "
+            "so regions may sit off their text. Check them before going on."
+        ),
+    )
+
+
 class _Change:
     """One saved change: a single transaction; listeners hear about it after the commit.
 
@@ -407,8 +489,12 @@ class _Change:
 
     def __enter__(self) -> None:
         self.s._lock.acquire()
-        self._tx = self.s.store.transaction()
-        self._tx.__enter__()
+        try:
+            self._tx = self.s.store.transaction()
+            self._tx.__enter__()
+        except BaseException:
+            self.s._lock.release()
+            raise
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -1,17 +1,13 @@
-"""Autosave and audit for one review session: a SQLite file per document.
+"""Autosave and audit for one review session: one SQLite file per document.
 
-Where the file lives (first match wins):
-
-1. ``store_dir`` given: ``<store_dir>/<sha256>.sqlite``.
-2. ``<doc>.notelasso.sqlite`` beside the document, when it belongs to this document's content.
-3. another ``*.notelasso.sqlite`` in the document's folder that belongs to it (the document was
-   renamed): it is renamed to match, when the folder is writable.
-4. the location last recorded for this content hash in the app data dir (the document moved).
-5. ``<app data>/notelasso/sessions/<sha256>.sqlite`` (XDG_DATA_HOME, else ~/.local/share).
-6. a new file beside the document if that folder is writable, else in the app data dir.
+Where the file lives and how it is opened (locked, read-only, salvaged) is decided in
+:mod:`desktop.core.opening` (decision 011); this module is the file itself.
 
 Every change is one transaction (WAL, synchronous=FULL), so a crash or kill -9 after a change
-returns loses nothing. The audit table records who did what and when, never the text itself.
+returns loses nothing. Any SQLite failure leaves here as a :class:`StorageError` that says, in words
+staff can act on, whether the disk is full, the folder cannot be written or the file is damaged.
+The audit table records who did what and when, never the text itself. Rows that cannot be read are
+moved to the ``set_aside`` table rather than dropped.
 """
 
 from __future__ import annotations
@@ -24,17 +20,19 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from desktop.core.regions import Region, utc_now
-from inference.errors import ExitCode, NoteLassoError
+from desktop.core.session_lock import SessionLock
+from desktop.core.sqlite_files import copy_database, describe, fsync_folder, is_damage, quick_check, snapshot, wal_path
+from inference.errors import ExitCode, InputError, NoteLassoError
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-SIDECAR_SUFFIX = ".notelasso.sqlite"
-MAX_SCAN = 500  # sidecars inspected when looking for a renamed document's session
+LAST_GOOD_SUFFIX = ".lastgood"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,7 +63,31 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY, op TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS set_aside (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    data TEXT NOT NULL
+);
 """
+_REGION_COLUMNS = (
+    "id",
+    "page",
+    "polygon",
+    "rotation",
+    "status",
+    "model_text",
+    "text",
+    "confidences",
+    "words",
+    "engine",
+    "model",
+    "updated_by",
+    "updated_at",
+    "error",
+)
 
 
 class StorageError(NoteLassoError):
@@ -74,12 +96,37 @@ class StorageError(NoteLassoError):
     exit_code = ExitCode.STORAGE
 
 
+class DamagedSessionError(StorageError):
+    """The session file's contents are damaged; the caller keeps it and salvages what it can."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A row that could not be read: its table, its key and why (no contents: those may be patient text)."""
+
+    source: str
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SavedHistory:
+    """The undo history as stored: readable operations, the pointer, and what was unreadable."""
+
+    ops: list[dict[str, Any]]
+    pointer: int
+    bad_from: int | None  # index of the first unreadable step (it and later steps are unusable)
+    pointer_unreadable: bool
+
+
 def app_data_dir() -> Path:
+    """NoteLasso's own folder in the user's data dir (``$XDG_DATA_HOME/notelasso``, else ~/.local/share)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "notelasso"
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The SHA-256 of a file's bytes, hex. Raises StorageError when it cannot be read."""
     h = hashlib.sha256()
     try:
         with Path(path).open("rb") as fh:
@@ -90,124 +137,121 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def sidecar_path(document_path: Path) -> Path:
-    return document_path.with_name(document_path.name + SIDECAR_SUFFIX)
+def create_schema(con: sqlite3.Connection) -> None:
+    """Create the tables that are missing (statement by statement: executescript() would COMMIT early)."""
+    for statement in filter(str.strip, _SCHEMA.split(";")):
+        con.execute(statement)
 
 
-def _is_writable_dir(folder: Path) -> bool:
-    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+def last_good_path(path: Path) -> Path:
+    """Where the copy of a review taken when it was last opened or closed in good health is kept."""
+    return path.with_name(path.name + LAST_GOOD_SUFFIX)
 
 
-def read_doc_hash(db_path: Path) -> str | None:
-    """The document hash a session file belongs to, or None if it is not one of ours."""
-    if not db_path.is_file():
-        return None
-    try:
-        con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=2)
-        try:
-            row = con.execute("SELECT value FROM meta WHERE key='doc_sha256'").fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
-
-
-def _registry_path(doc_hash: str) -> Path:
-    return app_data_dir() / "sessions" / f"{doc_hash}.where"
-
-
-def locate(document_path: Path, doc_hash: str, store_dir: Path | None = None) -> Path:
-    """Where this document's session file is, or should be created (see module docstring)."""
-    if store_dir is not None:
-        return Path(store_dir) / f"{doc_hash}.sqlite"
-    beside = sidecar_path(document_path)
-    if read_doc_hash(beside) == doc_hash:
-        return beside
-    folder = document_path.parent
-    if folder.is_dir():
-        for i, candidate in enumerate(sorted(folder.glob("*" + SIDECAR_SUFFIX))):
-            if i >= MAX_SCAN:
-                break
-            if candidate != beside and read_doc_hash(candidate) == doc_hash:
-                return _adopt_renamed(candidate, beside)
-    reg = _registry_path(doc_hash)
-    with contextlib.suppress(OSError, ValueError):
-        recorded = Path(reg.read_text(encoding="utf-8").strip())
-        if read_doc_hash(recorded) == doc_hash:
-            return recorded
-    central = app_data_dir() / "sessions" / f"{doc_hash}.sqlite"
-    if central.exists() or beside.exists() or not _is_writable_dir(folder):
-        return central
-    return beside
-
-
-def _adopt_renamed(old: Path, new: Path) -> Path:
-    """The document was renamed: rename its session file (and WAL) to match, if we can."""
-    if new.exists() or not _is_writable_dir(new.parent):
-        return old
-    try:
-        # Fold any WAL into the main file first so one rename moves everything.
-        con = sqlite3.connect(str(old), timeout=2)
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        con.close()
-        for suffix in ("-wal", "-shm"):
-            Path(str(old) + suffix).unlink(missing_ok=True)
-        os.replace(old, new)
-    except (OSError, sqlite3.Error):
-        log.warning("session file of a renamed document could not be renamed; using it in place")
-        return old
-    log.info("session file renamed to follow its document")
-    return new
+def _storage_error(exc: BaseException, doing: str, path: Path | None = None) -> StorageError:
+    cls = DamagedSessionError if is_damage(exc) else StorageError
+    return cls(describe(exc, doing), hint=str(path) if path is not None else None)
 
 
 class SessionStore:
-    """One SQLite session file. Thread-safe; use :meth:`transaction` to group writes."""
+    """One SQLite session file. Thread-safe; use :meth:`transaction` to group writes.
 
-    def __init__(self, path: Path, doc_hash: str, document_name: str, dpi: int) -> None:
+    Open one with :meth:`open_for_writing` (holding the review's lock) or :meth:`open_read_only`
+    (a copy in memory; every write is refused with ``read_only_reason``).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        con: sqlite3.Connection,
+        doc_hash: str,
+        *,
+        read_only_reason: str = "",
+        lock: SessionLock | None = None,
+    ) -> None:
         self.path = path
         self.doc_hash = doc_hash
+        self.read_only_reason = read_only_reason
+        self._con = con
         self._lock = threading.RLock()
         self._depth = 0
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5)
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute("PRAGMA synchronous=FULL")
-            self._con.execute("PRAGMA foreign_keys=ON")
-            version = self._con.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise StorageError("This review was saved by a newer NoteLasso; update NoteLasso to open it.")
-            with self.transaction():
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    self._con.execute(statement)  # executescript() would COMMIT early
-                self._migrate(version)
-                self._con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                self._set_default("doc_sha256", doc_hash)
-                self._set_default("document_name", document_name)
-                self._set_default("dpi", str(dpi))
-                self._set_default("created_at", utc_now())
-                self._set_default("history_pointer", "0")
-        except sqlite3.Error as exc:
-            raise StorageError("The review session file cannot be opened or is damaged.", hint=str(path)) from exc
-        stored = self.get_meta("doc_sha256")
-        if stored != doc_hash:
-            self.close()
-            raise StorageError("The review session file belongs to a different document.", hint=str(path))
+        self._file_lock = lock
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.read_only_reason)
 
     @classmethod
-    def open(cls, document_path: Path, *, store_dir: Path | None = None, dpi: int = 200) -> SessionStore:
-        document_path = Path(document_path)
-        doc_hash = sha256_file(document_path)
-        path = locate(document_path, doc_hash, store_dir)
-        store = cls(path, doc_hash, document_path.name, dpi)
-        if store_dir is None and path.parent != app_data_dir() / "sessions":
-            with contextlib.suppress(OSError):
-                reg = _registry_path(doc_hash)
-                reg.parent.mkdir(parents=True, exist_ok=True)
-                reg.write_text(str(path.resolve()), encoding="utf-8")
-        log.info("session store opened (%s regions)", store.count_regions())
+    def open_for_writing(
+        cls, path: Path, doc_hash: str, document_name: str, dpi: int, *, lock: SessionLock | None = None
+    ) -> SessionStore:
+        """Open (creating it if needed) the review file ``path``; ``lock`` is released on close.
+
+        Raises DamagedSessionError when the file is damaged (SQLite's check fails, or it is empty),
+        StorageError for anything else (no write access, full disk, a newer NoteLasso's file).
+        """
+        wal = wal_path(path)
+        if path.exists() and path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size):
+            raise DamagedSessionError("The review file is empty (0 bytes).", hint=str(path))
+        try:
+            if not path.exists():
+                _create(path)
+            con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5)
+        except (OSError, sqlite3.Error) as exc:
+            raise _storage_error(exc, "The review cannot be created", path) from exc
+        store = cls(path, con, doc_hash, lock=lock)
+        try:
+            try:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute("PRAGMA synchronous=FULL")
+                if not quick_check(con):
+                    raise DamagedSessionError("SQLite's check of the review file failed.", hint=str(path))
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, "The review cannot be opened", path) from exc
+            store._prepare(document_name, dpi)
+        except BaseException:
+            store._con.close()  # the caller still holds the lock
+            raise
         return store
+
+    @classmethod
+    def open_read_only(cls, path: Path, doc_hash: str, reason: str, *, may_touch_folder: bool) -> SessionStore:
+        """The review at ``path`` copied into memory; writes raise StorageError naming ``reason``.
+
+        ``may_touch_folder`` False: nothing is written beside the file (see ``sqlite_files.snapshot``).
+        """
+        try:
+            con = snapshot(path, may_touch_folder=may_touch_folder)
+            con.isolation_level = None
+            if not quick_check(con):
+                raise DamagedSessionError("SQLite's check of the review file failed.", hint=str(path))
+        except sqlite3.Error as exc:
+            raise _storage_error(exc, "The review cannot be read", path) from exc
+        store = cls(path, con, doc_hash)
+        store._prepare("", 0, check_hash=False)
+        store.read_only_reason = reason
+        return store
+
+    def _prepare(self, document_name: str, dpi: int, *, check_hash: bool = True) -> None:
+        """Check the version, bring the schema up to date and fill in missing meta values."""
+        try:
+            version = self._con.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise _storage_error(exc, "The review cannot be opened", self.path) from exc
+        if version > SCHEMA_VERSION:
+            raise StorageError("This review was saved by a newer NoteLasso; update NoteLasso to open it.")
+        with self.transaction():
+            create_schema(self._con)
+            self._migrate(version)
+            self._con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._set_default("doc_sha256", self.doc_hash)
+            self._set_default("document_name", document_name)
+            self._set_default("dpi", str(dpi))
+            self._set_default("created_at", utc_now())
+            self._set_default("history_pointer", "0")
+        stored = self.get_meta("doc_sha256")
+        if check_hash and stored != self.doc_hash:
+            raise StorageError("The review session file belongs to a different document.", hint=str(self.path))
 
     def _migrate(self, version: int) -> None:
         """Upgrade older schemas step by step. ``version`` 0 is a new file (already current)."""
@@ -223,27 +267,41 @@ class SessionStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT; nested uses join the outer transaction."""
+        """BEGIN IMMEDIATE ... COMMIT; nested uses join the outer transaction.
+
+        Raises StorageError (DamagedSessionError for damage) for any SQLite failure, after rolling
+        back: what was committed before stays; a read-only store refuses before anything starts.
+        """
         with self._lock:
+            if self.read_only_reason:
+                raise StorageError(f"This review is open read-only: {self.read_only_reason} Nothing was changed.")
             outer = self._depth == 0
             if outer:
-                self._con.execute("BEGIN IMMEDIATE")
+                try:
+                    self._con.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise _storage_error(exc, "The change could not be saved", self.path) from exc
             self._depth += 1
             try:
                 yield self._con
-            except BaseException:
+            except BaseException as exc:
                 self._depth -= 1
                 if outer:
-                    self._con.execute("ROLLBACK")
+                    self._rollback()
+                if isinstance(exc, sqlite3.Error):
+                    raise _storage_error(exc, "The change could not be saved", self.path) from exc
                 raise
             self._depth -= 1
             if outer:
                 try:
                     self._con.execute("COMMIT")
                 except sqlite3.Error as exc:
-                    with contextlib.suppress(sqlite3.Error):
-                        self._con.execute("ROLLBACK")
-                    raise StorageError("The change could not be saved (disk full or read-only?).") from exc
+                    self._rollback()
+                    raise _storage_error(exc, "The change could not be saved", self.path) from exc
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (a full disk)
+            self._con.execute("ROLLBACK")
 
     # -- meta ------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
@@ -267,39 +325,44 @@ class SessionStore:
             return int(self._con.execute("SELECT COUNT(*) FROM regions").fetchone()[0])
 
     def load_regions(self) -> list[Region]:
+        """The regions that can be read, in the order they were drawn (see :meth:`read_regions`)."""
+        return self.read_regions()[0]
+
+    def read_regions(self) -> tuple[list[Region], list[BadRow]]:
+        """Every readable region, and the rows that could not be read (left where they are)."""
         with self._lock:
-            rows = self._con.execute(
-                "SELECT id, page, polygon, rotation, status, model_text, text, confidences, words, engine, model, "
-                "updated_by, updated_at, error FROM regions ORDER BY seq"
-            ).fetchall()
-        out = []
+            rows = self._con.execute(f"SELECT {', '.join(_REGION_COLUMNS)} FROM regions ORDER BY seq").fetchall()
+        out: list[Region] = []
+        bad: list[BadRow] = []
         for row in rows:
-            d = dict(
-                zip(
-                    (
-                        "id",
-                        "page",
-                        "polygon",
-                        "rotation",
-                        "status",
-                        "model_text",
-                        "text",
-                        "confidences",
-                        "words",
-                        "engine",
-                        "model",
-                        "updated_by",
-                        "updated_at",
-                        "error",
-                    ),
-                    row,
-                    strict=False,
-                )
-            )
-            for key in ("polygon", "confidences", "words"):
-                d[key] = json.loads(d[key])
-            out.append(Region.from_dict(d))
-        return out
+            d = dict(zip(_REGION_COLUMNS, row, strict=True))
+            try:
+                for key in ("polygon", "confidences", "words"):
+                    d[key] = json.loads(d[key])
+                out.append(Region.from_dict(d))
+            except (InputError, KeyError, TypeError, ValueError) as exc:
+                bad.append(BadRow("regions", str(d["id"]), f"unreadable {type(exc).__name__}"))
+        return out, bad
+
+    def set_aside(self, rows: list[BadRow]) -> int:
+        """Move ``rows`` (regions by id, history by seq, meta by key) into ``set_aside``, whole; returns how
+        many moved. The file keeps them for support; the review goes on without them."""
+        keys = {"regions": "id", "history": "seq", "meta": "key"}
+        moved = 0
+        with self.transaction() as con:
+            for row in rows:
+                column = keys[row.source]
+                cur = con.execute(f"SELECT * FROM {row.source} WHERE {column}=?", (row.key,))
+                names = [c[0] for c in cur.description]
+                for found in cur.fetchall():
+                    data = json.dumps(dict(zip(names, found, strict=True)), default=str)
+                    con.execute(
+                        "INSERT INTO set_aside(at, source, key, reason, data) VALUES(?, ?, ?, ?, ?)",
+                        (utc_now(), row.source, row.key, row.reason, data),
+                    )
+                    con.execute(f"DELETE FROM {row.source} WHERE {column}=?", (row.key,))
+                    moved += 1
+        return moved
 
     def save_region(self, region: Region) -> None:
         d = region.to_dict()
@@ -354,11 +417,38 @@ class SessionStore:
 
     # -- undo history ----------------------------------------------------------------------
     def load_history(self) -> tuple[list[dict[str, Any]], int]:
+        """The readable undo steps and the pointer (see :meth:`read_history`)."""
+        saved = self.read_history()
+        return saved.ops, saved.pointer
+
+    def read_history(self) -> SavedHistory:
+        """The undo history up to its first unreadable step, and the pointer clamped to it."""
         with self._lock:
-            rows = self._con.execute("SELECT op FROM history ORDER BY seq").fetchall()
-            pointer = int(self.get_meta("history_pointer", "0") or 0)
-        ops = [json.loads(r[0]) for r in rows]
-        return ops, max(0, min(pointer, len(ops)))
+            rows = self._con.execute("SELECT seq, op FROM history ORDER BY seq").fetchall()
+            raw_pointer = self.get_meta("history_pointer", "0") or "0"
+        ops: list[dict[str, Any]] = []
+        bad_from: int | None = None
+        for i, (seq, op) in enumerate(rows):
+            try:
+                value = json.loads(op)
+                if seq != i or not isinstance(value, dict):
+                    raise ValueError("not a step")
+            except (TypeError, ValueError):
+                bad_from = i
+                break
+            ops.append(value)
+        try:
+            pointer, unreadable = int(raw_pointer), False
+        except ValueError:
+            pointer, unreadable = len(ops), True  # the regions hold every step done
+        return SavedHistory(ops, max(0, min(pointer, len(ops))), bad_from, unreadable)
+
+    def set_aside_history(self, from_index: int, reason: str) -> None:
+        """Move the undo steps from ``from_index`` on into ``set_aside`` (a later step may depend on an
+        earlier one, so nothing after an unreadable step is kept in the history)."""
+        with self._lock:
+            seqs = [r[0] for r in self._con.execute("SELECT seq FROM history WHERE seq>=?", (from_index,))]
+        self.set_aside([BadRow("history", str(seq), reason) for seq in seqs])
 
     def save_history(self, ops: list[dict[str, Any]], pointer: int, *, changed_from: int = 0) -> None:
         """Rewrite history entries from index ``changed_from`` on, and the pointer."""
@@ -374,24 +464,70 @@ class SessionStore:
                 (str(pointer),),
             )
 
+    # -- the file as a whole -------------------------------------------------------------
+    def record_document(self, document_path: Path) -> None:
+        """Remember which file this review belongs to (how a copy is told from a moved file)."""
+        self.set_meta("document_path", str(Path(document_path).resolve()))
+        self.set_meta("document_name", Path(document_path).name)
+
+    def save_last_good(self) -> bool:
+        """Copy the review, when SQLite's check passes, to ``<file>.lastgood`` (what a damaged file is
+        salvaged from). Returns whether it was written; a failure is logged, never raised."""
+        if self.read_only:
+            return False
+        with self._lock:
+            try:
+                if not quick_check(self._con):
+                    log.warning("review failed its check; the last good copy is kept as it was")
+                    return False
+                copy_database(self._con, last_good_path(self.path))
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("last good copy not written (%s)", type(exc).__name__)
+                return False
+        return True
+
     def close(self) -> None:
+        """Checkpoint, refresh the last good copy, close the file and release its lock."""
         with self._lock:
             if self._con is None:
                 return
-            with contextlib.suppress(sqlite3.Error):
-                self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self.read_only:
+                with contextlib.suppress(sqlite3.Error):
+                    self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self.save_last_good()
             self._con.close()
             self._con = None  # type: ignore[assignment]
+            if self._file_lock is not None:
+                self._file_lock.release()
+                self._file_lock = None
+
+
+def _create(path: Path) -> None:
+    """A new, empty review file, put in place whole: a file that is there but empty is always damage."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".new")
+    tmp.unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as con:
+        con.execute("BEGIN")
+        create_schema(con)
+        con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        con.execute("COMMIT")
+    with tmp.open("rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_folder(path.parent)
 
 
 __all__ = [
+    "LAST_GOOD_SUFFIX",
     "SCHEMA_VERSION",
-    "SIDECAR_SUFFIX",
+    "BadRow",
+    "DamagedSessionError",
+    "SavedHistory",
     "SessionStore",
     "StorageError",
     "app_data_dir",
-    "locate",
-    "read_doc_hash",
+    "create_schema",
+    "last_good_path",
     "sha256_file",
-    "sidecar_path",
 ]

@@ -46,6 +46,7 @@ class DocumentController(QObject):
     page_shown = Signal(int)
     page_image_ready = Signal(int)  # a page image is in the cache (shown or not)
     session_changed = Signal(str, object)  # event, Region | None
+    review_opened = Signal(bool, str)  # read-only, what the reviewer must be told ("" if nothing)
 
     def __init__(
         self,
@@ -94,6 +95,8 @@ class DocumentController(QObject):
         self.generation += 1
         self._unsubscribe = session.subscribe(self._on_session_event)
         self._undo.attach(session)
+        self._view.is_read_only = session.is_read_only
+        self.review_opened.emit(session.is_read_only, " ".join(session.opening.notices))
         self.pages.reset(doc, session.dpi)
         self._thumbs.set_count(doc.page_count)
         self._settings.add_recent(path)
@@ -194,7 +197,7 @@ class DocumentController(QObject):
 
     def _on_rotation_changed(self, degrees: int) -> None:
         """The page was turned on screen: remember it with the review; new regions read that way."""
-        if self.session is None or not self._view.has_page:
+        if self.session is None or self.session.is_read_only or not self._view.has_page:
             return
         try:
             self.session.set_page_rotation(self.page_index, degrees)

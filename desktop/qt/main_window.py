@@ -29,7 +29,7 @@ from desktop.qt.page_view import PageView
 from desktop.qt.pages import ThumbnailStrip
 from desktop.qt.recognition import RecognitionController
 from desktop.qt.settings_store import SettingsStore
-from desktop.qt.status_bar import BackendBanner, StatusFields
+from desktop.qt.status_bar import BackendBanner, ReviewBanner, StatusFields
 from desktop.qt.undo import UndoController
 from inference.errors import NoteLassoError
 
@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         self.password_hook = lambda filename, is_retry: dialogs.ask_password_dialog(self, filename, is_retry)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
-        self.undo = UndoController(self)
+        self.undo = UndoController(self, report=self._report)
         self.view, self.thumbs, self.panel = PageView(), ThumbnailStrip(), CorrectionPanel()
         self.documents = DocumentController(
             settings,
@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.navigator = ReviewNavigator(
             self.documents, self.recognition, self.view, self.panel, self.undo, settings, self._report, parent=self
         )
-        self.banner = BackendBanner()
+        self.banner, self.review_banner = BackendBanner(), ReviewBanner()
         self.status = StatusFields(self.statusBar())
         self._build_layout()
         self._build_commands()
@@ -87,8 +87,8 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        for widget in (self.banner, self.empty_hint, self.view):
-            lay.addWidget(widget, 0 if widget is self.banner else 1)
+        for widget in (self.banner, self.review_banner, self.empty_hint, self.view):
+            lay.addWidget(widget, 1 if widget in (self.empty_hint, self.view) else 0)
         self.view.hide()
         self.setCentralWidget(central)
         self.pages_dock = self._dock("Pages", "pagesDock", self.thumbs, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         nav.message.connect(status.message)
         nav.counts_changed.connect(status.show_counts)
         docs.opened.connect(self._on_document_opened)
+        docs.review_opened.connect(self.review_banner.show_review)
+        docs.closed.connect(self.review_banner.hide)
         docs.page_rendering.connect(lambda index: status.message(f"Rendering page {index + 1}…"))
         docs.page_shown.connect(lambda _index: status.clear_message())
         for signal in (docs.page_rendering, docs.page_shown, docs.closed):
@@ -204,17 +206,19 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("NoteLasso")
             self.page_label.setText("–")
             return
-        self.setWindowTitle(f"{doc.path.name} — page {index + 1} of {doc.page_count} — NoteLasso")
+        ro = " (read-only)" if self.documents.session and self.documents.session.is_read_only else ""
+        self.setWindowTitle(f"{doc.path.name}{ro} — page {index + 1} of {doc.page_count} — NoteLasso")
         self.page_label.setText(f"  {index + 1} / {doc.page_count}  ")
 
     def _update_actions(self, *_args: object) -> None:
-        has_doc = self.documents.session is not None
+        session = self.documents.session
+        has_doc, can_edit = session is not None, session is not None and not session.is_read_only
         table.update_enabled(
-            self.commands, has_document=has_doc, has_region=has_doc and self.navigator.current_id is not None
+            self.commands, has_document=has_doc, has_region=can_edit and self.navigator.current_id is not None
         )
         stack, acts = self.undo.stack, self.commands
-        acts["undo"].setEnabled(stack.canUndo())
-        acts["redo"].setEnabled(stack.canRedo())
+        acts["undo"].setEnabled(can_edit and stack.canUndo())
+        acts["redo"].setEnabled(can_edit and stack.canRedo())
         acts["undo"].setText(f"&Undo {stack.undoText()}".strip())
         acts["redo"].setText(f"&Redo {stack.redoText()}".strip())
         self.export_menu.setEnabled(has_doc)

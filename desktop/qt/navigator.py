@@ -145,8 +145,22 @@ class ReviewNavigator(QObject):
         text = self._panel.edited_text
         if region is None or not self._panel.editor.isEnabled() or text == region.text:
             return False
-        self._undo.push(SetText(region_id=region.id, text=text))
+        if not self._push(SetText(region_id=region.id, text=text)):
+            return False  # not saved: the text stays in the editor to try again
         self._settle_editor()
+        return True
+
+    def _push(self, op: Operation) -> bool:
+        """Apply a reviewer's change; one that cannot be saved (a full disk) is reported. Returns success."""
+        typed = self._panel.edited_text
+        try:
+            self._undo.push(op)
+        except NoteLassoError as exc:
+            if self._panel.edited_text != typed:  # the session reloaded what was saved: keep what was typed
+                self._panel.editor.setPlainText(typed)
+                self._panel.editor.document().setModified(True)
+            self._report("The change was not saved", exc)
+            return False
         return True
 
     def _settle_editor(self) -> None:
@@ -156,8 +170,10 @@ class ReviewNavigator(QObject):
         doc.setModified(False)
 
     def accept_and_next(self) -> None:
-        """Enter: keep the text (saving any change) and go on."""
-        self.commit_edit()
+        """Enter: keep the text (saving any change) and go on; stay when the change could not be saved."""
+        region = self._region(self.current_id)
+        if not self.commit_edit() and region is not None and self._panel.edited_text != region.text:
+            return
         self._step(+1)
 
     def verify_and_next(self) -> None:
@@ -168,7 +184,8 @@ class ReviewNavigator(QObject):
         text = self._panel.edited_text
         ops: list[Operation] = [SetText(region_id=region.id, text=text)] if text != region.text else []
         ops.append(SetStatus(region_id=region.id, status=RegionStatus.VERIFIED.value))
-        self._undo.push(Batch(ops=ops, text="Verify") if len(ops) > 1 else ops[0])
+        if not self._push(Batch(ops=ops, text="Verify") if len(ops) > 1 else ops[0]):
+            return
         self._settle_editor()
         self._step(+1)
 
@@ -184,8 +201,8 @@ class ReviewNavigator(QObject):
             return
         ids = [r.id for r in session.regions(self._documents.page_index)]
         after = review.selection_after_removal(ids, rid)
-        self._undo.push(RemoveRegion(region_id=rid))
-        self.select(after)
+        if self._push(RemoveRegion(region_id=rid)):
+            self.select(after)
 
     def reread_current(self) -> None:
         """Ctrl+R: read the current region again."""
@@ -241,6 +258,9 @@ class ReviewNavigator(QObject):
         image = self._documents.page_image(region.page)
         crop = review_crop(image, region) if image is not None else None
         self._panel.show_region(region, crop, self.threshold, index=index, keep_text=keep_text)
+        session = self._documents.session
+        if session is not None and session.is_read_only:
+            self._panel.editor.setEnabled(False)  # a read-only review: the text is shown, not edited
 
     def _on_session_event(self, event: str, region: Region | None) -> None:
         if region is not None and region.page == self._documents.page_index:

@@ -74,6 +74,7 @@ class PageView(QGraphicsView):
         self._rotation = 0
         self._fit_mode: str | None = "width"
         self._page_size = (0, 0)
+        self.is_read_only = False  # regions can be chosen, not drawn, moved or reshaped
         self.setMouseTracking(True)
         self._update_cursor()
 
@@ -267,6 +268,11 @@ class PageView(QGraphicsView):
             return
         if event.button() != Qt.MouseButton.LeftButton or not self.has_page:
             super().mousePressEvent(event)
+            return
+        if self.is_read_only:
+            hit = self._region_at(event)
+            self.region_clicked.emit(hit.region_id) if hit is not None else self.selection_emptied.emit()
+            event.accept()
             return
         scene_pt = self.mapToScene(event.position().toPoint())
         if any(isinstance(it, CornerHandle) and it.isVisible() for it in self.items(event.position().toPoint())):

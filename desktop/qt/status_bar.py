@@ -1,14 +1,14 @@
-"""What the window says about itself: the status-bar fields and the back-end banner.
+"""What the window says about itself: the status-bar fields, the back-end banner and the review banner.
 
 Both only show what they are told; the window wires them to the parts whose state they show.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
 
-__all__ = ["BackendBanner", "StatusFields"]
+__all__ = ["BackendBanner", "ReviewBanner", "StatusFields"]
 
 
 class StatusFields:
@@ -82,4 +82,35 @@ class BackendBanner(QWidget):
 
     def show_message(self, text: str) -> None:
         self.label.setText(text)
+        self.show()
+
+
+class ReviewBanner(QWidget):
+    """A strip above the page saying how the review was opened: read-only (another window edits it, or
+    its folder cannot be written), salvaged from a damaged file, started from a copy. Hidden when all is well."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reviewBanner")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        close = QPushButton("OK")
+        close.setToolTip("Hide this message (a read-only review stays read-only)")
+        close.clicked.connect(self.hide)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 12, 6)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(close)
+        self.hide()
+
+    def show_review(self, read_only: bool, text: str) -> None:
+        """Show ``text`` (hide for ""); a read-only review is announced first, in capitals."""
+        self.setProperty("readOnly", read_only)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        if not text and not read_only:
+            self.hide()
+            return
+        self.label.setText(f"READ-ONLY: changes to this review cannot be saved here. {text}" if read_only else text)
         self.show()

@@ -30,6 +30,10 @@ QLabel#pageLabel, QLabel#zoomLabel { color: #374151; padding: 0 4px; }
 QLabel#remoteBadge { background: #dc2626; color: white; font-weight: 700; border-radius: 4px; padding: 1px 8px; }
 QWidget#banner { background: #fff7e6; border-bottom: 1px solid #f5c46b; }
 QWidget#banner QLabel { color: #7a4b00; }
+QWidget#reviewBanner { background: #fff7e6; border-bottom: 1px solid #f5c46b; }
+QWidget#reviewBanner QLabel { color: #7a4b00; }
+QWidget#reviewBanner[readOnly="true"] { background: #fde8e8; border-bottom: 2px solid #c62828; }
+QWidget#reviewBanner[readOnly="true"] QLabel { color: #8e1b1b; font-weight: bold; }
 QStatusBar { background: #f7f8fa; border-top: 1px solid #e1e4e8; }
 QStatusBar QLabel { padding: 0 8px; color: #374151; }
 """

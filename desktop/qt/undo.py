@@ -8,10 +8,13 @@ from ``session.history()`` so the Edit menu and a QUndoView show steps from earl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from inference.errors import NoteLassoError
 
 if TYPE_CHECKING:
     from desktop.core.history import Operation
@@ -43,7 +46,10 @@ class SessionCommand(QUndoCommand):
 class UndoController:
     """The QUndoStack of the open session."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, report: Callable[[str, Exception], None] | None = None
+    ) -> None:
+        self._report = report
         self.stack = QUndoStack(parent)
         self.stack.setUndoLimit(0)
         self.session: ReviewSession | None = None
@@ -76,7 +82,25 @@ class UndoController:
             self.is_replaying = False
 
     def undo(self) -> None:
-        self.stack.undo()
+        """Undo the session's last step; if it cannot be saved it is reported and the stack stays as it was."""
+        self._walk(back=True)
 
     def redo(self) -> None:
-        self.stack.redo()
+        self._walk(back=False)
+
+    def _walk(self, *, back: bool) -> None:
+        session = self.session
+        if session is None or not (self.stack.canUndo() if back else self.stack.canRedo()):
+            return
+        try:
+            session.undo() if back else session.redo()
+        except NoteLassoError as exc:
+            if self._report is None:
+                raise
+            self._report("Cannot undo" if back else "Cannot redo", exc)
+            return
+        self.is_replaying = True
+        try:
+            self.stack.undo() if back else self.stack.redo()
+        finally:
+            self.is_replaying = False

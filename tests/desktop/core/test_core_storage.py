@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from desktop.core.history import AddRegion
+from desktop.core.placement import LEGACY_SUFFIX
 from desktop.core.regions import Region, RegionStatus
 from desktop.core.session import ReviewSession
-from desktop.core.storage import SCHEMA_VERSION, SessionStore, StorageError, sidecar_path
+from desktop.core.storage import SCHEMA_VERSION, SessionStore, StorageError
 from inference.errors import InputError
 from tests.desktop.core.conftest import ROOT, make_result, rect
 
@@ -29,54 +30,48 @@ def get_region(session: ReviewSession, region_id: str) -> Region:
     return r
 
 
-def test_sidecar_beside_a_writable_document(image_doc: Path) -> None:
+def legacy_path(document: Path) -> Path:
+    """Where an earlier NoteLasso saved a document's review: beside it."""
+    return document.with_name(document.name + LEGACY_SUFFIX)
+
+
+def test_reviews_live_in_the_data_folder_never_beside_the_document(image_doc: Path, private_data_dir: Path) -> None:
+    before = sorted(p.name for p in image_doc.parent.iterdir())
     s = ReviewSession.open(image_doc)
-    assert s.store.path == sidecar_path(image_doc)
-    assert s.store.path.name == "note.png.notelasso.sqlite"
+    assert s.store.path.parent == private_data_dir / "notelasso" / "reviews"
+    assert s.store.path.name.startswith(f"{s.doc_hash}-") and s.store.path.suffix == ".sqlite"
     con = s.store._con
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    s.add_region(0, rect(0, 0, 10, 10))
     s.close()
+    assert sorted(p.name for p in image_doc.parent.iterdir()) == before
 
 
-def test_read_only_folder_uses_app_data_dir(
-    image_doc: Path, private_data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # a read-only folder (simulated: the tests may run as root, which ignores permissions)
-    monkeypatch.setattr("desktop.core.storage._is_writable_dir", lambda folder: False)
-    s = ReviewSession.open(image_doc)
-    assert s.store.path.parent == private_data_dir / "notelasso" / "sessions"
-    assert s.store.path.name == f"{s.doc_hash}.sqlite"
-    r = s.add_region(0, rect(0, 0, 10, 10))
-    s.close()
-    s2 = ReviewSession.open(image_doc)
-    assert s2.get(r.id) is not None
-    s2.close()
-    assert not sidecar_path(image_doc).exists()
-
-
-def test_store_dir_overrides(image_doc: Path, tmp_path: Path) -> None:
+def test_store_dir_overrides(image_doc: Path, tmp_path: Path, private_data_dir: Path) -> None:
     s = ReviewSession.open(image_doc, store_dir=tmp_path / "store")
-    assert s.store.path == tmp_path / "store" / f"{s.doc_hash}.sqlite"
-    assert not sidecar_path(image_doc).exists()
+    assert s.store.path.parent == tmp_path / "store"
+    assert s.store.path.name.startswith(s.doc_hash)
     s.close()
+    assert not private_data_dir.exists() or not any(private_data_dir.rglob("*.sqlite"))
 
 
 def test_renamed_document_finds_its_session(image_doc: Path) -> None:
     s = ReviewSession.open(image_doc)
     r = s.add_region(0, rect(0, 0, 10, 10))
     s.set_text(r.id, "kept")
+    path = s.store.path
     s.close()
     renamed = image_doc.with_name("renamed-scan.png")
     image_doc.rename(renamed)
     s2 = ReviewSession.open(renamed)
     assert get_region(s2, r.id).text == "kept"
-    assert s2.store.path == sidecar_path(renamed)  # the session file followed the new name
+    assert s2.store.path == path and s2.opening.notices == ()
     s2.close()
 
 
 def test_moved_document_finds_its_session(image_doc: Path, tmp_path: Path) -> None:
-    # GIVEN a reviewed document, moved alone to another folder
+    # GIVEN a reviewed document, moved to another folder
     s = ReviewSession.open(image_doc)
     r = s.add_region(0, rect(0, 0, 10, 10))
     s.set_text(r.id, "kept")
@@ -85,15 +80,34 @@ def test_moved_document_finds_its_session(image_doc: Path, tmp_path: Path) -> No
     elsewhere.mkdir()
     moved = elsewhere / "moved-note.png"
     shutil.move(image_doc, moved)
-    # WHEN it is opened from there THEN its review is found by content
+    # WHEN it is opened from there THEN its review is found by content, and follows it
     s2 = ReviewSession.open(moved)
     assert get_region(s2, r.id).text == "kept"
+    s2.set_text(r.id, "kept after the move")
     s2.close()
-    # AND a document moved together with its session file finds it too
-    shutil.move(sidecar_path(image_doc), sidecar_path(moved).with_name("old-name.png.notelasso.sqlite"))
     s3 = ReviewSession.open(moved)
-    assert get_region(s3, r.id).text == "kept"
+    assert get_region(s3, r.id).text == "kept after the move"
     s3.close()
+
+
+def test_a_review_saved_beside_the_document_by_an_earlier_version_is_copied_in(image_doc: Path, tmp_path: Path) -> None:
+    # GIVEN a review an earlier NoteLasso left beside the document, under an older name of it
+    old = ReviewSession.open(image_doc, store_dir=tmp_path / "old")
+    r = old.add_region(0, rect(0, 0, 10, 10))
+    old.set_text(r.id, "kept")
+    old.close()
+    legacy = legacy_path(image_doc.with_name("old-name.png"))
+    shutil.copy(old.store.path, legacy)
+    legacy_bytes = legacy.read_bytes()
+    # WHEN the document is opened
+    s = ReviewSession.open(image_doc)
+    try:
+        # THEN the review is there, copied into the data folder, the old file untouched, and the reviewer told
+        assert get_region(s, r.id).text == "kept"
+        assert "copied" in " ".join(s.opening.notices)
+        assert legacy.read_bytes() == legacy_bytes and s.store.path != legacy
+    finally:
+        s.close()
 
 
 def test_changed_document_content_starts_a_new_session(image_doc: Path) -> None:
@@ -103,7 +117,7 @@ def test_changed_document_content_starts_a_new_session(image_doc: Path) -> None:
     image_doc.write_bytes(image_doc.read_bytes() + b"\0")  # different content, same name
     s2 = ReviewSession.open(image_doc)
     assert len(s2) == 0
-    assert s2.store.path != sidecar_path(image_doc)
+    assert s2.store.path != s.store.path
     s2.close()
 
 
@@ -181,11 +195,11 @@ def test_kill_9_after_a_change_loses_nothing(image_doc: Path, private_data_dir: 
 
 
 def test_store_refuses_a_file_of_another_document(image_doc: Path, tmp_path: Path) -> None:
-    s = SessionStore.open(image_doc, store_dir=tmp_path)
-    path = s.path
+    s = ReviewSession.open(image_doc, store_dir=tmp_path)
+    path = s.store.path
     s.close()
     with pytest.raises(StorageError, match="different document"):
-        SessionStore(path, "0" * 64, "x.png", 200)
+        SessionStore.open_for_writing(path, "0" * 64, "x.png", 200)
 
 
 def test_rotations_are_kept_and_a_version_1_file_is_upgraded(image_doc: Path) -> None:
