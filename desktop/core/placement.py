@@ -1,7 +1,7 @@
 """Where a document's review lives, and whether a file is the reviewed one, a copy of it, or it moved.
 
 Reviews live in NoteLasso's own folder (``<app data>/notelasso/reviews``, or ``--store-dir``), never
-beside the document (decision 011): a shipped sample, a read-only share or a colleague's folder is
+beside the document (decision 012): a shipped sample, a read-only share or a colleague's folder is
 never written to. A review file is named ``<sha256 of the document>-<key>.sqlite`` and records the
 path of the document it belongs to (``meta.document_path``). Opening a file of that content:
 

@@ -1,7 +1,7 @@
 """Autosave and audit for one review session: one SQLite file per document.
 
 Where the file lives and how it is opened (locked, read-only, salvaged) is decided in
-:mod:`desktop.core.opening` (decision 011); this module is the file itself.
+:mod:`desktop.core.opening` (decision 012); this module is the file itself.
 
 Every change is one transaction (WAL, synchronous=FULL), so a crash or kill -9 after a change
 returns loses nothing. Any SQLite failure leaves here as a :class:`StorageError` that says, in words
