@@ -28,14 +28,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.core.regions import Region
+from desktop.core.regions import Region, encodable_text
 from inference.errors import ExitCode, NoteLassoError
 from inference.geometry import Box, Point
 
 GENERATOR = "NoteLasso"
 REPLACEMENT = "\ufffd"
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 #: What XML 1.0 cannot hold (the complement of its ``Char`` production), surrogates aside.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -47,14 +46,6 @@ class ExportError(NoteLassoError):
 
 
 # -- text every format can carry ---------------------------------------------------------------
-def encodable_text(text: str) -> str:
-    """``text`` made encodable as UTF-8: a surrogate pair becomes the character it stands for,
-    a lone surrogate becomes U+FFFD. Returns ``text`` itself when it holds no surrogate."""
-    if not _SURROGATE.search(text):
-        return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
 def xml_text(text: str) -> str:
     """``text`` as XML 1.0 can carry it, in element text and attribute values alike.
 

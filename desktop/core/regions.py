@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,18 @@ class RegionStatus(str, Enum):  # noqa: UP042 - str(status) stays "RegionStatus.
 
 #: Statuses that mean a person has decided on the text; a late model result keeps that text.
 DECIDED = frozenset({RegionStatus.CORRECTED, RegionStatus.VERIFIED})
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable_text(text: str) -> str:
+    """``text`` made encodable as UTF-8 (what a session stores and every export writes): a
+    surrogate pair pasted from elsewhere becomes the character it stands for, a lone surrogate
+    becomes U+FFFD. Returns ``text`` itself when it holds no surrogate."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def new_region_id() -> str:

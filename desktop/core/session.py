@@ -27,6 +27,7 @@ from desktop.core.regions import (
     RegionStatus,
     as_polygon,
     as_rotation,
+    encodable_text,
     new_region_id,
     sort_regions,
     utc_now,
@@ -344,7 +345,11 @@ class ReviewSession:
             return self._store_region(self._touch(r, status=RegionStatus.FAILED, error=message), "changed", "failed")
 
     def set_text(self, region_id: str, text: str) -> Region:
-        """The final text: CORRECTED if it differs from the model's, else READ."""
+        """The final text: CORRECTED if it differs from the model's, else READ.
+
+        A lone surrogate (half a UTF-16 pair, pasted from elsewhere) is stored as U+FFFD.
+        """
+        text = encodable_text(text)
         with self._change():
             r = self._require(region_id)
             status = RegionStatus.CORRECTED if text != r.model_text else RegionStatus.READ

@@ -290,3 +290,15 @@ def test_listener_may_start_recognition_when_a_region_is_added(session: ReviewSe
         rid, make_result([[("ok", (0, 0, 9, 9))]]), engine="e", model="m", generation=started[0]
     )
     assert out is not None and out.status is RegionStatus.READ
+
+
+def test_a_correction_holding_a_lone_surrogate_is_saved_with_a_replacement_character(session) -> None:
+    # GIVEN a region; WHEN a correction pasted from elsewhere holds half a UTF-16 pair and a whole pair
+    from desktop.core.history import AddRegion
+
+    op = AddRegion.new(0, [(10, 10), (200, 10), (200, 60), (10, 60)])
+    session.do(op)
+    region = session.set_text(op.region_id, "BP 120\ud800/80 \ud83e\ude7a")
+    # THEN it is stored (no UnicodeEncodeError), the lone half as U+FFFD, the pair as its character
+    assert region.text == "BP 120\ufffd/80 \U0001fa7a"
+    assert session.get(op.region_id).text == region.text
