@@ -77,7 +77,7 @@ def open_store(
         )
         return store, Opening(read_only=True, notices=(told,))
     try:
-        store, notices = _open_locked(place, doc_hash, document_path, dpi, lock)
+        store, notices = _open_locked(place, doc_hash, document_path, dpi, lock, user or "")
     except BaseException:
         lock.release()
         raise
@@ -85,16 +85,20 @@ def open_store(
 
 
 def _open_locked(
-    place: Placement, doc_hash: str, document_path: Path, dpi: int, lock: SessionLock
+    place: Placement, doc_hash: str, document_path: Path, dpi: int, lock: SessionLock, reviewer: str
 ) -> tuple[SessionStore, tuple[str, ...]]:
     notices: tuple[str, ...] = ()
     if place.seed is not None and not place.path.exists():
         notices += _seed(place)
     try:
-        store = SessionStore.open_for_writing(place.path, doc_hash, document_path.name, dpi, lock=lock)
+        store = SessionStore.open_for_writing(
+            place.path, doc_hash, document_path.name, dpi, lock=lock, reviewer=reviewer
+        )
     except DamagedSessionError:
         notices += salvage(place.path, doc_hash)
-        store = SessionStore.open_for_writing(place.path, doc_hash, document_path.name, dpi, lock=lock)
+        store = SessionStore.open_for_writing(
+            place.path, doc_hash, document_path.name, dpi, lock=lock, reviewer=reviewer
+        )
     try:
         store.record_document(document_path)
     except StorageError:

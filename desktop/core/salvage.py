@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["keep_damaged", "salvage"]
 
-_TABLES = ("meta", "regions", "audit", "history", "set_aside")
+_TABLES = ("meta", "regions", "audit", "audit_chain", "history", "set_aside")
 
 
 def keep_damaged(path: Path) -> Path:

@@ -7,11 +7,13 @@ The plain methods (``add_region``, ``set_text`` ...) change state without touchi
 history; a person's actions go through ``do(op)`` with an operation from
 :mod:`desktop.core.history`, which ``undo()``/``redo()`` walk. Recognition results
 (``begin_recognition``/``apply_recognition``/``mark_failed``) are machine events, not history.
+Every change, machine or person, undo and redo included, is appended to the audit chain in the same
+transaction (decision 013); ``sign_off()`` signs the review off and any later change reopens it
+(events "signed" and "reopened", region None).
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import threading
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop.core.audit import current_user
 from desktop.core.history import Operation
 from desktop.core.opening import Opening, open_store
 from desktop.core.regions import (
@@ -32,6 +35,7 @@ from desktop.core.regions import (
     sort_regions,
     utc_now,
 )
+from desktop.core.signoff import REOPENED_KEY, SIGNED_KEY, SignOff, check_ready
 from desktop.core.storage import BadRow, SessionStore, StorageError
 from inference.errors import DocumentError, InputError
 from inference.geometry import Point
@@ -47,13 +51,6 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[str, "Region | None"], None]
 MAX_HISTORY = 500
-
-
-def _current_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no USER/LOGNAME and no passwd entry (containers)
-        return "unknown"
 
 
 class ReviewSession:
@@ -90,7 +87,7 @@ class ReviewSession:
         document_path = Path(document_path)
         if not document_path.is_file():
             raise DocumentError(f"File not found: {document_path}")
-        user = user or _current_user()
+        user = user or current_user()
         store, opening = open_store(document_path, store_dir=store_dir, dpi=dpi, user=user)
         try:
             stored_dpi, notices = _stored_dpi(store, dpi)
@@ -247,10 +244,45 @@ class ReviewSession:
 
     def _store_region(self, region: Region, event: str, action: str, **detail: object) -> Region:
         self.store.save_region(region)
-        self.store.audit(self.user, action, region.id, **detail)
+        self._record(action, region.id, self._regions.get(region.id), region, **detail)
         self._regions[region.id] = region
         self._emit(event, region)
         return region
+
+    def _record(
+        self, action: str, region_id: str | None, before: Region | None, after: Region | None, **detail: object
+    ) -> None:
+        """Append the change to the audit chain; a change after a sign-off reopens it first (same transaction)."""
+        signed = self.sign_off_state()
+        if signed is not None and not signed.is_open:
+            reopened = SignOff(signed.reviewer, signed.at, signed.chain_head, utc_now(), self.user)
+            self.store.audit(self.user, "reopen", None, signed_at=signed.at, chain_head=signed.chain_head)
+            self.store.set_meta(REOPENED_KEY, reopened.to_json())
+            self.store.delete_meta(SIGNED_KEY)
+            self._emit("reopened", None)
+        self.store.audit(self.user, action, region_id, before=before, after=after, **detail)
+
+    # -- sign-off --------------------------------------------------------------------------
+    def sign_off_state(self) -> SignOff | None:
+        """The standing sign-off, else the last one a change reopened (``is_open``), else None."""
+        return SignOff.from_json(self.store.get_meta(SIGNED_KEY)) or SignOff.from_json(
+            self.store.get_meta(REOPENED_KEY)
+        )
+
+    def sign_off(self) -> SignOff:
+        """Sign the document off as ``self.user``: records the time and the audit chain's head.
+
+        Raises SignOffRefusedError unless every region is corrected or verified; StorageError when read-only.
+        """
+        check_ready(self._regions.values())
+        with self._change():
+            head = self.store.audit(self.user, "sign_off", None, regions=len(self._regions))
+            signed = SignOff(self.user, utc_now(), head)
+            self.store.set_meta(SIGNED_KEY, signed.to_json())
+            self.store.delete_meta(REOPENED_KEY)
+            self._emit("signed", None)
+        log.info("review signed off: %d regions", len(self._regions))
+        return signed
 
     def _touch(self, region: Region, **changes: object) -> Region:
         return region.with_changes(updated_by=self.user, updated_at=utc_now(), **changes)
@@ -381,7 +413,7 @@ class ReviewSession:
             r = self._require(region_id)
             self._bump(region_id)
             self.store.delete_region(region_id)
-            self.store.audit(self.user, "remove", region_id)
+            self._record("remove", region_id, r, None)
             del self._regions[region_id]
             self._emit("removed", r)
             return r
@@ -425,7 +457,7 @@ class ReviewSession:
             op.revert(self)
             self._pointer -= 1
             self._save_history(self._pointer)
-            self.store.audit(self.user, "undo", None, kind=op.kind)
+            self._record("undo", None, None, None, kind=op.kind)
             return op
 
     def redo(self) -> Operation | None:
@@ -436,7 +468,7 @@ class ReviewSession:
             op.apply(self)
             self._pointer += 1
             self._save_history(self._pointer - 1)
-            self.store.audit(self.user, "redo", None, kind=op.kind)
+            self._record("redo", None, None, None, kind=op.kind)
             return op
 
     def _save_history(self, changed_from: int) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 __all__ = [
     "copy_database",
+    "create_private",
     "describe",
     "fsync_folder",
     "is_damage",
@@ -122,6 +123,7 @@ def copy_database(src: sqlite3.Connection, dst: Path) -> None:
     """Write the database behind ``src`` to ``dst`` whole, atomically (a temporary file, fsync, rename)."""
     tmp = dst.with_name(dst.name + ".tmp")
     tmp.unlink(missing_ok=True)
+    create_private(tmp)
     with contextlib.closing(sqlite3.connect(tmp)) as out:
         src.backup(out)
         out.execute("PRAGMA journal_mode=DELETE")  # one self-contained file until it is opened
@@ -129,6 +131,13 @@ def copy_database(src: sqlite3.Connection, dst: Path) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, dst)
     fsync_folder(dst.parent)
+
+
+def create_private(path: Path) -> None:
+    """Create ``path`` empty and readable by its owner only (0600), whatever the umask: reviews hold
+    patient text. An empty file is a valid empty SQLite database."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(path, 0o600)
 
 
 def fsync_folder(folder: Path) -> None:

@@ -6,8 +6,9 @@ Where the file lives and how it is opened (locked, read-only, salvaged) is decid
 Every change is one transaction (WAL, synchronous=FULL), so a crash or kill -9 after a change
 returns loses nothing. Any SQLite failure leaves here as a :class:`StorageError` that says, in words
 staff can act on, whether the disk is full, the folder cannot be written or the file is damaged.
-The audit table records who did what and when, never the text itself. Rows that cannot be read are
-moved to the ``set_aside`` table rather than dropped.
+Every change is also appended to the hash-chained audit trail (:mod:`desktop.core.audit`, decision 013)
+in the same transaction; the older ``audit`` table is kept as it was and no longer written. Rows that
+cannot be read are moved to the ``set_aside`` table rather than dropped.
 """
 
 from __future__ import annotations
@@ -24,14 +25,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop.core.audit import (
+    CHAIN_TABLE,
+    Verdict,
+    append_entry,
+    current_user,
+    ensure_genesis,
+    read_chain,
+    region_change,
+    verify_rows,
+)
 from desktop.core.regions import Region, utc_now
 from desktop.core.session_lock import SessionLock
-from desktop.core.sqlite_files import copy_database, describe, fsync_folder, is_damage, quick_check, snapshot, wal_path
+from desktop.core.sqlite_files import (
+    copy_database,
+    create_private,
+    describe,
+    fsync_folder,
+    is_damage,
+    quick_check,
+    snapshot,
+    wal_path,
+)
 from inference.errors import ExitCode, InputError, NoteLassoError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LAST_GOOD_SUFFIX = ".lastgood"
 
 _SCHEMA = """
@@ -141,6 +161,7 @@ def create_schema(con: sqlite3.Connection) -> None:
     """Create the tables that are missing (statement by statement: executescript() would COMMIT early)."""
     for statement in filter(str.strip, _SCHEMA.split(";")):
         con.execute(statement)
+    con.execute(CHAIN_TABLE)
 
 
 def last_good_path(path: Path) -> Path:
@@ -183,9 +204,17 @@ class SessionStore:
 
     @classmethod
     def open_for_writing(
-        cls, path: Path, doc_hash: str, document_name: str, dpi: int, *, lock: SessionLock | None = None
+        cls,
+        path: Path,
+        doc_hash: str,
+        document_name: str,
+        dpi: int,
+        *,
+        lock: SessionLock | None = None,
+        reviewer: str = "",
     ) -> SessionStore:
-        """Open (creating it if needed) the review file ``path``; ``lock`` is released on close.
+        """Open (creating it if needed) the review file ``path``; ``lock`` is released on close. A review
+        without an audit chain gets its genesis entry, by ``reviewer`` (default: the OS account).
 
         Raises DamagedSessionError when the file is damaged (SQLite's check fails, or it is empty),
         StorageError for anything else (no write access, full disk, a newer NoteLasso's file).
@@ -208,7 +237,7 @@ class SessionStore:
                     raise DamagedSessionError("SQLite's check of the review file failed.", hint=str(path))
             except sqlite3.Error as exc:
                 raise _storage_error(exc, "The review cannot be opened", path) from exc
-            store._prepare(document_name, dpi)
+            store._prepare(document_name, dpi, reviewer=reviewer)
         except BaseException:
             store._con.close()  # the caller still holds the lock
             raise
@@ -232,7 +261,7 @@ class SessionStore:
         store.read_only_reason = reason
         return store
 
-    def _prepare(self, document_name: str, dpi: int, *, check_hash: bool = True) -> None:
+    def _prepare(self, document_name: str, dpi: int, *, check_hash: bool = True, reviewer: str = "") -> None:
         """Check the version, bring the schema up to date and fill in missing meta values."""
         try:
             version = self._con.execute("PRAGMA user_version").fetchone()[0]
@@ -249,6 +278,8 @@ class SessionStore:
             self._set_default("dpi", str(dpi))
             self._set_default("created_at", utc_now())
             self._set_default("history_pointer", "0")
+            if ensure_genesis(self._con, doc_sha256=self.doc_hash, reviewer=reviewer or current_user()):
+                log.info("audit trail started with a genesis entry")
         stored = self.get_meta("doc_sha256")
         if check_hash and stored != self.doc_hash:
             raise StorageError("The review session file belongs to a different document.", hint=str(self.path))
@@ -257,6 +288,7 @@ class SessionStore:
         """Upgrade older schemas step by step. ``version`` 0 is a new file (already current)."""
         if version == 1:  # 2: regions remember the page turn they were drawn under
             self._con.execute("ALTER TABLE regions ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0")
+        # 3: the audit_chain table (created by create_schema; its genesis entry is written by _prepare)
 
     # -- transactions ----------------------------------------------------------------------
     @property
@@ -315,6 +347,10 @@ class SessionStore:
                 "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                 (key, value),
             )
+
+    def delete_meta(self, key: str) -> None:
+        with self.transaction() as con:
+            con.execute("DELETE FROM meta WHERE key=?", (key,))
 
     def _set_default(self, key: str, value: str) -> None:
         self._con.execute("INSERT OR IGNORE INTO meta(key, value) VALUES(?, ?)", (key, value))
@@ -398,22 +434,32 @@ class SessionStore:
         with self.transaction() as con:
             con.execute("DELETE FROM regions WHERE id=?", (region_id,))
 
-    # -- audit -----------------------------------------------------------------------------
-    def audit(self, user: str, action: str, region_id: str | None = None, **detail: Any) -> None:
-        """Record who did what. ``detail`` holds counts and statuses, never text or pixels."""
+    # -- audit ---------------------------------------------------------------------------
+    def audit(
+        self,
+        user: str,
+        action: str,
+        region_id: str | None = None,
+        *,
+        before: Region | None = None,
+        after: Region | None = None,
+        **detail: Any,
+    ) -> str:
+        """Append who did what to the audit chain: the region ``before`` and ``after`` the change (text,
+        status, outline, engine, model, machine reading) and ``detail`` (counts). Returns the new head."""
+        change = region_change(before, after) if region_id is not None else None
         with self.transaction() as con:
-            con.execute(
-                "INSERT INTO audit(at, user, region_id, action, detail) VALUES(?, ?, ?, ?, ?)",
-                (utc_now(), user, region_id, action, json.dumps(detail, sort_keys=True)),
-            )
+            return append_entry(con, reviewer=user, action=action, region_id=region_id, change=change, detail=detail)
 
     def audit_log(self) -> list[dict[str, Any]]:
+        """Every audit entry, oldest first, as stored (fields of decision 013 plus ``prev`` and ``hash``)."""
         with self._lock:
-            rows = self._con.execute("SELECT id, at, user, region_id, action, detail FROM audit ORDER BY id").fetchall()
-        return [
-            {"id": r[0], "at": r[1], "user": r[2], "region_id": r[3], "action": r[4], "detail": json.loads(r[5])}
-            for r in rows
-        ]
+            return [row.as_dict() for row in read_chain(self._con)]
+
+    def verify_audit(self) -> Verdict:
+        """Check the audit chain from its genesis entry to its head."""
+        with self._lock:
+            return verify_rows(self._con)
 
     # -- undo history ----------------------------------------------------------------------
     def load_history(self) -> tuple[list[dict[str, Any]], int]:
@@ -507,6 +553,7 @@ def _create(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".new")
     tmp.unlink(missing_ok=True)
+    create_private(tmp)  # 0600 from the start; SQLite gives its -wal and -shm files the same mode
     with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as con:
         con.execute("BEGIN")
         create_schema(con)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -132,16 +131,23 @@ def test_newer_schema_is_refused(image_doc: Path) -> None:
         ReviewSession.open(image_doc)
 
 
-def test_audit_records_who_and_what_but_not_text(session: ReviewSession) -> None:
+def test_audit_records_who_what_and_the_text_it_replaced(session: ReviewSession) -> None:
     r = session.add_region(0, rect(0, 0, 10, 10))
     session.apply_recognition(r.id, make_result([[("Metformin", (0, 0, 9, 9))]]), engine="ort", model="m1")
     session.set_text(r.id, "Metformin XR")
     session.set_status(r.id, RegionStatus.VERIFIED)
     log = session.store.audit_log()
-    assert [e["action"] for e in log] == ["add", "recognised", "edit", "status"]
-    assert {e["user"] for e in log} == {"clerk1"}
-    assert log[1]["detail"]["engine"] == "ort" and log[1]["detail"]["chars"] == 9
-    assert "Metformin" not in json.dumps(log)
+    assert [e["action"] for e in log] == ["genesis", "add", "recognised", "edit", "status"]
+    assert {e["reviewer"] for e in log} == {"clerk1"}
+    assert log[2]["detail"]["chars"] == 9 and (log[2]["engine"], log[2]["model"]) == ("ort", "m1")
+    edit = log[3]
+    assert (edit["text_before"], edit["text_after"], edit["machine_before"]) == (
+        "Metformin",
+        "Metformin XR",
+        "Metformin",
+    )
+    assert (edit["status_before"], edit["status_after"]) == ("read", "corrected")
+    assert session.store.verify_audit().is_intact
     # the region row keeps model text, final text, who/when, engine and model
     saved = session.store.load_regions()[0]
     assert (saved.model_text, saved.text, saved.engine, saved.model, saved.updated_by) == (
@@ -222,7 +228,7 @@ def test_rotations_are_kept_and_a_version_1_file_is_upgraded(image_doc: Path) ->
     # THEN both survive reopening, and undo/redo of the add keeps the rotation
     s = ReviewSession.open(image_doc)
     try:
-        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert s.page_rotation(0) == 90 and s.page_rotation(1) == 0
         rid = next(r.id for r in s.regions() if r.id != old.id)
         assert get_region(s, rid).rotation == 90
