@@ -45,6 +45,7 @@ class ExitCode(IntEnum):
     REMOTE = 6, "remote server failed: unreachable, timed out, TLS or an error status"
     STORAGE = 7, "the review session file cannot be created, read or written"
     EXPORT = 8, "an export cannot be written"
+    AUDIT_BROKEN = 9, "a review's audit trail is broken: an entry was changed, removed or reordered"
     INTERNAL = 70, "internal error: an unexpected failure (`--debug` shows the traceback)"
     INTERRUPTED = 130, "interrupted (Ctrl+C)"
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from desktop.core.audit import current_user
 from inference.backends import COMMON_OPTIONS, BackendConfig, backend_options, get_plugin, kind_option
 from inference.backends.options import Option, add_arguments, given_values
 
@@ -42,6 +43,15 @@ BACKEND_PREFIX = "backend/"
 KIND_KEY = BACKEND_PREFIX + "kind"
 
 APP_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "review/reviewer",
+        str,
+        current_user(),
+        "Your name as recorded with every change and sign-off in the audit trail (default: your computer account).",
+        "--reviewer",
+        label="Reviewer",
+        metavar="NAME",
+    ),
     Setting(
         "review/confidence_threshold",
         float,

@@ -47,6 +47,7 @@ class DocumentController(QObject):
     page_image_ready = Signal(int)  # a page image is in the cache (shown or not)
     session_changed = Signal(str, object)  # event, Region | None
     review_opened = Signal(bool, str)  # read-only, what the reviewer must be told ("" if nothing)
+    sign_off_changed = Signal(str)  # the sign-off signed or reopened, in words
 
     def __init__(
         self,
@@ -85,7 +86,12 @@ class DocumentController(QObject):
         if self.document is not None and path.resolve() == self.document.path.resolve():
             self.close()  # reopening: one session per document file at a time
         try:
-            session = ReviewSession.open(path, store_dir=self._store_dir, dpi=self._settings.get("document/dpi"))
+            session = ReviewSession.open(
+                path,
+                store_dir=self._store_dir,
+                dpi=self._settings.get("document/dpi"),
+                user=self._settings.get("review/reviewer") or None,
+            )
         except NoteLassoError as exc:
             doc.close()
             self._report(f"Cannot open the review of {path.name}", exc)
@@ -97,6 +103,8 @@ class DocumentController(QObject):
         self._undo.attach(session)
         self._view.is_read_only = session.is_read_only
         self.review_opened.emit(session.is_read_only, " ".join(session.opening.notices))
+        if (signed := session.sign_off_state()) is not None and not session.opening.notices:
+            self.sign_off_changed.emit(signed.describe())
         self.pages.reset(doc, session.dpi)
         self._thumbs.set_count(doc.page_count)
         self._settings.add_recent(path)
@@ -204,8 +212,21 @@ class DocumentController(QObject):
         except NoteLassoError as exc:
             self._report("Cannot save the page turn", exc)
 
+    def sign_off(self) -> None:
+        """Sign the document off as the reviewer; refusal (a region not reviewed) is reported."""
+        if self.session is None:
+            return
+        try:
+            self.session.sign_off()
+        except NoteLassoError as exc:
+            self._report("Cannot sign the document off", exc)
+
     # ------------------------------------------------------------------ session events -> view
     def _on_session_event(self, event: str, region: Region | None) -> None:
+        if event in ("signed", "reopened"):
+            state = self.session.sign_off_state() if self.session else None
+            self.sign_off_changed.emit(state.describe() if state else "")
+            return
         if event == "reset" or region is None:
             self._view.set_regions(self.session.regions(self.page_index) if self.session else [])
         elif region.page == self.page_index:
