@@ -46,6 +46,8 @@ class TrialFigures:
     integrity_failed: int
     reopen_notices: int  # reopenings that had something to tell the reviewer (should be 0)
     writer_errors: int  # writers that stopped on an error before the kill (should be 0)
+    unaudited: int  # acknowledged edits without their audit entry (must be 0)
+    chain_broken: int  # reopenings whose audit chain did not verify (must be 0)
     seconds: float
 
     def lines(self) -> list[str]:
@@ -58,6 +60,8 @@ class TrialFigures:
             f"integrity_check failed: {self.integrity_failed}",
             f"reopenings with a notice: {self.reopen_notices}",
             f"writer errors: {self.writer_errors}",
+            f"acknowledged edits without an audit entry: {self.unaudited}",
+            f"audit chain broken: {self.chain_broken}",
             f"seconds: {self.seconds:.1f}",
         ]
 
@@ -126,13 +130,15 @@ def run_trial(document: Path, store_dir: Path, *, kills: int, seed: int = 0, max
     began = time.monotonic()
     last_text: dict[str, int] = {}  # region id -> number of the last acknowledged text edit
     added: set[str] = set()
-    acknowledged = lost = ok = failed = told = errors = 0
+    acknowledged = lost = ok = failed = told = errors = unaudited = broken = 0
+    acked: list[int] = []
     start = 0
     with ReviewSession.open(document, store_dir=store_dir, user="trial") as first:
         path = first.store.path
     for _ in range(kills):
         acks, errored = _one_run(document, store_dir, start, rng, max_wait_s)
         acknowledged += len(acks)
+        acked += acks
         errors += errored
         for i in acks:
             if i % _EVERY == 0:
@@ -151,10 +157,28 @@ def run_trial(document: Path, store_dir: Path, *, kills: int, seed: int = 0, max
                 text = regions[rid].text if rid in regions else ""
                 if not text.startswith("edit ") or int(text.split()[1]) < i:
                     lost += 1
+            broken += not s.store.verify_audit().is_intact
+            unaudited += _unaudited(s, acked)
+            acked = []
             done = [int(rid) for rid in regions] + [int(r.text.split()[1]) for r in regions.values() if r.text]
             start = max([start - 1, *done, *acks]) + 1
             start += (-start) % _EVERY  # begin the next run with a new region
-    return TrialFigures(kills, acknowledged, lost, ok, failed, told, errors, time.monotonic() - began)
+    return TrialFigures(
+        kills, acknowledged, lost, ok, failed, told, errors, unaudited, broken, time.monotonic() - began
+    )
+
+
+def _unaudited(session: ReviewSession, acks: list[int]) -> int:
+    """How many of the edits numbered ``acks`` have no audit entry (an add of its region, or its text)."""
+    seen: set[tuple[str, str]] = set()
+    for e in session.store.audit_log():
+        if e["action"] in ("add", "edit") and e.get("region"):
+            seen.add((e["action"], e["region"] if e["action"] == "add" else f"{e['region']}:{e['text_after']}"))
+    missing = 0
+    for i in acks:
+        key = ("add", _region_id(i)) if i % _EVERY == 0 else ("edit", f"{_region_id(i)}:edit {i}")
+        missing += key not in seen
+    return missing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         document.write_bytes(b"NoteLasso kill trial %d\n" % args.seed)
         figures = run_trial(document, work / "reviews", kills=args.kills, seed=args.seed, max_wait_s=args.max_wait)
     print("\n".join(figures.lines()))
-    return 1 if figures.lost or figures.integrity_failed or figures.writer_errors else 0
+    failed = figures.lost or figures.integrity_failed or figures.writer_errors
+    return 1 if failed or figures.unaudited or figures.chain_broken else 0
 
 
 if __name__ == "__main__":

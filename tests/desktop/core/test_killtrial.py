@@ -19,9 +19,11 @@ def test_the_kill_trial_loses_no_acknowledged_edit(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "desktop.core.killtrial", "--kills", "8", "--max-wait", "0.5", "--dir", str(tmp_path)]
     # WHEN writers are killed at random during a stream of edits
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-    # THEN every acknowledged edit is there after reopening, and SQLite finds every file sound
+    # THEN every acknowledged edit is there after reopening, with its audit entry; SQLite finds every file
+    # sound and every audit chain verifies
     assert proc.returncode == 0, proc.stdout + proc.stderr
     figures = dict(line.split(": ") for line in proc.stdout.strip().splitlines())
     assert figures["kills"] == "8" and int(figures["acknowledged edits"]) > 0
     assert figures["lost edits"] == "0" and figures["integrity_check failed"] == "0"
     assert figures["reopenings with a notice"] == "0" and figures["writer errors"] == "0"
+    assert figures["acknowledged edits without an audit entry"] == "0" and figures["audit chain broken"] == "0"
