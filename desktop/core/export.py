@@ -178,6 +178,7 @@ def to_json(session: ReviewSession, pages: list[PageExport], document: Document 
         "exported_at": utc_now(),
         "coordinates": "page pixels at document.dpi, origin top-left; pages numbered from 1",
         "document": doc,
+        "sign_off": signed.metadata() if (signed := session.sign_off_state()) and not signed.is_open else None,
         "pages": [
             {
                 "page": p.index + 1,

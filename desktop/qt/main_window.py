@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         nav.counts_changed.connect(status.show_counts)
         docs.opened.connect(self._on_document_opened)
         docs.review_opened.connect(self.review_banner.show_review)
+        docs.sign_off_changed.connect(lambda text: self.review_banner.show_review(False, text))
         docs.closed.connect(self.review_banner.hide)
         docs.page_rendering.connect(lambda index: status.message(f"Rendering page {index + 1}…"))
         docs.page_shown.connect(lambda _index: status.clear_message())
