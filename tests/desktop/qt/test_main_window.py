@@ -581,3 +581,24 @@ def test_every_command_of_the_table_calls_a_real_slot_of_the_window(qtbot, make_
         assert callable(resolve_slot(window, spec)), spec.id
     with _pytest.raises(AttributeError):
         resolve_slot(window, ActionSpec("typo", "Typo", menu="Edit", slot="navigator.no_such_method"))
+
+
+def test_sign_off_from_the_menu_is_shown_and_a_later_change_reopens_it_visibly(qtbot, make_window, page_png):
+    # GIVEN a page with one region, not yet reviewed: signing off is refused with a reason
+    window = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, window, LINE_2)
+    window.commands["sign_off"].trigger()
+    assert window.hooks.errors and "sign" in window.hooks.errors[-1][0].lower()
+    # WHEN the region is verified and the document signed off from the Review menu
+    window.navigator.select(rid)
+    window.navigator.verify_and_next()
+    window.commands["sign_off"].trigger()
+    # THEN the banner names the sign-off
+    qtbot.waitUntil(lambda: window.review_banner.isVisible(), timeout=5000)
+    assert "Signed off by" in window.review_banner.label.text()
+    # WHEN the text is changed afterwards THEN the banner says the sign-off was reopened
+    window.navigator.select(rid)
+    window.navigator.edit_current()
+    qtbot.keyClicks(window.panel.editor, " x")
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "reopened" in window.review_banner.label.text(), timeout=5000)
