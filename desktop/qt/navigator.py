@@ -51,6 +51,7 @@ class ReviewNavigator(QObject):
         view.region_drawn.connect(self._on_region_drawn)
         view.region_moved.connect(self._on_region_moved)
         view.region_clicked.connect(self.select)
+        view.edit_requested.connect(self.edit_current)
         panel.region_activated.connect(self.select)
         ed = panel.editor
         ed.accepted.connect(self.accept_and_next)
@@ -63,7 +64,6 @@ class ReviewNavigator(QObject):
         documents.page_changing.connect(self._on_page_changing)
         documents.page_shown.connect(self._on_page_shown)
         documents.session_changed.connect(self._on_session_event)
-        recognition.region_read.connect(self._on_region_read)
 
     @property
     def threshold(self) -> float:
@@ -231,10 +231,6 @@ class ReviewNavigator(QObject):
             self._report("Cannot move the region", exc)
             return
         self._recognition.read(region_id, restart_clock=True)
-
-    def _on_region_read(self, region_id: str, _turn: int) -> None:
-        if region_id == self.current_id and self._view.hasFocus():
-            self.edit_current()
 
     # ------------------------------------------------------------------ showing state
     def refresh(self, changed_id: str | None = None) -> None:
