@@ -99,6 +99,7 @@ class PageView(QGraphicsView):
         self._page_size = (image.width(), image.height())
         self._scene.setSceneRect(QRectF(-20, -20, image.width() + 40, image.height() + 40))
         self._refit()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())  # a new page starts at its top
 
     @property
     def has_page(self) -> bool:
@@ -125,6 +126,12 @@ class PageView(QGraphicsView):
         item = self._items.pop(region_id, None)
         if item is not None:
             self._scene.removeItem(item)
+
+    def mark_flagged(self, region_ids: Iterable[str]) -> None:
+        """Flag these regions as holding doubtful text; the others lose their flag."""
+        flagged = set(region_ids)
+        for rid, item in self._items.items():
+            item.set_flagged(rid in flagged)
 
     def region_item(self, region_id: str) -> RegionItem | None:
         return self._items.get(region_id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu
 
 from desktop.core.regions import RegionStatus
+from tests.desktop.qt.conftest import wait_page
 from tests.desktop.qt.test_main_window import LINE_2, open_page, read_region
 
 pytestmark = pytest.mark.gui
@@ -53,3 +54,119 @@ def test_a_drag_started_inside_the_selected_region_draws_a_new_region(qtbot, mak
     assert second != rid and len(window.documents.session.regions(0)) == 2
     assert window.documents.session.get(rid).polygon == before
     assert window.undo.stack.undoText() != "Reshape region"
+
+
+def test_doubt_is_shown_with_a_legend_a_figure_and_not_by_colour_alone(qtbot, make_window, page_png):
+    # GIVEN a region read by the random model (it doubts everything)
+    window = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, window, LINE_2)
+    region = window.documents.session.get(rid)
+    panel = window.panel
+    # THEN the panel explains the colours and the mark
+    legend = panel.legend.text()
+    for word in ("Read", "Corrected", "Verified", "Failed", "⚑"):
+        assert word in legend
+    # a confidence figure: the lowest character's, as a percentage
+    assert f"{round(region.min_confidence * 100)}%" in panel.confidence_label.text()
+    # per character on hover
+    assert "%" in panel.editor.confidence_tip(0)
+    # a non-colour cue on the page and in the editor: a flag on the region, a bold wavy mark
+    assert window.view.region_item(rid).is_flagged
+    fmt = panel.editor.highlighter.mark_format
+    assert fmt.fontWeight() >= 600 and fmt.underlineStyle() == fmt.UnderlineStyle.WaveUnderline
+
+
+def test_changing_page_scrolls_to_the_top_of_the_new_page(qtbot, make_window, note_pdf):
+    # GIVEN a long page, fitted to width and scrolled to its bottom
+    window = open_page(qtbot, make_window, note_pdf)
+    window.view.set_zoom(2.0)
+    bar = window.view.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    assert bar.value() > bar.minimum()
+    # WHEN the next page is shown
+    window.documents.next_page()
+    wait_page(qtbot, window, 1)
+    # THEN its top is in view
+    assert bar.value() == bar.minimum()
+
+
+def test_undo_of_a_new_region_clears_the_panel_and_the_flag_goes_once_corrected(qtbot, make_window, page_png):
+    # GIVEN a new region, flagged as doubtful
+    window = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, window, LINE_2)
+    panel = window.panel
+    assert "⚑" in panel.list.item(0).text()
+    # WHEN it is corrected
+    window.navigator.edit_current()
+    qtbot.keyClicks(panel.editor, "x")
+    qtbot.keyClick(panel.editor, Qt.Key.Key_Return)
+    # THEN the flag goes
+    assert window.documents.session.get(rid).status == RegionStatus.CORRECTED
+    assert "⚑" not in panel.list.item(0).text()
+    # WHEN a new region is drawn then undone
+    other = read_region(qtbot, window, LINE_3)
+    assert window.navigator.current_id == other
+    window.undo.undo()
+    # THEN the panel no longer shows it
+    assert window.documents.session.get(other) is None
+    assert panel.list.count() == 1 and window.navigator.current_id is None
+    assert panel.title.text() == "No region selected" and panel.editor.toPlainText() == ""
+    assert not panel.status_label.isVisible()
+
+
+def test_no_empty_badge_after_opening_another_document(qtbot, make_window, page_png, note_pdf):
+    window = open_page(qtbot, make_window, page_png)
+    assert not window.panel.status_label.isVisible()
+    read_region(qtbot, window, LINE_2)
+    assert window.panel.status_label.isVisible()
+    assert window.open_path(note_pdf)
+    wait_page(qtbot, window)
+    assert window.panel.title.text() == "No region selected" and not window.panel.status_label.isVisible()
+
+
+def test_exports_and_lists_say_what_they_do(qtbot, make_window, note_pdf, tmp_path):
+    import json
+    import stat
+
+    from desktop.qt.file_menus import ExportMenu
+
+    # GIVEN a region on page 1 and a corrected one on page 3 of a three-page PDF
+    window = open_page(qtbot, make_window, note_pdf)
+    window.set_tool("rect")
+    read_region(qtbot, window, [(190, 230), (900, 300)])
+    window.documents.show_page(2)
+    wait_page(qtbot, window, 2)
+    rid = read_region(qtbot, window, [(190, 230), (900, 300)])
+    window.navigator.edit_current()
+    window.panel.editor.selectAll()
+    qtbot.keyClicks(window.panel.editor, "Temp 37.2 resp 16")
+    qtbot.keyClick(window.panel.editor, Qt.Key.Key_Return)
+    window.navigator.select(rid)
+    # THEN numbers and counts run across the document
+    assert window.panel.list.item(0).text().split()[0] == "2"
+    assert window.panel.title.text().startswith("Region 2 of 2")
+    assert window.status.counts.text() == "2 regions in the document · 1 reviewed"
+    # the PAGE XML entry says it writes a file per page, and the status bar names the files
+    menu: ExportMenu = window.export_menu
+    subs = [sub.menu() for sub in menu.actions()]
+    entries = [a.text() for sub in subs if isinstance(sub, QMenu) for a in sub.actions()]
+    assert any("PAGE XML" in e and "one file per page" in e for e in entries)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert menu.export_to("page", out / "note.xml")
+    message = window.statusBar().currentMessage()
+    assert "3 files" in message and "note-p0001.xml" in message
+    # JSON words follow the corrected text
+    assert menu.export_to("json", out / "note.json")
+    body = json.loads((out / "note.json").read_text(encoding="utf-8"))
+    words = [w["text"] for w in body["pages"][2]["regions"][0]["words"]]
+    assert words == ["Temp", "37.2", "resp", "16"]
+    # one permission rule for every export, the PDF included
+    assert menu.export_to("pdf", out / "note.pdf") and menu.export_to("txt", out / "note.txt")
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert modes == {0o600}
+    # Open Recent lists the file once, however its path was spelt
+    spelt = note_pdf.parent / ".." / note_pdf.parent.name / note_pdf.name
+    window.settings.set_raw("recent/files", [str(note_pdf), str(spelt)])
+    window.recent_menu.aboutToShow.emit()
+    assert [a.text() for a in window.recent_menu.actions()] == ["note.pdf"]
