@@ -170,3 +170,30 @@ def test_exports_and_lists_say_what_they_do(qtbot, make_window, note_pdf, tmp_pa
     window.settings.set_raw("recent/files", [str(note_pdf), str(spelt)])
     window.recent_menu.aboutToShow.emit()
     assert [a.text() for a in window.recent_menu.actions()] == ["note.pdf"]
+
+
+def test_a_page_rectangle_over_lines_keeps_their_order_and_the_pdf_says_each_word_once(
+    qtbot, make_window, page_png, tmp_path
+):
+    import pymupdf
+
+    # GIVEN three lines drawn one by one (each a little less indented), then a rectangle over the page
+    window = open_page(qtbot, make_window, page_png)
+    window.set_tool("rect")
+    boxes = [((78, 92), (700, 150)), ((70, 182), (700, 240)), ((62, 272), (800, 330))]
+    lines = [read_region(qtbot, window, [a, b]) for a, b in boxes]
+    page = read_region(qtbot, window, [(20, 20), (1180, 880)])
+    session = window.documents.session
+    # THEN the lines keep their reading order, after the rectangle that starts above them
+    assert [r.id for r in session.regions(0)] == [page, *lines]
+    # and the searchable PDF holds each line's words once, from the line's own region
+    out = tmp_path / "layer.pdf"
+    assert window.export_menu.export_to("pdf", out)
+    with pymupdf.open(str(out)) as pdf:
+        pdf_page = pdf[0]
+        scale = pdf_page.rect.width / 1200
+        words = pdf_page.get_text("words")
+    for lid in lines:
+        x0, y0, x1, y1 = (v * scale for v in session.get(lid).bbox)
+        inside = [w for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1]
+        assert len(inside) == len(session.get(lid).text.split())
