@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
@@ -49,7 +50,7 @@ def confidence_summary(region: Region, threshold: float) -> str:
         return ""
     doubtful = sum(c < threshold for c in region.confidences)
     tail = f" · {doubtful} doubtful character{'s' if doubtful != 1 else ''}" if doubtful else ""
-    return f"Lowest confidence {region.min_confidence * 100:.0f}%{tail} (hover a character for its own)"
+    return f"Lowest confidence {math.floor(region.min_confidence * 100)}%{tail} (hover a character for its own)"
 
 
 def _dot(colour: QColor) -> QIcon:

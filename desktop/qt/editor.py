@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt, Signal
@@ -112,7 +113,7 @@ class CorrectionEditor(QPlainTextEdit):
             return ""
         sure = aligned[position]
         doubt = " (doubtful)" if sure < self.highlighter.threshold else ""
-        return f"\u201c{text[position]}\u201d: the model was {sure * 100:.0f}% sure{doubt}"
+        return f"\u201c{text[position]}\u201d: the model was {math.floor(sure * 100)}% sure{doubt}"
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
