@@ -148,6 +148,14 @@ def to_csv(session: ReviewSession, pages: list[PageExport], document: Document |
     return encodable_text("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: spreadsheets then read UTF-8 correctly
 
 
+def _final_words(r: Region) -> list[dict[str, Any]]:
+    """The words of the region's final text with their boxes: the machine's words while the text is
+    the machine's, else the corrected words placed over the region's lines (as hOCR, ALTO and PDF do)."""
+    if r.text == r.model_text:
+        return [{"text": t, "box": list(b)} for t, b in r.words]
+    return [{"text": w.text, "box": list(w.box)} for line in region_lines(r) for w in line.words]
+
+
 def region_json(r: Region, order: int) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -158,7 +166,7 @@ def region_json(r: Region, order: int) -> dict[str, Any]:
         "text": r.text,
         "model_text": r.model_text,
         "confidences": list(r.confidences),
-        "words": [{"text": t, "box": list(b)} for t, b in r.words],
+        "words": _final_words(r),
         "provenance": {"engine": r.engine, "model": r.model, "updated_by": r.updated_by, "updated_at": r.updated_at},
         "error": r.error,
     }

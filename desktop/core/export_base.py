@@ -230,12 +230,17 @@ def check_xml(path: Path) -> None:
 
 
 # -- atomic writes ----------------------------------------------------------------------------
+#: Every export is readable and writable by its owner only: it holds patient text (decision 013).
+EXPORT_MODE = 0o600
+
+
 @contextlib.contextmanager
 def atomic_path(out_path: Path, check: Check | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``out_path``; on success it replaces ``out_path``.
 
     ``check(tmp)``, when given, reads back what was written and raises ExportError if it is not a
     valid file of its format; then nothing replaces ``out_path`` and the temporary file is removed.
+    The file gets :data:`EXPORT_MODE` (0600) whatever library wrote it.
     """
     out_path = Path(out_path)
     folder = out_path.parent
@@ -251,6 +256,7 @@ def atomic_path(out_path: Path, check: Check | None = None) -> Iterator[Path]:
             check(tmp)
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, EXPORT_MODE)  # one rule for every format, whatever wrote the file (decision 013)
         os.replace(tmp, out_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -281,6 +287,7 @@ class PageExport:
 
 
 __all__ = [
+    "EXPORT_MODE",
     "GENERATOR",
     "REPLACEMENT",
     "Check",

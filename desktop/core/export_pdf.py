@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.export_base import ExportError, PageExport, atomic_path, region_lines, xml_text
 from desktop.core.pdf_text import FontChain, TextLayer
+from desktop.core.regions import Region
 
 if TYPE_CHECKING:
     from desktop.core.session import ReviewSession
@@ -70,10 +72,17 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
                 page.insert_image(page.rect, stream=_page_image_bytes(document, p.index, session.dpi))
             layer = TextLayer(page, fonts)
             for r in p.regions:
+                inner = _smaller_regions(r, p.regions)
                 for line in region_lines(r):
-                    # word boxes in the page as displayed (rotation applied), in points
-                    words = [(pymupdf.Rect(*(v * to_pt for v in wd.box)), xml_text(wd.text)) for wd in line.words]
-                    layer.add_line(words, turn=r.rotation)
+                    # word boxes in the page as displayed (rotation applied), in points; a word that a
+                    # smaller region over it also holds is written once, from the smaller region
+                    words = [
+                        (pymupdf.Rect(*(v * to_pt for v in wd.box)), xml_text(wd.text))
+                        for wd in line.words
+                        if not any(_holds(box, wd.box) for box in inner)
+                    ]
+                    if words:
+                        layer.add_line(words, turn=r.rotation)
             embeds_fonts = layer.commit() or embeds_fonts
             word_count += layer.words
         if embeds_fonts:
@@ -89,6 +98,31 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
         if src is not None:
             src.close()
     return Path(out_path)
+
+
+def _area(box: tuple[float, float, float, float]) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _smaller_regions(region: Region, others: Iterable[Region]) -> list[tuple[float, float, float, float]]:
+    """The boxes of the regions smaller than ``region`` that overlap it (e.g. lines under a page rectangle)."""
+    x0, y0, x1, y1 = region.bbox
+    return [
+        o.bbox
+        for o in others
+        if o.id != region.id
+        and _area(o.bbox) < _area(region.bbox)
+        and o.bbox[0] < x1
+        and o.bbox[2] > x0
+        and o.bbox[1] < y1
+        and o.bbox[3] > y0
+    ]
+
+
+def _holds(box: tuple[float, float, float, float], word: tuple[float, ...]) -> bool:
+    """Whether ``box`` holds the centre of the ``word`` box."""
+    cx, cy = (word[0] + word[2]) / 2, (word[1] + word[3]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
 
 
 def check_pdf(path: Path, page_count: int) -> None:

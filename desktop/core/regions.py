@@ -166,7 +166,9 @@ def sort_regions(regions: Iterable[Region]) -> list[Region]:
         for r in sorted(by_page[page], key=lambda r: (r.bbox[1], r.bbox[0], r.id)):
             _x0, y0, _x1, y1 = r.bbox
             centre = (y0 + y1) / 2
-            if rows and rows[-1][0] <= centre <= rows[-1][1]:
+            # Both ways: a region over several lines (a whole-page rectangle) is no line's row-mate,
+            # else the lines under it would be read left to right instead of top to bottom.
+            if rows and rows[-1][0] <= centre <= rows[-1][1] and y0 <= (rows[-1][0] + rows[-1][1]) / 2 <= y1:
                 top, bottom, members = rows[-1]
                 rows[-1] = (top, bottom, [*members, r])
             else:

@@ -58,8 +58,11 @@ def has_doubtful(model_text: str, confidences: tuple[float, ...], text: str, thr
 
 
 def needs_review(region: Region, threshold: float) -> bool:
-    """A region not yet verified whose text still holds a doubtful character."""
-    return region.status != RegionStatus.VERIFIED and has_doubtful(
+    """A region no person has corrected or verified whose text holds a character the model doubted.
+
+    A correction is a person's decision on the text: the region's flag goes with it (the editor
+    still marks any doubtful character left, for a second look)."""
+    return region.status not in _REVIEWED and has_doubtful(
         region.model_text, tuple(region.confidences), region.text, threshold
     )
 

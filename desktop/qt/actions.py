@@ -192,7 +192,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Edit",
         needs="region",
         separator_before=True,
-        sheet="Edit the current region's text",
+        sheet="Edit the current region's text (on the page: Enter or a double click too)",
         slot="navigator.edit_current",
     ),
     A("accept", "Accept", ("Enter",), sheet="Accept the text and go to the next region"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
@@ -22,7 +23,7 @@ from desktop.core.review import is_editable, needs_review
 from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import STATUS_COLOURS
 
-__all__ = ["STATUS_LABELS", "CorrectionPanel", "review_crop", "wrap_crop"]
+__all__ = ["STATUS_LABELS", "CorrectionPanel", "confidence_summary", "legend_html", "review_crop", "wrap_crop"]
 
 STATUS_LABELS = {
     RegionStatus.PENDING: "Pending",
@@ -32,6 +33,24 @@ STATUS_LABELS = {
     RegionStatus.VERIFIED: "Verified",
     RegionStatus.FAILED: "Failed",
 }
+
+
+def legend_html() -> str:
+    """The key to the page and the list: each status colour by name, and the doubt mark."""
+    shown = (RegionStatus.READ, RegionStatus.CORRECTED, RegionStatus.VERIFIED, RegionStatus.FAILED)
+    dots = " ".join(
+        f'<span style="color:{STATUS_COLOURS[s].name()}">\u25cf</span>&nbsp;{STATUS_LABELS[s]}' for s in shown
+    )
+    return f"{dots} &nbsp;·&nbsp; \u2691 / <b><u>bold wavy</u></b> = doubtful: check against the image"
+
+
+def confidence_summary(region: Region, threshold: float) -> str:
+    """ "Lowest confidence 42% · 3 doubtful characters" for a region read by the model ("" otherwise)."""
+    if not region.confidences:
+        return ""
+    doubtful = sum(c < threshold for c in region.confidences)
+    tail = f" · {doubtful} doubtful character{'s' if doubtful != 1 else ''}" if doubtful else ""
+    return f"Lowest confidence {math.floor(region.min_confidence * 100)}%{tail} (hover a character for its own)"
 
 
 def _dot(colour: QColor) -> QIcon:
@@ -71,6 +90,7 @@ class CorrectionPanel(QWidget):
         self.title.setObjectName("panelTitle")
         self.status_label = QLabel("")
         self.status_label.setObjectName("statusChip")
+        self.status_label.hide()  # shown with a region: never an empty badge
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.status_label)
@@ -87,6 +107,12 @@ class CorrectionPanel(QWidget):
         font = self.editor.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.editor.setFont(font)
+        self.confidence_label = QLabel("")
+        self.confidence_label.setObjectName("confidenceLabel")
+        self.legend = QLabel(legend_html())
+        self.legend.setObjectName("legendLabel")
+        self.legend.setWordWrap(True)
+        self.legend.setToolTip("Outline colours on the page and dots in the list; \u2691 marks doubtful text")
         self.hint = QLabel("Enter accept · Ctrl+Enter verify · Tab next · F8 next doubtful · F1 all keys")
         self.hint.setObjectName("hintLabel")
         self.hint.setWordWrap(True)
@@ -97,7 +123,9 @@ class CorrectionPanel(QWidget):
         lay.setSpacing(6)
         lay.addLayout(head)
         lay.addWidget(self.crop, 2)
+        lay.addWidget(self.confidence_label)
         lay.addWidget(self.editor, 3)
+        lay.addWidget(self.legend)
         lay.addWidget(self.hint)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -110,12 +138,15 @@ class CorrectionPanel(QWidget):
         outer.addWidget(splitter)
 
     # -- list --------------------------------------------------------------------------
-    def set_regions(self, regions: Sequence[Region], threshold: float, current_id: str | None) -> None:
+    def set_regions(
+        self, regions: Sequence[Region], threshold: float, current_id: str | None, *, first_number: int = 1
+    ) -> None:
+        """List the page's regions, numbered from ``first_number`` (their place in the whole document)."""
         blocked = self.list.blockSignals(True)
         self.list.clear()
         self._ids = [r.id for r in regions]
         self._low = {r.id for r in regions if needs_review(r, threshold)}
-        for n, r in enumerate(regions, 1):
+        for n, r in enumerate(regions, first_number):
             item = QListWidgetItem(self._icons.get(r.status, QIcon()), self._row_text(n, r))
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             item.setToolTip(STATUS_LABELS.get(r.status, r.status.value))
@@ -144,22 +175,34 @@ class CorrectionPanel(QWidget):
 
     # -- current region ------------------------------------------------------------------
     def show_region(
-        self, region: Region | None, crop: QPixmap | None, threshold: float, *, index: int = 0, keep_text: bool = False
+        self,
+        region: Region | None,
+        crop: QPixmap | None,
+        threshold: float,
+        *,
+        index: int = 0,
+        total: int = 0,
+        keep_text: bool = False,
     ) -> None:
         """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only)."""
         if region is None:
             self.title.setText("No region selected")
             self.status_label.setText("")
+            self.status_label.hide()
+            self.confidence_label.setText("")
             self._crop_pixmap = None
             self.crop.clear()
             self.editor.setEnabled(False)
             self.editor.setPlainText("")
             self.editor.highlighter.set_reading("", (), threshold)
             return
-        self.title.setText(f"Region {index} · page {region.page + 1}")
+        of = f" of {total}" if total else ""
+        self.title.setText(f"Region {index}{of} · page {region.page + 1}")
         self.status_label.setText(STATUS_LABELS.get(region.status, region.status.value))
         colour = STATUS_COLOURS.get(region.status, QColor("#888"))
         self.status_label.setStyleSheet(f"background:{colour.name()};color:white;border-radius:8px;padding:1px 8px;")
+        self.status_label.show()
+        self.confidence_label.setText(confidence_summary(region, threshold))
         self._crop_pixmap = crop
         self._fit_crop()
         self.editor.setEnabled(is_editable(region))

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QSyntaxHighlighter, QTextCharFormat, QTextDocument
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QKeyEvent,
+    QKeySequence,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+)
+from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
 from desktop.core.review import align_confidences
 
@@ -17,7 +27,9 @@ MARK_UNDERLINE = QColor("#e65100")
 
 
 class ConfidenceHighlighter(QSyntaxHighlighter):
-    """Orange background and a wavy underline under each character below the threshold.
+    """Orange background, bold and a wavy underline under each character below the threshold.
+
+    The bold wavy underline is the cue that does not rely on colour (a colour-blind reviewer sees it).
 
     Confidences follow the edits exactly: characters the user left alone keep the model's
     confidence, characters the user typed count as certain.
@@ -29,10 +41,11 @@ class ConfidenceHighlighter(QSyntaxHighlighter):
         self._confidences: tuple[float, ...] = ()
         self._aligned: list[float] = []
         self.threshold = 0.6
-        self._format = QTextCharFormat()
-        self._format.setBackground(MARK_BACKGROUND)
-        self._format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-        self._format.setUnderlineColor(MARK_UNDERLINE)
+        self.mark_format = QTextCharFormat()
+        self.mark_format.setBackground(MARK_BACKGROUND)
+        self.mark_format.setFontWeight(QFont.Weight.Bold)
+        self.mark_format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        self.mark_format.setUnderlineColor(MARK_UNDERLINE)
         # Connected before setDocument(), so the marks are shifted before Qt re-highlights.
         document.contentsChange.connect(self._on_contents_change)
         self.setDocument(document)
@@ -70,7 +83,7 @@ class ConfidenceHighlighter(QSyntaxHighlighter):
             if is_low and run is None:
                 run = offset
             elif not is_low and run is not None:
-                self.setFormat(run, offset - run, self._format)
+                self.setFormat(run, offset - run, self.mark_format)
                 run = None
         # A block state that changes with its marks makes Qt go on to re-highlight later blocks.
         self.setCurrentBlockState(hash(tuple(i for i, v in enumerate(low) if v)) & 0x3FFFFFFF)
@@ -92,7 +105,25 @@ class CorrectionEditor(QPlainTextEdit):
         self.setPlaceholderText("Lasso a region on the page (L), or drag a rectangle (R).")
         self.highlighter = ConfidenceHighlighter(self.document())
 
+    def confidence_tip(self, position: int) -> str:
+        """What the tooltip says of the character at ``position``: how sure the model was of it."""
+        aligned = self.highlighter.aligned()
+        text = self.toPlainText()
+        if not 0 <= position < min(len(aligned), len(text)) or text[position].isspace():
+            return ""
+        sure = aligned[position]
+        doubt = " (doubtful)" if sure < self.highlighter.threshold else ""
+        return f"\u201c{text[position]}\u201d: the model was {math.floor(sure * 100)}% sure{doubt}"
+
     def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            cursor = self.cursorForPosition(event.pos())
+            rect = self.cursorRect(cursor)
+            # the character under the mouse: the one after the cursor, or before it on its right half
+            pos = cursor.position() - (1 if event.pos().x() < rect.x() else 0)
+            tip = self.confidence_tip(pos)
+            QToolTip.showText(event.globalPos(), tip, self) if tip else QToolTip.hideText()
+            return True
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             doc = self.document()
             # Ctrl+Z / Ctrl+Shift+Z undo typing in the editor while there is some; otherwise they

@@ -12,7 +12,17 @@ from desktop.qt.documents import DocumentController
 from desktop.qt.settings_store import SettingsStore
 from inference.errors import NoteLassoError
 
-__all__ = ["ExportMenu", "RecentMenu"]
+__all__ = ["ExportMenu", "RecentMenu", "written_message"]
+
+#: What a format's menu entry must tell before the reviewer chooses a name.
+MENU_NOTES = {"page": " (one file per page)"}
+
+
+def written_message(written: list[Path]) -> str:
+    """What the status bar says of an export: the file, or how many files and their names."""
+    if len(written) == 1:
+        return f"Exported {written[0].name}"
+    return f"Exported {len(written)} files, one per page: {written[0].name} … {written[-1].name}"
 
 
 class RecentMenu(QMenu):
@@ -53,7 +63,7 @@ class ExportMenu(QMenu):
         for scope, label in (("document", "Whole document"), ("page", "Current page")):
             sub = self.addMenu(label)
             for fmt, (name, ext) in FORMATS.items():
-                act = sub.addAction(f"{name} (.{ext.lstrip('.')})…")
+                act = sub.addAction(f"{name} (.{ext.lstrip('.')}){MENU_NOTES.get(fmt, '')}…")
                 act.triggered.connect(lambda _=False, f=fmt, s=scope: self.choose(f, s))
 
     def choose(self, fmt: str, scope: str) -> None:
@@ -77,9 +87,9 @@ class ExportMenu(QMenu):
         if session is None:
             return False
         try:
-            export_session(session, fmt, path, pages=pages, document=self._documents.document)
+            written = export_session(session, fmt, path, pages=pages, document=self._documents.document)
         except NoteLassoError as exc:
             self._report("Export failed", exc)
             return False
-        self._message(f"Exported {path.name}", 5000)
+        self._message(written_message(written), 8000)
         return True

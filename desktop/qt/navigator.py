@@ -30,7 +30,7 @@ class ReviewNavigator(QObject):
 
     selection_changed = Signal()
     message = Signal(str, int)  # status-bar text, milliseconds
-    counts_changed = Signal(int, int)  # regions on the page, of which reviewed
+    counts_changed = Signal(int, int)  # regions in the document, of which reviewed
 
     def __init__(
         self,
@@ -47,10 +47,12 @@ class ReviewNavigator(QObject):
         self._documents, self._recognition, self._view, self._panel = documents, recognition, view, panel
         self._undo, self._settings, self._report = undo, settings, report
         self.current_id: str | None = None
+        self._first_number, self._total = 1, 0  # the page's first region's number in the document; how many
         self._pending_select: str | None = None  # a Tab/F8 target waiting for its page to render
         view.region_drawn.connect(self._on_region_drawn)
         view.region_moved.connect(self._on_region_moved)
         view.region_clicked.connect(self.select)
+        view.edit_requested.connect(self.edit_current)
         panel.region_activated.connect(self.select)
         ed = panel.editor
         ed.accepted.connect(self.accept_and_next)
@@ -63,7 +65,6 @@ class ReviewNavigator(QObject):
         documents.page_changing.connect(self._on_page_changing)
         documents.page_shown.connect(self._on_page_shown)
         documents.session_changed.connect(self._on_session_event)
-        recognition.region_read.connect(self._on_region_read)
 
     @property
     def threshold(self) -> float:
@@ -232,17 +233,17 @@ class ReviewNavigator(QObject):
             return
         self._recognition.read(region_id, restart_clock=True)
 
-    def _on_region_read(self, region_id: str, _turn: int) -> None:
-        if region_id == self.current_id and self._view.hasFocus():
-            self.edit_current()
-
     # ------------------------------------------------------------------ showing state
     def refresh(self, changed_id: str | None = None) -> None:
         """Show the page's regions in the panel; the current one too unless an edit of it is under way."""
         session = self._documents.session
-        regions = session.regions(self._documents.page_index) if session else []
-        self._panel.set_regions(regions, self.threshold, self.current_id)
-        self.counts_changed.emit(len(regions), review.count_reviewed(regions))
+        everything = session.regions() if session else []  # numbers and counts run across the document
+        regions = [r for r in everything if r.page == self._documents.page_index]
+        self._first_number = 1 + sum(r.page < self._documents.page_index for r in everything)
+        self._total = len(everything)
+        self._panel.set_regions(regions, self.threshold, self.current_id, first_number=self._first_number)
+        self._view.mark_flagged(r.id for r in regions if review.needs_review(r, self.threshold))
+        self.counts_changed.emit(len(everything), review.count_reviewed(everything))
         if changed_id is None or changed_id == self.current_id:
             region = self._region(self.current_id)
             ed = self._panel.editor
@@ -254,21 +255,22 @@ class ReviewNavigator(QObject):
             self._panel.show_region(None, None, self.threshold)
             return
         ids = self._panel.region_ids
-        index = ids.index(region.id) + 1 if region.id in ids else 0
+        index = ids.index(region.id) + self._first_number if region.id in ids else 0
         image = self._documents.page_image(region.page)
         crop = review_crop(image, region) if image is not None else None
-        self._panel.show_region(region, crop, self.threshold, index=index, keep_text=keep_text)
+        self._panel.show_region(region, crop, self.threshold, index=index, total=self._total, keep_text=keep_text)
         session = self._documents.session
         if session is not None and session.is_read_only:
             self._panel.editor.setEnabled(False)  # a read-only review: the text is shown, not edited
 
     def _on_session_event(self, event: str, region: Region | None) -> None:
+        changed_id = region.id if region else None
         if region is not None and region.page == self._documents.page_index:
             if event == "removed" and region.id == self.current_id:
-                self.current_id = None
+                self.current_id = changed_id = None  # e.g. undo of a new region: the panel shows none
             elif event != "removed":
                 self._view.select_region(self.current_id, ensure_visible=False)
-        self.refresh(changed_id=region.id if region else None)
+        self.refresh(changed_id=changed_id)
         self.selection_changed.emit()
 
     def _on_page_changing(self, _index: int) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QGraphicsPolygonItem,
     QGraphicsRectItem,
     QGraphicsSceneMouseEvent,
+    QGraphicsSimpleTextItem,
     QStyle,
     QStyleOptionGraphicsItem,
     QWidget,
@@ -72,7 +73,18 @@ class RegionItem(QGraphicsPolygonItem):
         self.setCursor(Qt.CursorShape.SizeAllCursor)
         self.setZValue(10)
         self.handles = [CornerHandle(self, c) for c in range(4)]
+        self.is_flagged = False
+        self._flag = QGraphicsSimpleTextItem("\u2691?", self)  # doubt shown by a sign, not by colour alone
+        self._flag.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self._flag.setBrush(QColor("#b45309"))
+        self._flag.setZValue(25)
+        self._flag.hide()
         self.update_region(region)
+
+    def set_flagged(self, flagged: bool) -> None:
+        """Show the doubt flag (\u2691?) at the region's top-right corner while its text needs review."""
+        self.is_flagged = flagged
+        self._flag.setVisible(flagged)
 
     def update_region(self, region: Region) -> None:
         self.status = region.status
@@ -83,6 +95,7 @@ class RegionItem(QGraphicsPolygonItem):
 
     def _place_handles(self) -> None:
         r = self.polygon().boundingRect()
+        self._flag.setPos(r.topRight() + QPointF(3, 0))
         for h, pt in zip(self.handles, (r.topLeft(), r.topRight(), r.bottomRight(), r.bottomLeft())):
             h.setPos(pt)
             h.setVisible(self.isSelected())

@@ -47,6 +47,7 @@ class PageView(QGraphicsView):
     region_drawn = Signal(list)  # [(x, y), ...] page pixels
     region_moved = Signal(str, list)  # region id, new polygon
     region_clicked = Signal(str)  # region id
+    edit_requested = Signal()  # Enter or a double click: the reviewer wants to type in the region's text
     selection_emptied = Signal()
     zoom_changed = Signal(float)
     rotation_changed = Signal(int)  # clockwise degrees the page is now turned on screen
@@ -98,6 +99,7 @@ class PageView(QGraphicsView):
         self._page_size = (image.width(), image.height())
         self._scene.setSceneRect(QRectF(-20, -20, image.width() + 40, image.height() + 40))
         self._refit()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())  # a new page starts at its top
 
     @property
     def has_page(self) -> bool:
@@ -124,6 +126,12 @@ class PageView(QGraphicsView):
         item = self._items.pop(region_id, None)
         if item is not None:
             self._scene.removeItem(item)
+
+    def mark_flagged(self, region_ids: Iterable[str]) -> None:
+        """Flag these regions as holding doubtful text; the others lose their flag."""
+        flagged = set(region_ids)
+        for rid, item in self._items.items():
+            item.set_flagged(rid in flagged)
 
     def region_item(self, region_id: str) -> RegionItem | None:
         return self._items.get(region_id)
@@ -240,6 +248,10 @@ class PageView(QGraphicsView):
             self._update_cursor()
             event.accept()
             return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            self.edit_requested.emit()
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Escape and self._drawing is not None:
             self._cancel_drawing()
             event.accept()
@@ -279,9 +291,8 @@ class PageView(QGraphicsView):
             super().mousePressEvent(event)  # a corner handle of the selected region: reshape
             return
         hit = self._region_at(event)
-        if hit is not None and (
-            self._tool == Tool.SELECT or event.modifiers() & Qt.KeyboardModifier.AltModifier or hit.isSelected()
-        ):
+        # Drawing tools draw, even from inside a region: only a handle, Alt or the Select tool move one.
+        if hit is not None and (self._tool == Tool.SELECT or event.modifiers() & Qt.KeyboardModifier.AltModifier):
             super().mousePressEvent(event)  # select / start moving
             self.region_clicked.emit(hit.region_id)
             return
@@ -296,6 +307,16 @@ class PageView(QGraphicsView):
             QPolygonF([scene_pt]), self._rubber_pen(), QBrush(QColor(59, 130, 246, 40))
         )
         self._rubber.setZValue(20)
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        hit = self._region_at(event) if event.button() == Qt.MouseButton.LeftButton else None
+        if hit is None:
+            super().mouseDoubleClickEvent(event)
+            return
+        self._cancel_drawing()
+        self.region_clicked.emit(hit.region_id)
+        self.edit_requested.emit()
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:

@@ -51,11 +51,16 @@ class SettingsStore:
         value = self._qs.value("recent/files", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in value if v] if isinstance(value, list) else []
+        files, seen = [], set()  # one entry a file, however its path was spelt when it was added
+        for f in (str(v) for v in value if v) if isinstance(value, list) else ():
+            if _same_file(f) not in seen:
+                seen.add(_same_file(f))
+                files.append(f)
+        return files
 
     def add_recent(self, path: Path) -> None:
         p = str(Path(path).resolve())
-        files = [f for f in self.recent_files() if f != p]
+        files = [f for f in self.recent_files() if _same_file(f) != p]
         self._qs.setValue("recent/files", [p, *files][:MAX_RECENT])
 
     def raw(self, key: str, default: Any = None) -> Any:
@@ -63,3 +68,11 @@ class SettingsStore:
 
     def set_raw(self, key: str, value: Any) -> None:
         self._qs.setValue(key, value)
+
+
+def _same_file(path: str) -> str:
+    """A recent entry's identity: its resolved path (a link or a ``..`` spelling is the same file)."""
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return path

@@ -38,7 +38,9 @@ class StatusFields:
         self.latency.setText(f"{ms:.0f} ms")
 
     def show_counts(self, regions: int, reviewed: int) -> None:
-        self.counts.setText(f"{regions} region{'s' if regions != 1 else ''} · {reviewed} reviewed" if regions else "")
+        """Regions in the whole document, and how many of them a person corrected or verified."""
+        plural = "s" if regions != 1 else ""
+        self.counts.setText(f"{regions} region{plural} in the document · {reviewed} reviewed" if regions else "")
 
     def show_backend_failed(self, message: str, no_model: bool) -> None:
         """Recognition cannot run: say so here, and the first sentence of why in passing."""

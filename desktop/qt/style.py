@@ -24,7 +24,8 @@ QPlainTextEdit { border: 1px solid #cfd4da; border-radius: 6px; background: whit
 QPlainTextEdit:focus { border: 2px solid #2563eb; }
 QLabel#cropView { background: #ffffff; border: 1px solid #e1e4e8; border-radius: 6px; }
 QLabel#panelTitle { font-weight: 600; color: #1f2937; }
-QLabel#hintLabel { color: #6b7280; font-size: 11px; }
+QLabel#hintLabel, QLabel#legendLabel { color: #6b7280; font-size: 11px; }
+QLabel#confidenceLabel { color: #92400e; font-size: 11px; }
 QLabel#emptyHint { color: #6b7280; font-size: 16px; background: #eef0f3; }
 QLabel#pageLabel, QLabel#zoomLabel { color: #374151; padding: 0 4px; }
 QLabel#remoteBadge { background: #dc2626; color: white; font-weight: 700; border-radius: 4px; padding: 1px 8px; }

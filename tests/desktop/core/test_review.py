@@ -52,6 +52,7 @@ def test_align_keeps_untouched_characters_and_trusts_typed_ones() -> None:
 def test_a_verified_region_needs_no_review_even_with_doubtful_characters() -> None:
     assert needs_review(region("a", 0, doubtful=True), 0.6)
     assert not needs_review(region("a", 0, doubtful=True, status=RegionStatus.VERIFIED), 0.6)
+    assert not needs_review(region("a", 0, doubtful=True, status=RegionStatus.CORRECTED), 0.6)  # a person decided
     assert not needs_review(region("a", 0, doubtful=True, text="BP 120/90"), 0.6)  # both retyped
     assert not needs_review(region("a", 0, doubtful=False), 0.6)
 
