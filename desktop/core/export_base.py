@@ -230,7 +230,7 @@ def check_xml(path: Path) -> None:
 
 
 # -- atomic writes ----------------------------------------------------------------------------
-#: Every export is readable and writable by its owner only: it holds patient text (decision 013).
+#: Every export is readable and writable by its owner only: it holds patient text (decision 015).
 EXPORT_MODE = 0o600
 
 
@@ -256,7 +256,7 @@ def atomic_path(out_path: Path, check: Check | None = None) -> Iterator[Path]:
             check(tmp)
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, EXPORT_MODE)  # one rule for every format, whatever wrote the file (decision 013)
+        os.chmod(tmp, EXPORT_MODE)  # one rule for every format, whatever wrote the file (decision 015)
         os.replace(tmp, out_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
