@@ -258,7 +258,8 @@ def test_phrase_sampler_joins_two_to_five_tokens_within_the_label_length() -> No
     mixed = TextSampler(5, phrases=0.5)
     share = sum(" " in mixed.sample() for _ in range(2000)) / 2000
     assert 0.4 < share < 0.6
-    assert not any(" " in TextSampler(5).sample() for _ in range(2000))  # words only by default
+    words_only = TextSampler(5)  # words only by default
+    assert not any(" " in words_only.sample() for _ in range(2000))
 
 
 def test_phrases_render_with_word_spaces_from_narrow_to_wide(fonts: list[Path]) -> None:
