@@ -19,7 +19,7 @@ APT_TEST := $(APT_RUN) xvfb imagemagick openssl tesseract-ocr tesseract-ocr-eng 
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test apt-run apt-test triton-venv bench lint clean
+.PHONY: run test apt-run apt-test apt-package triton-venv bench lint clean package
 
 run: apt-run $(VENV)/.run
 	$(PY) -m desktop $(SAMPLE)
@@ -36,9 +36,19 @@ lint: $(VENV)/.test
 bench: $(VENV)/.run
 	$(VENV)/bin/notelasso-ocr bench
 
+# The installable app: a PyInstaller one-folder bundle in a .deb (dist/notelasso_VERSION_amd64.deb).
+# Builds in its own venv under packaging/build/ (never .venv); docs/packaging.md, decision 014.
+package: apt-package
+	$(PYTHON) packaging/build.py --python $(PYTHON)
+
 # Install only what is missing, so repeated runs cost nothing.
 apt-run:
 	@missing=$$(for p in $(APT_RUN); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
+
+apt-package:
+	@missing=$$(for p in binutils dpkg; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 
@@ -60,7 +70,7 @@ $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.run
 
 clean:
-	rm -rf $(VENV) $(TRITON_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TRITON_VENV) .pytest_cache .mypy_cache .ruff_cache packaging/build
 
 # A real Triton server for the `triton` tests: tritonserver 2.51 with the Python backend, as
 # bundled in the nvidia-pytriton wheel; it needs numpy<2, hence its own venv.

@@ -26,9 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inference.models import RESOURCES
+
 __all__ = [
     "ACTIONS",
     "MENUS",
+    "SAMPLE_NOTE",
     "TOOLBAR",
     "ActionSpec",
     "build_actions",
@@ -67,6 +70,9 @@ class ActionSpec:
     slot: str = ""
     args: tuple[object, ...] = ()
 
+
+#: The scanned note shipped with the app (read-only where installed; its review goes to the data folder).
+SAMPLE_NOTE = RESOURCES / "samples" / "clinical-note.pdf"
 
 _S = QKeySequence.StandardKey
 A = ActionSpec
@@ -239,6 +245,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("undo", "&Undo", (_S.Undo,), "Edit", "SP_ArrowBack", icon_text="Undo", slot="undo.undo"),
     A("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "SP_ArrowForward", icon_text="Redo", slot="undo.redo"),
     A("shortcuts", "&Keyboard shortcuts", ("F1",), "Help", sheet="This sheet", slot="show_shortcuts"),
+    A("sample", "Open the &sample note", (), "Help", slot="open_path", args=(str(SAMPLE_NOTE),)),
 )
 del A
 

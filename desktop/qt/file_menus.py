@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,7 +77,10 @@ class ExportMenu(QMenu):
         ext = ext.lstrip(".")
         page = self._documents.page_index
         suffix = f"-p{page + 1}" if scope == "page" else ""
-        default = f"{session.document_path.with_suffix('')}{suffix}.{ext}"
+        folder = session.document_path.parent
+        if not os.access(folder, os.W_OK):  # the installed sample, a read-only share: offer the home folder
+            folder = Path.home()
+        default = f"{folder / session.document_path.stem}{suffix}.{ext}"
         path, _ = QFileDialog.getSaveFileName(self.parentWidget(), f"Export {name}", default, f"{name} (*.{ext})")
         if path:
             self.export_to(fmt, Path(path), pages=[page] if scope == "page" else None)

@@ -1,0 +1,180 @@
+"""Build the one-folder bundle and the Debian package: ``python3 packaging/build.py`` (``make package``).
+
+Steps, each in ``packaging/build/`` (ignored by git): a build venv with the app's runtime
+dependencies, tritonclient[grpc] and PyInstaller (never the project's .venv); the icons rendered
+from resources/icons/notelasso.svg; the PyInstaller bundle (packaging/notelasso.spec); the .deb
+tree under /opt/notelasso with /usr/bin/notelasso, the .desktop entry, icons and AppStream
+metadata; ``dpkg-deb --build`` into ``dist/notelasso_<version>_amd64.deb``. Prints sizes and times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "packaging"
+BUILD = HERE / "build"
+VENV = BUILD / "venv"
+DIST = ROOT / "dist"
+APP_ID = "org.notelasso.NoteLasso"
+BUILD_REQUIREMENTS = ("pyinstaller>=6.10,<7", "tritonclient[grpc]>=2.40")
+# Libraries of the bundle that Debian provides (Qt's xcb platform plugin, GL, fonts), as `make run` installs them.
+DEPENDS = (
+    "libc6 (>= 2.31), libxcb-cursor0, libxkbcommon-x11-0, libxcb-icccm4, libxcb-keysyms1, libxcb-image0, "
+    "libxcb-render-util0, libxcb-randr0, libxcb-shape0, libxcb-xinerama0, libegl1, libgl1, libfontconfig1, "
+    "libdbus-1-3, fonts-dejavu-core"
+)
+# Only binaries built here by the interpreter's build are stripped: stripping libraries that
+# auditwheel patched (numpy.libs, cv2, ...) breaks them ("ELF load command ... not page-aligned").
+STRIP_GLOBS = ("libpython3*.so*", "python3*/lib-dynload/*.so")
+# Qt parts the app never loads: translations of Qt's own dialogs, embedded-display platforms.
+PRUNE_GLOBS = (
+    "PySide6/Qt/translations",
+    "PySide6/Qt/plugins/egldeviceintegrations",
+    "PySide6/Qt/plugins/platforms/libqeglfs.so",
+    "PySide6/Qt/plugins/platforms/libqlinuxfb.so",
+    "PySide6/Qt/plugins/platforms/libqminimalegl.so",
+    "PySide6/Qt/plugins/platforms/libqvnc.so",
+    "PySide6/Qt/plugins/generic",
+    "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so.6",
+    "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6",
+)
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, env=env)
+
+
+def project_version() -> str:
+    return str(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"])
+
+
+def build_venv(python: str) -> Path:
+    """The build venv, made again when pyproject.toml or the build requirements change."""
+    stamp_text = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + "\n".join(BUILD_REQUIREMENTS).encode()
+    ).hexdigest()
+    stamp = VENV / ".built"
+    py = VENV / "bin" / "python"
+    if stamp.is_file() and stamp.read_text() == stamp_text and py.is_file():
+        return py
+    shutil.rmtree(VENV, ignore_errors=True)
+    run(python, "-m", "venv", VENV)
+    run(py, "-m", "pip", "install", "-q", "--upgrade", "pip")
+    # Non-editable: the bundle takes the code from the checkout (the spec's pathex) and the version from here.
+    run(py, "-m", "pip", "install", "-q", ROOT, *BUILD_REQUIREMENTS)
+    stamp.write_text(stamp_text)
+    return py
+
+
+def bundle(py: Path) -> Path:
+    """PyInstaller one-folder build, trimmed; returns the folder holding the ``notelasso`` executable."""
+    run(
+        py,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--log-level",
+        "WARN",
+        "--distpath",
+        BUILD / "dist",
+        "--workpath",
+        BUILD / "work",
+        HERE / "notelasso.spec",
+    )
+    out = BUILD / "dist" / "notelasso"
+    internal = out / "_internal"
+    for pattern in PRUNE_GLOBS:
+        for path in internal.glob(pattern):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for pattern in STRIP_GLOBS:
+        for path in internal.glob(pattern):
+            run("strip", "--strip-unneeded", path)
+    return out
+
+
+def deb_tree(app: Path, py: Path, version: str) -> Path:
+    """The package's file tree under packaging/build/deb."""
+    root = BUILD / "deb"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(app, root / "opt" / "notelasso", symlinks=True)
+    launcher = root / "usr" / "bin" / "notelasso"
+    launcher.parent.mkdir(parents=True)
+    # Relative, so the package works extracted under any root too (the tests do that); the bundle finds
+    # its _internal folder from the resolved executable path.
+    launcher.symlink_to(Path("..") / ".." / "opt" / "notelasso" / "notelasso")
+    share = root / "usr" / "share"
+    (share / "applications").mkdir(parents=True)
+    shutil.copy2(HERE / "linux" / "notelasso.desktop", share / "applications" / "notelasso.desktop")
+    icons = share / "icons" / "hicolor"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    run(py, HERE / "render_icons.py", icons, env=env)
+    (icons / "scalable" / "apps").mkdir(parents=True)
+    shutil.copy2(ROOT / "resources" / "icons" / "notelasso.svg", icons / "scalable" / "apps" / "notelasso.svg")
+    meta = share / "metainfo" / f"{APP_ID}.metainfo.xml"
+    meta.parent.mkdir(parents=True)
+    text = (HERE / "linux" / f"{APP_ID}.metainfo.xml").read_text(encoding="utf-8")
+    today = datetime.date.today().isoformat()
+    meta.write_text(text.replace("@VERSION@", version).replace("@DATE@", today), encoding="utf-8")
+    doc = share / "doc" / "notelasso"
+    doc.mkdir(parents=True)
+    shutil.copy2(ROOT / "resources" / "models" / "MODEL_CARD.md", doc / "MODEL_CARD.md")
+    (doc / "copyright").write_text(
+        "NoteLasso\nLicense: Apache-2.0\n\nThe bundle under /opt/notelasso also holds Python, Qt (LGPLv3, "
+        "through PySide6), PyMuPDF (AGPLv3), OpenCV, ONNX Runtime, NumPy, Pillow and the Triton client, "
+        "each under its own license.\n",
+        encoding="utf-8",
+    )
+    installed_kib = _size(root) // 1024
+    control = root / "DEBIAN" / "control"
+    control.parent.mkdir()
+    control.write_text(
+        f"Package: notelasso\nVersion: {version}\nArchitecture: amd64\nSection: science\nPriority: optional\n"
+        f"Maintainer: NoteLasso maintainers <notelasso@localhost>\nInstalled-Size: {installed_kib}\n"
+        f"Depends: {DEPENDS}\nHomepage: https://notelasso.invalid\n"
+        "Description: review transcriptions of scanned clinical notes\n"
+        " Lasso a region of a scanned page, read it with the bundled PARSeq model and correct\n"
+        " the text from the keyboard. Self-contained: Python, Qt and the model are under /opt/notelasso.\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def _size(folder: Path) -> int:
+    """Bytes of the regular files under ``folder`` (links not followed)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default=sys.executable, help="interpreter the build venv is made from")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    version = project_version()
+    py = build_venv(args.python)
+    t1 = time.perf_counter()
+    app = bundle(py)
+    t2 = time.perf_counter()
+    root = deb_tree(app, py, version)
+    DIST.mkdir(exist_ok=True)
+    deb = DIST / f"notelasso_{version}_amd64.deb"
+    run("dpkg-deb", "-Zxz", f"--threads-max={os.cpu_count() or 1}", "--root-owner-group", "--build", root, deb)
+    t3 = time.perf_counter()
+    installed = _size(root / "opt") / 1e6 + _size(root / "usr") / 1e6
+    print(f"built {deb.relative_to(ROOT)}: {deb.stat().st_size / 1e6:.1f} MB, installed {installed:.1f} MB")
+    print(f"build venv {t1 - t0:.0f} s, bundle {t2 - t1:.0f} s, package {t3 - t2:.0f} s, total {t3 - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
