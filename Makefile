@@ -37,7 +37,7 @@ bench: $(VENV)/.run
 	$(VENV)/bin/notelasso-ocr bench
 
 # The installable app: a PyInstaller one-folder bundle in a .deb (dist/notelasso_VERSION_amd64.deb).
-# Builds in its own venv under packaging/build/ (never .venv); docs/packaging.md, decision 014.
+# Builds in its own venv under packaging/build/ (never .venv); docs/packaging.md, decision 016.
 package: apt-package
 	$(PYTHON) packaging/build.py --python $(PYTHON)
 
