@@ -34,6 +34,7 @@ from desktop.core.export_base import (
     check_xml,
     encodable_text,
     region_lines,
+    sign_off_metadata,
     write_atomic,
 )
 from desktop.core.export_pdf import write_pdf
@@ -186,7 +187,7 @@ def to_json(session: ReviewSession, pages: list[PageExport], document: Document 
         "exported_at": utc_now(),
         "coordinates": "page pixels at document.dpi, origin top-left; pages numbered from 1",
         "document": doc,
-        "sign_off": signed.metadata() if (signed := session.sign_off_state()) and not signed.is_open else None,
+        "sign_off": sign_off_metadata(session),
         "pages": [
             {
                 "page": p.index + 1,

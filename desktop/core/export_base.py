@@ -27,10 +27,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.core.regions import Region, encodable_text
 from inference.errors import ExitCode, NoteLassoError
 from inference.geometry import Box, Point
+
+if TYPE_CHECKING:
+    from desktop.core.session import ReviewSession
 
 GENERATOR = "NoteLasso"
 REPLACEMENT = "\ufffd"
@@ -46,6 +50,19 @@ class ExportError(NoteLassoError):
 
 
 # -- text every format can carry ---------------------------------------------------------------
+def sign_off_metadata(session: ReviewSession) -> dict[str, str] | None:
+    """The standing sign-off every export carries (reviewer, signed_at, chain_head), None when the
+    review is not signed off or was reopened by a later change."""
+    signed = session.sign_off_state()
+    return signed.metadata() if signed is not None and not signed.is_open else None
+
+
+def sign_off_line(session: ReviewSession) -> str:
+    """The sign-off as one ``key=value; ...`` line for formats with a text metadata field ("" if none)."""
+    meta = sign_off_metadata(session)
+    return "; ".join(f"{k}={v}" for k, v in meta.items()) if meta else ""
+
+
 def xml_text(text: str) -> str:
     """``text`` as XML 1.0 can carry it, in element text and attribute values alike.
 

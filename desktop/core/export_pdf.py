@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.core.export_base import ExportError, PageExport, atomic_path, region_lines, xml_text
+from desktop.core.export_base import ExportError, PageExport, atomic_path, region_lines, sign_off_line, xml_text
 from desktop.core.pdf_text import FontChain, TextLayer
 from desktop.core.regions import Region
 
@@ -90,6 +90,8 @@ def write_pdf(session: ReviewSession, pages: list[PageExport], document: Documen
                 out.subset_fonts()  # embed only the glyphs used
             except Exception:  # noqa: BLE001 - older MuPDF without subsetting: a larger file, still correct
                 log.info("font subsetting unavailable")
+        if signed := sign_off_line(session):
+            out.set_metadata({**(out.metadata or {}), "keywords": f"notelasso-sign-off: {signed}"})
         with atomic_path(out_path, lambda path: check_pdf(path, len(pages))) as tmp:
             out.save(str(tmp), garbage=3, deflate=True)
         log.info("searchable PDF: %d page(s), %d word(s)", len(pages), word_count)

@@ -12,7 +12,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from desktop.core.export_base import GENERATOR, PageExport, region_lines, xml_text
+from desktop.core.export_base import (
+    GENERATOR,
+    PageExport,
+    region_lines,
+    sign_off_line,
+    sign_off_metadata,
+    xml_text,
+)
 from desktop.core.regions import utc_now
 from inference.geometry import Box, Point
 
@@ -53,6 +60,8 @@ def to_hocr(session: ReviewSession, pages: list[PageExport], document: Document 
     ET.SubElement(head, "title").text = session.document_path.name
     ET.SubElement(head, "meta", {"http-equiv": "Content-Type", "content": "text/html;charset=utf-8"})
     ET.SubElement(head, "meta", {"name": "ocr-system", "content": GENERATOR})
+    if signed := sign_off_line(session):
+        ET.SubElement(head, "meta", {"name": "notelasso-sign-off", "content": signed})
     ET.SubElement(
         head, "meta", {"name": "ocr-capabilities", "content": "ocr_page ocr_carea ocr_par ocr_line ocrx_word"}
     )
@@ -123,6 +132,10 @@ def to_alto(session: ReviewSession, pages: list[PageExport], document: Document 
     ET.SubElement(step, q("processingDateTime")).text = utc_now()
     sw = ET.SubElement(step, q("processingSoftware"))
     ET.SubElement(sw, q("softwareName")).text = GENERATOR
+    if signed := sign_off_line(session):  # the review's sign-off, as a step after the reading
+        post = ET.SubElement(proc, q("postProcessingStep"))
+        ET.SubElement(post, q("processingStepDescription")).text = "notelasso-sign-off"
+        ET.SubElement(post, q("processingStepSettings")).text = signed
     layout = ET.SubElement(alto, q("Layout"))
     for p in pages:
         n = p.index + 1
@@ -172,6 +185,11 @@ def to_page_xml(session: ReviewSession, p: PageExport) -> bytes:
     ET.SubElement(meta, q("Creator")).text = GENERATOR
     ET.SubElement(meta, q("Created")).text = now
     ET.SubElement(meta, q("LastChange")).text = now
+    if signed := sign_off_metadata(session):
+        user = ET.SubElement(meta, q("UserDefined"))
+        for key, value in signed.items():
+            attrs = {"name": f"notelasso-sign-off-{key}", "type": "xsd:string", "value": value}
+            ET.SubElement(user, q("UserAttribute"), attrs)
     pb = _page_box(p)
     page = ET.SubElement(
         root,

@@ -149,3 +149,34 @@ def test_sign_off_records_the_head_and_a_later_change_reopens_it(image_doc: Path
         assert [e["action"] for e in s.store.audit_log()][-3:] == ["sign_off", "reopen", "edit"]
         path = s.store.path
     assert _verify(path) == (True, None)
+
+
+def test_every_export_with_a_metadata_field_carries_the_standing_sign_off(image_doc: Path, tmp_path: Path) -> None:
+    import pymupdf
+
+    from desktop.core.export import export_session
+    from inference.documents import open_document
+
+    with (
+        ReviewSession.open(image_doc, store_dir=tmp_path / "reviews", user="clerk1") as s,
+        open_document(image_doc) as doc,
+    ):
+        # GIVEN a signed-off review
+        r = s.add_region(0, rect(0, 0, 40, 20))
+        s.set_status(r.id, RegionStatus.VERIFIED)
+        head = s.sign_off().chain_head
+        # WHEN it is exported in every format that has a metadata field
+        for fmt in ("json", "hocr", "alto", "page", "pdf"):
+            export_session(s, fmt, tmp_path / f"out.{fmt}", document=doc)
+        page_xml = sorted(tmp_path.glob("out*page*"))[0]  # PAGE XML holds one page per file
+        # THEN each names the reviewer and the chain head it signed
+        texts = [(tmp_path / f"out.{fmt}").read_text(encoding="utf-8") for fmt in ("json", "hocr", "alto")]
+        texts.append(page_xml.read_text(encoding="utf-8"))
+        with pymupdf.open(str(tmp_path / "out.pdf")) as pdf:
+            texts.append(str(pdf.metadata.get("keywords", "")))
+        for text in texts:
+            assert "clerk1" in text and head in text
+        # WHEN the review changes after the sign-off THEN exports no longer claim it
+        s.set_text(r.id, "changed")
+        export_session(s, "hocr", tmp_path / "after.hocr", document=doc)
+        assert head not in (tmp_path / "after.hocr").read_text(encoding="utf-8")
