@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSizePolicy,
     QSplitter,
     QVBoxLayout,
@@ -19,11 +20,20 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.regions import Region, RegionStatus
-from desktop.core.review import is_editable, needs_review
+from desktop.core.review import is_editable, is_unreadable, needs_review
 from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import STATUS_COLOURS
 
-__all__ = ["STATUS_LABELS", "CorrectionPanel", "confidence_summary", "legend_html", "review_crop", "wrap_crop"]
+__all__ = [
+    "STATUS_LABELS",
+    "UNREADABLE_LABEL",
+    "CorrectionPanel",
+    "confidence_summary",
+    "legend_html",
+    "review_crop",
+    "unreadable_summary",
+    "wrap_crop",
+]
 
 STATUS_LABELS = {
     RegionStatus.PENDING: "Pending",
@@ -34,6 +44,10 @@ STATUS_LABELS = {
     RegionStatus.FAILED: "Failed",
 }
 
+#: What the panel, the list and the page say of a region the model could not read.
+UNREADABLE_LABEL = "Unreadable \u2014 type it"
+UNREADABLE_COLOUR = QColor("#8e44ad")
+
 
 def legend_html() -> str:
     """The key to the page and the list: each status colour by name, and the doubt mark."""
@@ -41,7 +55,10 @@ def legend_html() -> str:
     dots = " ".join(
         f'<span style="color:{STATUS_COLOURS[s].name()}">\u25cf</span>&nbsp;{STATUS_LABELS[s]}' for s in shown
     )
-    return f"{dots} &nbsp;·&nbsp; \u2691 / <b><u>bold wavy</u></b> = doubtful: check against the image"
+    return (
+        f"{dots} &nbsp;·&nbsp; \u2691 / <b><u>bold wavy</u></b> = doubtful: check against the image"
+        f" &nbsp;·&nbsp; \u26a0 {UNREADABLE_LABEL}: the model could not read it"
+    )
 
 
 def confidence_summary(region: Region, threshold: float) -> str:
@@ -51,6 +68,13 @@ def confidence_summary(region: Region, threshold: float) -> str:
     doubtful = sum(c < threshold for c in region.confidences)
     tail = f" · {doubtful} doubtful character{'s' if doubtful != 1 else ''}" if doubtful else ""
     return f"Lowest confidence {math.floor(region.min_confidence * 100)}%{tail} (hover a character for its own)"
+
+
+def unreadable_summary(region: Region) -> str:
+    """What the panel says of a region the model could not read: its guess's mean confidence."""
+    chars = [c for ch, c in zip(region.model_text, region.confidences, strict=False) if not ch.isspace()]
+    mean = math.floor(100 * sum(chars) / len(chars)) if chars else 0
+    return f"{UNREADABLE_LABEL}: the model could not read it (its guess averaged {mean}% confidence)"
 
 
 def _dot(colour: QColor) -> QIcon:
@@ -75,6 +99,8 @@ class CorrectionPanel(QWidget):
         self.setMinimumWidth(340)
         self._ids: list[str] = []
         self._low: set[str] = set()
+        self._unreadable: set[str] = set()
+        self._guess: tuple[str, tuple[float, ...]] = ("", ())
         self._icons = {status: _dot(colour) for status, colour in STATUS_COLOURS.items()}
 
         self.list = QListWidget()
@@ -107,8 +133,14 @@ class CorrectionPanel(QWidget):
         font = self.editor.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.editor.setFont(font)
+        self._placeholder = self.editor.placeholderText()
         self.confidence_label = QLabel("")
         self.confidence_label.setObjectName("confidenceLabel")
+        self.confidence_label.setWordWrap(True)
+        self.guess_button = QPushButton("Show the model's guess")
+        self.guess_button.setToolTip("Put the model's unsure reading in the editor, to correct it")
+        self.guess_button.clicked.connect(self.show_guess)
+        self.guess_button.hide()
         self.legend = QLabel(legend_html())
         self.legend.setObjectName("legendLabel")
         self.legend.setWordWrap(True)
@@ -124,6 +156,7 @@ class CorrectionPanel(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.crop, 2)
         lay.addWidget(self.confidence_label)
+        lay.addWidget(self.guess_button)
         lay.addWidget(self.editor, 3)
         lay.addWidget(self.legend)
         lay.addWidget(self.hint)
@@ -139,13 +172,21 @@ class CorrectionPanel(QWidget):
 
     # -- list --------------------------------------------------------------------------
     def set_regions(
-        self, regions: Sequence[Region], threshold: float, current_id: str | None, *, first_number: int = 1
+        self,
+        regions: Sequence[Region],
+        threshold: float,
+        current_id: str | None,
+        *,
+        first_number: int = 1,
+        unreadable_below: float = 0.0,
     ) -> None:
-        """List the page's regions, numbered from ``first_number`` (their place in the whole document)."""
+        """List the page's regions, numbered from ``first_number`` (their place in the whole document);
+        those unreadable by ``unreadable_below`` say so instead of showing the model's junk."""
         blocked = self.list.blockSignals(True)
         self.list.clear()
         self._ids = [r.id for r in regions]
         self._low = {r.id for r in regions if needs_review(r, threshold)}
+        self._unreadable = {r.id for r in regions if is_unreadable(r, unreadable_below)}
         for n, r in enumerate(regions, first_number):
             item = QListWidgetItem(self._icons.get(r.status, QIcon()), self._row_text(n, r))
             item.setData(Qt.ItemDataRole.UserRole, r.id)
@@ -160,6 +201,8 @@ class CorrectionPanel(QWidget):
             body = f"failed: {r.error}" if r.error else "failed"
         elif r.status in (RegionStatus.PENDING, RegionStatus.RECOGNIZING):
             body = STATUS_LABELS[r.status]
+        elif r.id in self._unreadable:
+            return f"{n:>2}  \u26a0 {UNREADABLE_LABEL}"
         else:
             body = r.text.replace("\n", " ⏎ ") or "(nothing read)"
         flag = "⚑ " if r.id in self._low else ""
@@ -183,8 +226,13 @@ class CorrectionPanel(QWidget):
         index: int = 0,
         total: int = 0,
         keep_text: bool = False,
+        is_unreadable: bool = False,
     ) -> None:
-        """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only)."""
+        """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only).
+
+        ``is_unreadable``: the model could not read it; the editor starts empty with a prompt to
+        type the text, and the model's guess is shown only on request (:meth:`show_guess`).
+        """
         if region is None:
             self.title.setText("No region selected")
             self.status_label.setText("")
@@ -195,18 +243,31 @@ class CorrectionPanel(QWidget):
             self.editor.setEnabled(False)
             self.editor.setPlainText("")
             self.editor.highlighter.set_reading("", (), threshold)
+            self.editor.setPlaceholderText(self._placeholder)
+            self.guess_button.hide()
             return
         of = f" of {total}" if total else ""
         self.title.setText(f"Region {index}{of} · page {region.page + 1}")
-        self.status_label.setText(STATUS_LABELS.get(region.status, region.status.value))
-        colour = STATUS_COLOURS.get(region.status, QColor("#888"))
+        self.status_label.setText(UNREADABLE_LABEL if is_unreadable else STATUS_LABELS.get(region.status, ""))
+        colour = UNREADABLE_COLOUR if is_unreadable else STATUS_COLOURS.get(region.status, QColor("#888"))
         self.status_label.setStyleSheet(f"background:{colour.name()};color:white;border-radius:8px;padding:1px 8px;")
         self.status_label.show()
-        self.confidence_label.setText(confidence_summary(region, threshold))
+        self.confidence_label.setText(
+            unreadable_summary(region) if is_unreadable else confidence_summary(region, threshold)
+        )
+        self._guess = (region.model_text, tuple(region.confidences))
+        self.guess_button.setVisible(is_unreadable)
+        self.editor.setPlaceholderText(
+            "The model could not read this region: type the text you see in the image." if is_unreadable else ""
+        )
         self._crop_pixmap = crop
         self._fit_crop()
         self.editor.setEnabled(is_editable(region))
-        if not keep_text:
+        if not keep_text and is_unreadable:  # its junk is not presented as the reading
+            self.editor.setPlainText("")
+            self.editor.highlighter.set_reading("", (), threshold)
+            self.editor.document().setModified(False)
+        elif not keep_text:
             self.editor.setPlainText(region.text)
             self.editor.highlighter.set_reading(region.model_text, region.confidences, threshold)
             self.editor.document().setModified(False)
@@ -215,6 +276,15 @@ class CorrectionPanel(QWidget):
             blocked = self.list.blockSignals(True)
             self.list.setCurrentRow(self._ids.index(region.id))
             self.list.blockSignals(blocked)
+
+    def show_guess(self) -> None:
+        """Put the model's reading of an unreadable region in the editor, marked, to correct it."""
+        text, confidences = self._guess
+        self.editor.highlighter.set_reading(text, confidences, self.editor.highlighter.threshold)
+        self.editor.setPlainText(text)
+        self.editor.document().setModified(True)
+        self.guess_button.hide()
+        self.editor.setFocus()
 
     def _fit_crop(self) -> None:
         if self._crop_pixmap is None or self._crop_pixmap.isNull():

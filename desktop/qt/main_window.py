@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
 
     def _build_commands(self) -> None:
         self.export_menu = ExportMenu(
-            self.documents, self.navigator.commit_edit, self._report, self.status.message, self
+            self.documents, self.navigator.commit_edit, self._report, self.status.message, self, settings=self.settings
         )
         self.commands = table.build_actions(self)
         self.commands["lasso"].setChecked(True)
