@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap, QResizeEvent, QTransform
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.regions import Region, RegionStatus
 from desktop.core.review import is_editable, is_unreadable, needs_review
+from desktop.qt.crop_preview import WordCrop, compose_words, wrap_crop
 from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import STATUS_COLOURS
 
@@ -30,9 +31,7 @@ __all__ = [
     "CorrectionPanel",
     "confidence_summary",
     "legend_html",
-    "review_crop",
     "unreadable_summary",
-    "wrap_crop",
 ]
 
 STATUS_LABELS = {
@@ -127,6 +126,7 @@ class CorrectionPanel(QWidget):
         self.crop.setMinimumHeight(70)
         self.crop.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self._crop_pixmap: QPixmap | None = None
+        self.crop_words: tuple[WordCrop, ...] = ()  # the words shown, each with the pixels it was read from
 
         self.editor = CorrectionEditor()
         self.editor.setEnabled(False)
@@ -227,8 +227,12 @@ class CorrectionPanel(QWidget):
         total: int = 0,
         keep_text: bool = False,
         is_unreadable: bool = False,
+        words: Sequence[WordCrop] = (),
     ) -> None:
         """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only).
+
+        The preview shows ``words`` (each word's pixels with its text) when the model read words,
+        else ``crop`` (the outline's box).
 
         ``is_unreadable``: the model could not read it; the editor starts empty with a prompt to
         type the text, and the model's guess is shown only on request (:meth:`show_guess`).
@@ -238,7 +242,7 @@ class CorrectionPanel(QWidget):
             self.status_label.setText("")
             self.status_label.hide()
             self.confidence_label.setText("")
-            self._crop_pixmap = None
+            self._crop_pixmap, self.crop_words = None, ()
             self.crop.clear()
             self.editor.setEnabled(False)
             self.editor.setPlainText("")
@@ -260,7 +264,7 @@ class CorrectionPanel(QWidget):
         self.editor.setPlaceholderText(
             "The model could not read this region: type the text you see in the image." if is_unreadable else ""
         )
-        self._crop_pixmap = crop
+        self._crop_pixmap, self.crop_words = crop, tuple(words)
         self._fit_crop()
         self.editor.setEnabled(is_editable(region))
         if not keep_text and is_unreadable:  # its junk is not presented as the reading
@@ -287,11 +291,13 @@ class CorrectionPanel(QWidget):
         self.editor.setFocus()
 
     def _fit_crop(self) -> None:
-        if self._crop_pixmap is None or self._crop_pixmap.isNull():
-            self.crop.clear()
-            return
         size = self.crop.size()
-        self.crop.setPixmap(wrap_crop(self._crop_pixmap, size.width() - 8, size.height() - 8))
+        if self.crop_words:
+            self.crop.setPixmap(compose_words(self.crop_words, size.width() - 8, size.height() - 8, self.crop.font()))
+        elif self._crop_pixmap is None or self._crop_pixmap.isNull():
+            self.crop.clear()
+        else:
+            self.crop.setPixmap(wrap_crop(self._crop_pixmap, size.width() - 8, size.height() - 8))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -300,66 +306,3 @@ class CorrectionPanel(QWidget):
     @property
     def edited_text(self) -> str:
         return self.editor.toPlainText()
-
-
-def review_crop(page: QImage, region: Region) -> QPixmap:
-    """The part of the page a reviewer compares the text with, turned upright like the reading.
-
-    A loose lasso is trimmed to the words that were read (with a margin of a third of a line),
-    so the crop shows text rather than the empty paper round it.
-    """
-    x0, y0, x1, y1 = region.bbox
-    pad = 6
-    if region.words:
-        boxes = [box for _, box in region.words]
-        pad = max(pad, int(0.3 * min(b[3] - b[1] for b in boxes)))
-        x0, y0 = max(x0, min(b[0] for b in boxes)), max(y0, min(b[1] for b in boxes))
-        x1, y1 = min(x1, max(b[2] for b in boxes)), min(y1, max(b[3] for b in boxes))
-    rect = QRect(int(x0) - pad, int(y0) - pad, int(x1 - x0) + 2 * pad, int(y1 - y0) + 2 * pad)
-    crop = QPixmap.fromImage(page.copy(rect.intersected(page.rect())))
-    return crop.transformed(QTransform().rotate(region.rotation)) if region.rotation else crop
-
-
-MAX_CROP_ROWS = 4
-CROP_ROW_GAP = 6
-
-
-def wrap_crop(crop: QPixmap, width: int, height: int) -> QPixmap:
-    """Fit a crop into width x height, wrapping a long line into up to 4 rows like text.
-
-    A lassoed line is often 15-20 times wider than tall; shrunk to the dock's width it would be
-    unreadable, so it is cut into k stacked pieces, k chosen for the largest scale. Small crops
-    are not blown up beyond 2x.
-    """
-    w, h = crop.width(), crop.height()
-    if width < 8 or height < 8:
-        return crop
-
-    def overlap(k: int) -> int:  # repeat a little at each cut so a word split there reads whole
-        return 0 if k == 1 else min(h // 2, w // (2 * k))
-
-    def scale_for(k: int) -> float:
-        return min(width / (-(-w // k) + overlap(k)), (height - CROP_ROW_GAP * (k - 1)) / (k * h), 2.0)
-
-    rows = max(range(1, MAX_CROP_ROWS + 1), key=lambda k: (round(scale_for(k), 3), -k))
-    scale = scale_for(rows)
-    if rows == 1:
-        return crop.scaled(
-            max(1, round(w * scale)),
-            max(1, round(h * scale)),
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-    piece_w, extra = -(-w // rows), overlap(rows)
-    row_h = round(h * scale)
-    out = QPixmap(max(1, round((piece_w + extra) * scale)), row_h * rows + CROP_ROW_GAP * (rows - 1))
-    out.fill(QColor("transparent"))
-    painter = QPainter(out)
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    for i in range(rows):
-        x0 = max(0, i * piece_w - (extra if i else 0))
-        x1 = min(w, (i + 1) * piece_w)
-        target_w = round((x1 - x0) * scale)
-        painter.drawPixmap(0, i * (row_h + CROP_ROW_GAP), target_w, row_h, crop, x0, 0, x1 - x0, h)
-    painter.end()
-    return out

@@ -14,7 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core import review
 from desktop.core.history import AddRegion, Batch, Operation, RemoveRegion, SetPolygon, SetStatus, SetText
 from desktop.core.regions import Region, RegionStatus
-from desktop.qt.correction_panel import CorrectionPanel, review_crop
+from desktop.qt.correction_panel import CorrectionPanel
+from desktop.qt.crop_preview import review_crop, word_crops
 from desktop.qt.documents import DocumentController
 from desktop.qt.page_view import PageView
 from desktop.qt.recognition import RecognitionController
@@ -275,7 +276,9 @@ class ReviewNavigator(QObject):
         ids = self._panel.region_ids
         index = ids.index(region.id) + self._first_number if region.id in ids else 0
         image = self._documents.page_image(region.page)
-        crop = review_crop(image, region) if image is not None else None
+        unreadable = review.is_unreadable(region, self.unreadable_below)
+        words = word_crops(image, region, with_text=not unreadable) if image is not None else []
+        crop = review_crop(image, region) if image is not None and not words else None
         self._panel.show_region(
             region,
             crop,
@@ -283,7 +286,8 @@ class ReviewNavigator(QObject):
             index=index,
             total=self._total,
             keep_text=keep_text,
-            is_unreadable=review.is_unreadable(region, self.unreadable_below),
+            is_unreadable=unreadable,
+            words=words,
         )
         session = self._documents.session
         if session is not None and session.is_read_only:

@@ -257,3 +257,33 @@ def test_a_region_the_model_cannot_read_is_marked_unreadable_not_shown_as_text(
     assert UNREADABLE_LABEL not in panel.list.item(1).text()
     assert window.export_menu.export_to("txt", out / "typed.txt")
     assert "RTC 12 wks - JE" in (out / "typed.txt").read_text(encoding="utf-8")
+
+
+def test_the_crop_preview_shows_each_word_read_with_its_text_and_no_other_line(qtbot, make_window, page_png):
+    from PySide6.QtGui import QImage
+
+    # GIVEN a region drawn over two lines and read
+    window = open_page(qtbot, make_window, page_png)
+    window.set_tool("rect")
+    rid = read_region(qtbot, window, [(60, 88), (800, 250)])
+    region = window.documents.session.get(rid)
+    words = window.panel.crop_words
+    # THEN the preview holds each word the model read, with its text, in reading order, line by line
+    assert [w.text for w in words] == [text for text, _box in region.words]
+    assert sorted({w.line for w in words}) == [0, 1]
+    assert [w.line for w in words] == sorted(w.line for w in words)
+    # AND each word shows exactly the pixels of its own box (a 2-pixel margin), nothing of the other line
+    image = window.documents.page_image(0)
+    rgb = QImage.Format.Format_RGB32
+    for w, (_text, box) in zip(words, region.words, strict=True):
+        assert (w.rect.left(), w.rect.top(), w.rect.right() + 1, w.rect.bottom() + 1) == (
+            box[0] - 2,
+            box[1] - 2,
+            box[2] + 2,
+            box[3] + 2,
+        )
+        assert w.rect.height() < 90  # the lines are 90 pixels apart
+        assert w.pixmap.toImage().convertToFormat(rgb) == image.copy(w.rect).convertToFormat(rgb)
+    # AND the preview is drawn from them, taller than one line's words
+    shown = window.panel.crop.pixmap()
+    assert not shown.isNull() and shown.height() > max(w.pixmap.height() for w in words)
