@@ -287,3 +287,25 @@ def test_the_crop_preview_shows_each_word_read_with_its_text_and_no_other_line(q
     # AND the preview is drawn from them, taller than one line's words
     shown = window.panel.crop.pixmap()
     assert not shown.isNull() and shown.height() > max(w.pixmap.height() for w in words)
+
+
+def test_a_region_read_turned_offers_to_turn_the_page_in_the_window(qtbot, make_window, page_png):
+    # GIVEN a region read upright: nothing offered
+    window = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, window, LINE_2)
+    banner = window.turn_banner
+    assert not banner.isVisible()
+    # WHEN the recogniser says it had to turn a region 90 degrees to read it
+    window.recognition.region_read.emit(rid, 90)
+    # THEN the window (not only the F1 sheet) offers the turn
+    assert banner.isVisible() and "90°" in banner.label.text()
+    # WHEN the reviewer takes it
+    banner.button.click()
+    # THEN the page is turned and the offer goes
+    assert window.view.rotation == 90 and not banner.isVisible()
+    # AND a turn offered again is dismissed by changing page or closing it
+    window.recognition.region_read.emit(rid, 270)
+    assert banner.isVisible()
+    assert window.open_path(page_png)
+    wait_page(qtbot, window)
+    assert not banner.isVisible()
