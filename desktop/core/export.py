@@ -40,6 +40,7 @@ from desktop.core.export_base import (
 from desktop.core.export_pdf import write_pdf
 from desktop.core.export_xml import to_alto, to_hocr, to_page_xml
 from desktop.core.regions import Region, utc_now
+from desktop.core.review import is_unreadable
 from inference.errors import DocumentError, InputError
 
 if TYPE_CHECKING:
@@ -67,7 +68,11 @@ def page_size(document: Document, index: int, dpi: int) -> tuple[int, int]:
     return document.page_size(index, dpi)
 
 
-def collect_pages(session: ReviewSession, pages: Iterable[int] | None, document: Document | None) -> list[PageExport]:
+def collect_pages(
+    session: ReviewSession, pages: Iterable[int] | None, document: Document | None, unreadable_below: float = 0.0
+) -> list[PageExport]:
+    """The pages to export with their regions in reading order; a region unreadable by
+    ``unreadable_below`` (:func:`desktop.core.review.is_unreadable`) goes out with empty text and no words."""
     if pages is None:
         indices = (
             list(range(document.page_count)) if document is not None else sorted({r.page for r in session.regions()})
@@ -79,7 +84,10 @@ def collect_pages(session: ReviewSession, pages: Iterable[int] | None, document:
     out = []
     for i in indices:
         w, h = page_size(document, i, session.dpi) if document is not None else (None, None)
-        out.append(PageExport(i, w, h, tuple(session.regions(i))))
+        regions = tuple(
+            r.with_changes(text="", words=()) if is_unreadable(r, unreadable_below) else r for r in session.regions(i)
+        )
+        out.append(PageExport(i, w, h, regions))
     return out
 
 
@@ -226,8 +234,13 @@ def export_session(
     *,
     pages: Iterable[int] | None = None,
     document: Document | None = None,
+    unreadable_below: float = 0.0,
 ) -> list[Path]:
     """Write the session as ``fmt`` to ``out_path``; ``pages`` (0-based) limits it, None = whole document.
+
+    ``unreadable_below``: regions the model could not read by this floor (the reviewer's setting
+    ``review/unreadable_below``) are exported with empty text, never the model's junk; JSON keeps the
+    guess under ``model_text`` with its confidences, where it is labelled as the model's (decision 016).
 
     ``document`` is the already open document (else it is opened from the session's path).
     Returns the files written: one, except PAGE XML for several pages (one file per page:
@@ -248,7 +261,7 @@ def export_session(
                 raise
             document = None
     try:
-        selected = collect_pages(session, pages, document)
+        selected = collect_pages(session, pages, document, unreadable_below)
         if fmt == "pdf":
             assert document is not None
             written = [write_pdf(session, selected, document, out_path)]

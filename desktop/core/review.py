@@ -13,20 +13,31 @@ from functools import lru_cache
 from desktop.core.regions import Region, RegionStatus
 
 __all__ = [
+    "UNREADABLE_BELOW",
     "align_confidences",
     "count_reviewed",
     "first_on_or_after",
     "has_doubtful",
     "is_editable",
+    "is_unreadable",
+    "is_unreadable_reading",
     "needs_review",
     "next_doubtful",
     "selection_after_removal",
+    "shown_text",
     "step",
 ]
 
 #: Statuses in which the text is the model's or a person's and can be edited.
 _BUSY = frozenset({RegionStatus.PENDING, RegionStatus.RECOGNIZING})
 _REVIEWED = frozenset({RegionStatus.CORRECTED, RegionStatus.VERIFIED})
+
+#: Mean confidence (over the characters that are not spaces) below which a reading is junk, not text.
+#: Measured with the bundled model on resources/samples/clinical-note.pdf, one lasso a line: its 15
+#: printed lines read at a mean of 0.97-1.00 (lowest single characters down to 0.48, so the lowest
+#: character alone cannot tell), the handwritten lines read as junk at 0.54-0.79, and the one it read
+#: nearly right ("Pt reprts less fatige") at 0.94; the three handwritten lines in one lasso at 0.86.
+UNREADABLE_BELOW = 0.9
 
 
 def align_confidences(model_text: str, confidences: Sequence[float], text: str) -> list[float]:
@@ -67,6 +78,33 @@ def needs_review(region: Region, threshold: float) -> bool:
     )
 
 
+def is_unreadable_reading(model_text: str, confidences: Sequence[float], floor: float) -> bool:
+    """Whether a reading is too unsure to be text: its characters (spaces and line breaks aside)
+    average less confidence than ``floor``. An empty reading is not unreadable (nothing was read);
+    ``floor`` 0 turns the rule off."""
+    chars = [float(c) for ch, c in zip(model_text, confidences, strict=False) if not ch.isspace()]
+    return bool(chars) and sum(chars) / len(chars) < floor
+
+
+def is_unreadable(region: Region, floor: float) -> bool:
+    """A region the model could not read and no person has typed yet ("unreadable — type it").
+
+    Its text is still the model's reading (status READ, text untouched) and that reading is junk by
+    :func:`is_unreadable_reading`. Typing its text (a correction) or verifying it ends the mark.
+    """
+    return (
+        region.status == RegionStatus.READ
+        and region.text == region.model_text
+        and is_unreadable_reading(region.model_text, region.confidences, floor)
+    )
+
+
+def shown_text(region: Region, floor: float) -> str:
+    """The text a reviewer is shown and edits: the region's text, or "" for an unreadable one (its
+    junk is not presented as a reading; the model's guess stays in ``model_text``, shown on request)."""
+    return "" if is_unreadable(region, floor) else region.text
+
+
 def is_editable(region: Region) -> bool:
     """Whether the region's text may be edited or verified now (not while it is being read)."""
     return region.status not in _BUSY
@@ -98,15 +136,18 @@ def step(order: Sequence[Region], current_id: str | None, page: int, delta: int)
     return order[i] if 0 <= i < len(order) else None
 
 
-def next_doubtful(order: Sequence[Region], current_id: str | None, page: int, threshold: float) -> Region | None:
-    """F8: the next region after the current one (wrapping round the document) that needs review.
+def next_doubtful(
+    order: Sequence[Region], current_id: str | None, page: int, threshold: float, floor: float = 0.0
+) -> Region | None:
+    """F8: the next region after the current one (wrapping round the document) that needs review:
+    one with doubtful characters, or one unreadable by ``floor`` (see :func:`is_unreadable`).
 
     With nothing selected the search starts at ``page``. Returns None when no region needs review.
     """
     ids = [r.id for r in order]
     start = ids.index(current_id) + 1 if current_id in ids else first_on_or_after(order, page) % max(1, len(order))
     for region in [*order[start:], *order[:start]]:
-        if needs_review(region, threshold):
+        if needs_review(region, threshold) or is_unreadable(region, floor):
             return region
     return None
 

@@ -64,6 +64,18 @@ APP_SETTINGS: tuple[Setting, ...] = (
         step=0.05,
     ),
     Setting(
+        "review/unreadable_below",
+        float,
+        0.9,
+        "Regions whose characters average less confidence than this are marked 'unreadable — type it': "
+        "the model's guess is not shown as the text nor exported (0 turns this off).",
+        "--unreadable-below",
+        minimum=0.0,
+        maximum=1.0,
+        label="Mark regions unreadable below mean confidence",
+        step=0.05,
+    ),
+    Setting(
         "document/dpi",
         int,
         200,

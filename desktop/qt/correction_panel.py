@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap, QResizeEvent, QTransform
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSizePolicy,
     QSplitter,
     QVBoxLayout,
@@ -19,11 +20,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.regions import Region, RegionStatus
-from desktop.core.review import is_editable, needs_review
+from desktop.core.review import is_editable, is_unreadable, needs_review
+from desktop.qt.crop_preview import WordCrop, compose_words, wrap_crop
 from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import STATUS_COLOURS
 
-__all__ = ["STATUS_LABELS", "CorrectionPanel", "confidence_summary", "legend_html", "review_crop", "wrap_crop"]
+__all__ = [
+    "STATUS_LABELS",
+    "UNREADABLE_LABEL",
+    "CorrectionPanel",
+    "confidence_summary",
+    "legend_html",
+    "unreadable_summary",
+]
 
 STATUS_LABELS = {
     RegionStatus.PENDING: "Pending",
@@ -34,6 +43,10 @@ STATUS_LABELS = {
     RegionStatus.FAILED: "Failed",
 }
 
+#: What the panel, the list and the page say of a region the model could not read.
+UNREADABLE_LABEL = "Unreadable \u2014 type it"
+UNREADABLE_COLOUR = QColor("#8e44ad")
+
 
 def legend_html() -> str:
     """The key to the page and the list: each status colour by name, and the doubt mark."""
@@ -41,7 +54,10 @@ def legend_html() -> str:
     dots = " ".join(
         f'<span style="color:{STATUS_COLOURS[s].name()}">\u25cf</span>&nbsp;{STATUS_LABELS[s]}' for s in shown
     )
-    return f"{dots} &nbsp;·&nbsp; \u2691 / <b><u>bold wavy</u></b> = doubtful: check against the image"
+    return (
+        f"{dots} &nbsp;·&nbsp; \u2691 / <b><u>bold wavy</u></b> = doubtful: check against the image"
+        f" &nbsp;·&nbsp; \u26a0 {UNREADABLE_LABEL}: the model could not read it"
+    )
 
 
 def confidence_summary(region: Region, threshold: float) -> str:
@@ -51,6 +67,13 @@ def confidence_summary(region: Region, threshold: float) -> str:
     doubtful = sum(c < threshold for c in region.confidences)
     tail = f" · {doubtful} doubtful character{'s' if doubtful != 1 else ''}" if doubtful else ""
     return f"Lowest confidence {math.floor(region.min_confidence * 100)}%{tail} (hover a character for its own)"
+
+
+def unreadable_summary(region: Region) -> str:
+    """What the panel says of a region the model could not read: its guess's mean confidence."""
+    chars = [c for ch, c in zip(region.model_text, region.confidences, strict=False) if not ch.isspace()]
+    mean = math.floor(100 * sum(chars) / len(chars)) if chars else 0
+    return f"{UNREADABLE_LABEL}: the model could not read it (its guess averaged {mean}% confidence)"
 
 
 def _dot(colour: QColor) -> QIcon:
@@ -75,6 +98,8 @@ class CorrectionPanel(QWidget):
         self.setMinimumWidth(340)
         self._ids: list[str] = []
         self._low: set[str] = set()
+        self._unreadable: set[str] = set()
+        self._guess: tuple[str, tuple[float, ...]] = ("", ())
         self._icons = {status: _dot(colour) for status, colour in STATUS_COLOURS.items()}
 
         self.list = QListWidget()
@@ -101,14 +126,21 @@ class CorrectionPanel(QWidget):
         self.crop.setMinimumHeight(70)
         self.crop.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self._crop_pixmap: QPixmap | None = None
+        self.crop_words: tuple[WordCrop, ...] = ()  # the words shown, each with the pixels it was read from
 
         self.editor = CorrectionEditor()
         self.editor.setEnabled(False)
         font = self.editor.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.editor.setFont(font)
+        self._placeholder = self.editor.placeholderText()
         self.confidence_label = QLabel("")
         self.confidence_label.setObjectName("confidenceLabel")
+        self.confidence_label.setWordWrap(True)
+        self.guess_button = QPushButton("Show the model's guess")
+        self.guess_button.setToolTip("Put the model's unsure reading in the editor, to correct it")
+        self.guess_button.clicked.connect(self.show_guess)
+        self.guess_button.hide()
         self.legend = QLabel(legend_html())
         self.legend.setObjectName("legendLabel")
         self.legend.setWordWrap(True)
@@ -124,6 +156,7 @@ class CorrectionPanel(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.crop, 2)
         lay.addWidget(self.confidence_label)
+        lay.addWidget(self.guess_button)
         lay.addWidget(self.editor, 3)
         lay.addWidget(self.legend)
         lay.addWidget(self.hint)
@@ -139,13 +172,21 @@ class CorrectionPanel(QWidget):
 
     # -- list --------------------------------------------------------------------------
     def set_regions(
-        self, regions: Sequence[Region], threshold: float, current_id: str | None, *, first_number: int = 1
+        self,
+        regions: Sequence[Region],
+        threshold: float,
+        current_id: str | None,
+        *,
+        first_number: int = 1,
+        unreadable_below: float = 0.0,
     ) -> None:
-        """List the page's regions, numbered from ``first_number`` (their place in the whole document)."""
+        """List the page's regions, numbered from ``first_number`` (their place in the whole document);
+        those unreadable by ``unreadable_below`` say so instead of showing the model's junk."""
         blocked = self.list.blockSignals(True)
         self.list.clear()
         self._ids = [r.id for r in regions]
         self._low = {r.id for r in regions if needs_review(r, threshold)}
+        self._unreadable = {r.id for r in regions if is_unreadable(r, unreadable_below)}
         for n, r in enumerate(regions, first_number):
             item = QListWidgetItem(self._icons.get(r.status, QIcon()), self._row_text(n, r))
             item.setData(Qt.ItemDataRole.UserRole, r.id)
@@ -160,6 +201,8 @@ class CorrectionPanel(QWidget):
             body = f"failed: {r.error}" if r.error else "failed"
         elif r.status in (RegionStatus.PENDING, RegionStatus.RECOGNIZING):
             body = STATUS_LABELS[r.status]
+        elif r.id in self._unreadable:
+            return f"{n:>2}  \u26a0 {UNREADABLE_LABEL}"
         else:
             body = r.text.replace("\n", " ⏎ ") or "(nothing read)"
         flag = "⚑ " if r.id in self._low else ""
@@ -183,30 +226,52 @@ class CorrectionPanel(QWidget):
         index: int = 0,
         total: int = 0,
         keep_text: bool = False,
+        is_unreadable: bool = False,
+        words: Sequence[WordCrop] = (),
     ) -> None:
-        """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only)."""
+        """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only).
+
+        The preview shows ``words`` (each word's pixels with its text) when the model read words,
+        else ``crop`` (the outline's box).
+
+        ``is_unreadable``: the model could not read it; the editor starts empty with a prompt to
+        type the text, and the model's guess is shown only on request (:meth:`show_guess`).
+        """
         if region is None:
             self.title.setText("No region selected")
             self.status_label.setText("")
             self.status_label.hide()
             self.confidence_label.setText("")
-            self._crop_pixmap = None
+            self._crop_pixmap, self.crop_words = None, ()
             self.crop.clear()
             self.editor.setEnabled(False)
             self.editor.setPlainText("")
             self.editor.highlighter.set_reading("", (), threshold)
+            self.editor.setPlaceholderText(self._placeholder)
+            self.guess_button.hide()
             return
         of = f" of {total}" if total else ""
         self.title.setText(f"Region {index}{of} · page {region.page + 1}")
-        self.status_label.setText(STATUS_LABELS.get(region.status, region.status.value))
-        colour = STATUS_COLOURS.get(region.status, QColor("#888"))
+        self.status_label.setText(UNREADABLE_LABEL if is_unreadable else STATUS_LABELS.get(region.status, ""))
+        colour = UNREADABLE_COLOUR if is_unreadable else STATUS_COLOURS.get(region.status, QColor("#888"))
         self.status_label.setStyleSheet(f"background:{colour.name()};color:white;border-radius:8px;padding:1px 8px;")
         self.status_label.show()
-        self.confidence_label.setText(confidence_summary(region, threshold))
-        self._crop_pixmap = crop
+        self.confidence_label.setText(
+            unreadable_summary(region) if is_unreadable else confidence_summary(region, threshold)
+        )
+        self._guess = (region.model_text, tuple(region.confidences))
+        self.guess_button.setVisible(is_unreadable)
+        self.editor.setPlaceholderText(
+            "The model could not read this region: type the text you see in the image." if is_unreadable else ""
+        )
+        self._crop_pixmap, self.crop_words = crop, tuple(words)
         self._fit_crop()
         self.editor.setEnabled(is_editable(region))
-        if not keep_text:
+        if not keep_text and is_unreadable:  # its junk is not presented as the reading
+            self.editor.setPlainText("")
+            self.editor.highlighter.set_reading("", (), threshold)
+            self.editor.document().setModified(False)
+        elif not keep_text:
             self.editor.setPlainText(region.text)
             self.editor.highlighter.set_reading(region.model_text, region.confidences, threshold)
             self.editor.document().setModified(False)
@@ -216,12 +281,23 @@ class CorrectionPanel(QWidget):
             self.list.setCurrentRow(self._ids.index(region.id))
             self.list.blockSignals(blocked)
 
+    def show_guess(self) -> None:
+        """Put the model's reading of an unreadable region in the editor, marked, to correct it."""
+        text, confidences = self._guess
+        self.editor.highlighter.set_reading(text, confidences, self.editor.highlighter.threshold)
+        self.editor.setPlainText(text)
+        self.editor.document().setModified(True)
+        self.guess_button.hide()
+        self.editor.setFocus()
+
     def _fit_crop(self) -> None:
-        if self._crop_pixmap is None or self._crop_pixmap.isNull():
-            self.crop.clear()
-            return
         size = self.crop.size()
-        self.crop.setPixmap(wrap_crop(self._crop_pixmap, size.width() - 8, size.height() - 8))
+        if self.crop_words:
+            self.crop.setPixmap(compose_words(self.crop_words, size.width() - 8, size.height() - 8, self.crop.font()))
+        elif self._crop_pixmap is None or self._crop_pixmap.isNull():
+            self.crop.clear()
+        else:
+            self.crop.setPixmap(wrap_crop(self._crop_pixmap, size.width() - 8, size.height() - 8))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -230,66 +306,3 @@ class CorrectionPanel(QWidget):
     @property
     def edited_text(self) -> str:
         return self.editor.toPlainText()
-
-
-def review_crop(page: QImage, region: Region) -> QPixmap:
-    """The part of the page a reviewer compares the text with, turned upright like the reading.
-
-    A loose lasso is trimmed to the words that were read (with a margin of a third of a line),
-    so the crop shows text rather than the empty paper round it.
-    """
-    x0, y0, x1, y1 = region.bbox
-    pad = 6
-    if region.words:
-        boxes = [box for _, box in region.words]
-        pad = max(pad, int(0.3 * min(b[3] - b[1] for b in boxes)))
-        x0, y0 = max(x0, min(b[0] for b in boxes)), max(y0, min(b[1] for b in boxes))
-        x1, y1 = min(x1, max(b[2] for b in boxes)), min(y1, max(b[3] for b in boxes))
-    rect = QRect(int(x0) - pad, int(y0) - pad, int(x1 - x0) + 2 * pad, int(y1 - y0) + 2 * pad)
-    crop = QPixmap.fromImage(page.copy(rect.intersected(page.rect())))
-    return crop.transformed(QTransform().rotate(region.rotation)) if region.rotation else crop
-
-
-MAX_CROP_ROWS = 4
-CROP_ROW_GAP = 6
-
-
-def wrap_crop(crop: QPixmap, width: int, height: int) -> QPixmap:
-    """Fit a crop into width x height, wrapping a long line into up to 4 rows like text.
-
-    A lassoed line is often 15-20 times wider than tall; shrunk to the dock's width it would be
-    unreadable, so it is cut into k stacked pieces, k chosen for the largest scale. Small crops
-    are not blown up beyond 2x.
-    """
-    w, h = crop.width(), crop.height()
-    if width < 8 or height < 8:
-        return crop
-
-    def overlap(k: int) -> int:  # repeat a little at each cut so a word split there reads whole
-        return 0 if k == 1 else min(h // 2, w // (2 * k))
-
-    def scale_for(k: int) -> float:
-        return min(width / (-(-w // k) + overlap(k)), (height - CROP_ROW_GAP * (k - 1)) / (k * h), 2.0)
-
-    rows = max(range(1, MAX_CROP_ROWS + 1), key=lambda k: (round(scale_for(k), 3), -k))
-    scale = scale_for(rows)
-    if rows == 1:
-        return crop.scaled(
-            max(1, round(w * scale)),
-            max(1, round(h * scale)),
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-    piece_w, extra = -(-w // rows), overlap(rows)
-    row_h = round(h * scale)
-    out = QPixmap(max(1, round((piece_w + extra) * scale)), row_h * rows + CROP_ROW_GAP * (rows - 1))
-    out.fill(QColor("transparent"))
-    painter = QPainter(out)
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-    for i in range(rows):
-        x0 = max(0, i * piece_w - (extra if i else 0))
-        x1 = min(w, (i + 1) * piece_w)
-        target_w = round((x1 - x0) * scale)
-        painter.drawPixmap(0, i * (row_h + CROP_ROW_GAP), target_w, row_h, crop, x0, 0, x1 - x0, h)
-    painter.end()
-    return out

@@ -48,7 +48,8 @@ class ExportMenu(QMenu):
     """Whole document / current page, each in every export format; asks where to save.
 
     ``before_export()`` runs first (the window saves an edit in progress); ``report(title, error)``
-    and ``message(text, ms)`` tell the user how it went.
+    and ``message(text, ms)`` tell the user how it went. With ``settings``, regions the model could
+    not read (``review/unreadable_below``) are exported with empty text, never the model's junk.
     """
 
     def __init__(
@@ -58,8 +59,11 @@ class ExportMenu(QMenu):
         report: Callable[[str, Exception], None],
         message: Callable[[str, int], None],
         parent: QWidget,
+        *,
+        settings: SettingsStore | None = None,
     ) -> None:
         super().__init__("&Export", parent)
+        self._settings = settings
         self._documents, self._before, self._report, self._message = documents, before_export, report, message
         for scope, label in (("document", "Whole document"), ("page", "Current page")):
             sub = self.addMenu(label)
@@ -91,7 +95,10 @@ class ExportMenu(QMenu):
         if session is None:
             return False
         try:
-            written = export_session(session, fmt, path, pages=pages, document=self._documents.document)
+            floor = float(self._settings.get("review/unreadable_below")) if self._settings is not None else 0.0
+            written = export_session(
+                session, fmt, path, pages=pages, document=self._documents.document, unreadable_below=floor
+            )
         except NoteLassoError as exc:
             self._report("Export failed", exc)
             return False

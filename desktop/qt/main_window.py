@@ -29,7 +29,7 @@ from desktop.qt.page_view import PageView
 from desktop.qt.pages import ThumbnailStrip
 from desktop.qt.recognition import RecognitionController
 from desktop.qt.settings_store import SettingsStore
-from desktop.qt.status_bar import BackendBanner, ReviewBanner, StatusFields
+from desktop.qt.status_bar import BackendBanner, ReviewBanner, StatusFields, TurnBanner
 from desktop.qt.undo import UndoController
 from inference.errors import NoteLassoError
 
@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.navigator = ReviewNavigator(
             self.documents, self.recognition, self.view, self.panel, self.undo, settings, self._report, parent=self
         )
-        self.banner, self.review_banner = BackendBanner(), ReviewBanner()
+        self.banner, self.review_banner, self.turn_banner = BackendBanner(), ReviewBanner(), TurnBanner()
         self.status = StatusFields(self.statusBar())
         self._build_layout()
         self._build_commands()
@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        for widget in (self.banner, self.review_banner, self.empty_hint, self.view):
+        for widget in (self.banner, self.review_banner, self.turn_banner, self.empty_hint, self.view):
             lay.addWidget(widget, 1 if widget in (self.empty_hint, self.view) else 0)
         self.view.hide()
         self.setCentralWidget(central)
@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
 
     def _build_commands(self) -> None:
         self.export_menu = ExportMenu(
-            self.documents, self.navigator.commit_edit, self._report, self.status.message, self
+            self.documents, self.navigator.commit_edit, self._report, self.status.message, self, settings=self.settings
         )
         self.commands = table.build_actions(self)
         self.commands["lasso"].setChecked(True)
@@ -145,6 +145,9 @@ class MainWindow(QMainWindow):
         rec.backend_failed.connect(lambda message, _no_model: self.banner.show_message(message))
         rec.latency_measured.connect(status.show_latency)
         rec.region_read.connect(lambda _rid, turn: status.show_auto_turn(turn))
+        rec.region_read.connect(lambda _rid, turn: self.turn_banner.offer(turn))
+        self.turn_banner.turn_requested.connect(self.view.rotate_page)
+        docs.page_rendering.connect(lambda _index: self.turn_banner.hide())
         rec.region_failed.connect(lambda _rid, message: status.message(f"Could not read the region: {message}", 8000))
         status.show_remote(options.remote_host(self.settings.values()) or "")
 

@@ -14,7 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from desktop.core import review
 from desktop.core.history import AddRegion, Batch, Operation, RemoveRegion, SetPolygon, SetStatus, SetText
 from desktop.core.regions import Region, RegionStatus
-from desktop.qt.correction_panel import CorrectionPanel, review_crop
+from desktop.qt.correction_panel import CorrectionPanel
+from desktop.qt.crop_preview import review_crop, word_crops
 from desktop.qt.documents import DocumentController
 from desktop.qt.page_view import PageView
 from desktop.qt.recognition import RecognitionController
@@ -70,6 +71,11 @@ class ReviewNavigator(QObject):
     def threshold(self) -> float:
         return float(self._settings.get("review/confidence_threshold"))
 
+    @property
+    def unreadable_below(self) -> float:
+        """Mean confidence below which a reading is marked "unreadable — type it" (0: never)."""
+        return float(self._settings.get("review/unreadable_below"))
+
     def _region(self, region_id: str | None) -> Region | None:
         session = self._documents.session
         return session.get(region_id) if session is not None and region_id else None
@@ -122,9 +128,10 @@ class ReviewNavigator(QObject):
         session = self._documents.session
         if session is None:
             return
-        target = review.next_doubtful(session.regions(), self.current_id, self._documents.page_index, self.threshold)
+        page, floor = self._documents.page_index, self.unreadable_below
+        target = review.next_doubtful(session.regions(), self.current_id, page, self.threshold, floor)
         if target is None:
-            self.message.emit("No doubtful characters left in this document", 4000)
+            self.message.emit("No doubtful characters nor unreadable regions left in this document", 4000)
         else:
             self._go_to(target)
 
@@ -144,12 +151,16 @@ class ReviewNavigator(QObject):
         """Save the editor's text to the current region if it changed. Returns True if saved."""
         region = self._region(self.current_id)
         text = self._panel.edited_text
-        if region is None or not self._panel.editor.isEnabled() or text == region.text:
+        if region is None or not self._panel.editor.isEnabled() or text == self._shown_text(region):
             return False
         if not self._push(SetText(region_id=region.id, text=text)):
             return False  # not saved: the text stays in the editor to try again
         self._settle_editor()
         return True
+
+    def _shown_text(self, region: Region) -> str:
+        """What the editor starts from: "" for a region the model could not read."""
+        return review.shown_text(region, self.unreadable_below)
 
     def _push(self, op: Operation) -> bool:
         """Apply a reviewer's change; one that cannot be saved (a full disk) is reported. Returns success."""
@@ -173,7 +184,7 @@ class ReviewNavigator(QObject):
     def accept_and_next(self) -> None:
         """Enter: keep the text (saving any change) and go on; stay when the change could not be saved."""
         region = self._region(self.current_id)
-        if not self.commit_edit() and region is not None and self._panel.edited_text != region.text:
+        if not self.commit_edit() and region is not None and self._panel.edited_text != self._shown_text(region):
             return
         self._step(+1)
 
@@ -183,6 +194,9 @@ class ReviewNavigator(QObject):
         if region is None or not review.is_editable(region):
             return
         text = self._panel.edited_text
+        if not text.strip() and review.is_unreadable(region, self.unreadable_below):
+            self.message.emit("Unreadable: type the text you see first (or show the model's guess)", 6000)
+            return
         ops: list[Operation] = [SetText(region_id=region.id, text=text)] if text != region.text else []
         ops.append(SetStatus(region_id=region.id, status=RegionStatus.VERIFIED.value))
         if not self._push(Batch(ops=ops, text="Verify") if len(ops) > 1 else ops[0]):
@@ -241,8 +255,13 @@ class ReviewNavigator(QObject):
         regions = [r for r in everything if r.page == self._documents.page_index]
         self._first_number = 1 + sum(r.page < self._documents.page_index for r in everything)
         self._total = len(everything)
-        self._panel.set_regions(regions, self.threshold, self.current_id, first_number=self._first_number)
-        self._view.mark_flagged(r.id for r in regions if review.needs_review(r, self.threshold))
+        floor = self.unreadable_below
+        self._panel.set_regions(
+            regions, self.threshold, self.current_id, first_number=self._first_number, unreadable_below=floor
+        )
+        self._view.mark_flagged(
+            r.id for r in regions if review.needs_review(r, self.threshold) or review.is_unreadable(r, floor)
+        )
         self.counts_changed.emit(len(everything), review.count_reviewed(everything))
         if changed_id is None or changed_id == self.current_id:
             region = self._region(self.current_id)
@@ -257,8 +276,19 @@ class ReviewNavigator(QObject):
         ids = self._panel.region_ids
         index = ids.index(region.id) + self._first_number if region.id in ids else 0
         image = self._documents.page_image(region.page)
-        crop = review_crop(image, region) if image is not None else None
-        self._panel.show_region(region, crop, self.threshold, index=index, total=self._total, keep_text=keep_text)
+        unreadable = review.is_unreadable(region, self.unreadable_below)
+        words = word_crops(image, region, with_text=not unreadable) if image is not None else []
+        crop = review_crop(image, region) if image is not None and not words else None
+        self._panel.show_region(
+            region,
+            crop,
+            self.threshold,
+            index=index,
+            total=self._total,
+            keep_text=keep_text,
+            is_unreadable=unreadable,
+            words=words,
+        )
         session = self._documents.session
         if session is not None and session.is_read_only:
             self._panel.editor.setEnabled(False)  # a read-only review: the text is shown, not edited

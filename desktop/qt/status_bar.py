@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
 
-__all__ = ["BackendBanner", "ReviewBanner", "StatusFields"]
+__all__ = ["BackendBanner", "ReviewBanner", "StatusFields", "TurnBanner"]
 
 
 class StatusFields:
@@ -116,3 +116,43 @@ class ReviewBanner(QWidget):
             return
         self.label.setText(f"READ-ONLY: changes to this review cannot be saved here. {text}" if read_only else text)
         self.show()
+
+
+class TurnBanner(QWidget):
+    """A strip above the page when the recogniser had to turn a region to read it: the page looks
+    turned, and one button turns it the same way (so the next regions are drawn and read upright)."""
+
+    turn_requested = Signal(int)  # clockwise degrees
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("turnBanner")
+        self.turn = 0
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.button = QPushButton("Turn the page")
+        self.button.clicked.connect(self._on_turn)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.hide)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 12, 6)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.button)
+        lay.addWidget(dismiss)
+        self.hide()
+
+    def offer(self, turn: int) -> None:
+        """A region was read turned ``turn`` degrees clockwise: offer that turn (0: nothing to offer)."""
+        if not turn % 360:
+            return
+        self.turn = turn % 360
+        self.label.setText(
+            f"This page looks turned: the last region was read turned {self.turn}\N{DEGREE SIGN}. "
+            "Turn the page so its text is upright?"
+        )
+        self.button.setText(f"Turn the page {self.turn}\N{DEGREE SIGN} (Ctrl+])")
+        self.show()
+
+    def _on_turn(self) -> None:
+        self.hide()
+        self.turn_requested.emit(self.turn)

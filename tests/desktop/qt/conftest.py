@@ -85,7 +85,8 @@ class Hooks:
 def make_window(qtbot, tmp_path: Path, micro_onnx: Path):
     """Build the real app (build_app) with private settings and session store; close it after.
 
-    Dialog hooks are replaced by a :class:`Hooks` recorder (``window.hooks``).
+    Dialog hooks are replaced by a :class:`Hooks` recorder (``window.hooks``). The "unreadable — type
+    it" mark is off unless ``--unreadable-below`` is given: the random micro model reads only junk.
     """
     from desktop.app import build_app
 
@@ -93,6 +94,8 @@ def make_window(qtbot, tmp_path: Path, micro_onnx: Path):
 
     def make(*args: str, model: Path | None = micro_onnx, wait_backend: bool = True):
         argv = [*args, "--settings-file", str(tmp_path / "settings.ini"), "--store-dir", str(tmp_path / "store")]
+        if "--unreadable-below" not in args:  # the random test model reads junk everywhere: keep its readings
+            argv += ["--unreadable-below", "0"]
         if model is not None:
             argv += ["--model", str(model)]
         _app, window = build_app(argv)

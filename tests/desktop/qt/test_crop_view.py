@@ -10,7 +10,7 @@ pytestmark = pytest.mark.gui
 def test_long_line_wraps_into_rows_and_fits(qtbot) -> None:
     from PySide6.QtGui import QColor, QPixmap
 
-    from desktop.qt.correction_panel import wrap_crop
+    from desktop.qt.crop_preview import wrap_crop
 
     line = QPixmap(1600, 60)  # a lassoed line at 200 dpi
     line.fill(QColor("white"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -199,3 +200,112 @@ def test_a_page_rectangle_over_lines_keeps_their_order_and_the_pdf_says_each_wor
         x0, y0, x1, y1 = (v * scale for v in session.get(lid).bbox)
         inside = [w for w in words if x0 <= (w[0] + w[2]) / 2 <= x1 and y0 <= (w[1] + w[3]) / 2 <= y1]
         assert len(inside) == len(session.get(lid).text.split())
+
+
+SAMPLE_PDF = Path(__file__).resolve().parents[3] / "resources" / "samples" / "clinical-note.pdf"
+PRINTED_LINE = [(183, 637), (636, 695)]  # "Metformin 500 mg PO BID" (page pixels at 200 dpi)
+HANDWRITTEN_LINE = [(192, 1105), (614, 1197)]  # "RTC 12 wks - JE", written by hand
+
+
+def test_a_region_the_model_cannot_read_is_marked_unreadable_not_shown_as_text(
+    qtbot, make_window, bundled_model, tmp_path
+):
+    from desktop.qt.correction_panel import UNREADABLE_LABEL
+
+    # GIVEN the sample note read by the bundled model, with the unreadable mark at its default
+    window = make_window("--unreadable-below", "0.9", model=bundled_model)
+    assert window.open_path(SAMPLE_PDF)
+    wait_page(qtbot, window)
+    window.set_tool("rect")
+    window.view.centerOn(400, 900)
+    printed = read_region(qtbot, window, PRINTED_LINE)
+    hand = read_region(qtbot, window, HANDWRITTEN_LINE)
+    session, panel = window.documents.session, window.panel
+    junk = session.get(hand).model_text
+    assert junk.strip() and session.get(printed).text.startswith("Metformin")
+    # THEN the panel and the list say it is unreadable, and its junk is not presented as the reading
+    assert panel.status_label.text() == UNREADABLE_LABEL and UNREADABLE_LABEL in panel.confidence_label.text()
+    assert panel.editor.toPlainText() == "" and "type" in panel.editor.placeholderText()
+    rows = [panel.list.item(i).text() for i in range(panel.list.count())]
+    assert UNREADABLE_LABEL in rows[1] and junk not in rows[1] and "Metformin" in rows[0]
+    assert window.view.region_item(hand).is_flagged and not window.view.region_item(printed).is_flagged
+    # WHEN focus moves on, and Ctrl+Enter is pressed on the empty editor
+    window.navigator.select(printed)
+    window.navigator.select(hand)
+    window.navigator.verify_and_next()
+    # THEN nothing was saved or verified
+    assert session.get(hand).status == RegionStatus.READ and session.get(hand).text == junk
+    # AND F8 visits it from the printed line
+    window.navigator.select(printed)
+    window.navigator.next_doubtful()
+    assert window.navigator.current_id == hand and panel.editor.hasFocus()
+    # AND exports do not carry the junk: the region goes out empty
+    out = tmp_path / "out"
+    out.mkdir()
+    assert window.export_menu.export_to("txt", out / "note.txt")
+    txt = (out / "note.txt").read_text(encoding="utf-8")
+    assert "Metformin" in txt and junk.strip() not in txt
+    # WHEN the reviewer asks for the model's guess, it is there to correct
+    panel.guess_button.click()
+    assert panel.editor.toPlainText() == junk
+    # WHEN the reviewer types the text instead
+    panel.editor.selectAll()
+    qtbot.keyClicks(panel.editor, "RTC 12 wks - JE")
+    qtbot.keyClick(panel.editor, Qt.Key.Key_Return)
+    # THEN it is a correction, no longer unreadable, and exported
+    assert session.get(hand).status == RegionStatus.CORRECTED
+    assert UNREADABLE_LABEL not in panel.list.item(1).text()
+    assert window.export_menu.export_to("txt", out / "typed.txt")
+    assert "RTC 12 wks - JE" in (out / "typed.txt").read_text(encoding="utf-8")
+
+
+def test_the_crop_preview_shows_each_word_read_with_its_text_and_no_other_line(qtbot, make_window, page_png):
+    from PySide6.QtGui import QImage
+
+    # GIVEN a region drawn over two lines and read
+    window = open_page(qtbot, make_window, page_png)
+    window.set_tool("rect")
+    rid = read_region(qtbot, window, [(60, 88), (800, 250)])
+    region = window.documents.session.get(rid)
+    words = window.panel.crop_words
+    # THEN the preview holds each word the model read, with its text, in reading order, line by line
+    assert [w.text for w in words] == [text for text, _box in region.words]
+    assert sorted({w.line for w in words}) == [0, 1]
+    assert [w.line for w in words] == sorted(w.line for w in words)
+    # AND each word shows exactly the pixels of its own box (a 2-pixel margin), nothing of the other line
+    image = window.documents.page_image(0)
+    rgb = QImage.Format.Format_RGB32
+    for w, (_text, box) in zip(words, region.words, strict=True):
+        assert (w.rect.left(), w.rect.top(), w.rect.right() + 1, w.rect.bottom() + 1) == (
+            box[0] - 2,
+            box[1] - 2,
+            box[2] + 2,
+            box[3] + 2,
+        )
+        assert w.rect.height() < 90  # the lines are 90 pixels apart
+        assert w.pixmap.toImage().convertToFormat(rgb) == image.copy(w.rect).convertToFormat(rgb)
+    # AND the preview is drawn from them, taller than one line's words
+    shown = window.panel.crop.pixmap()
+    assert not shown.isNull() and shown.height() > max(w.pixmap.height() for w in words)
+
+
+def test_a_region_read_turned_offers_to_turn_the_page_in_the_window(qtbot, make_window, page_png):
+    # GIVEN a region read upright: nothing offered
+    window = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, window, LINE_2)
+    banner = window.turn_banner
+    assert not banner.isVisible()
+    # WHEN the recogniser says it had to turn a region 90 degrees to read it
+    window.recognition.region_read.emit(rid, 90)
+    # THEN the window (not only the F1 sheet) offers the turn
+    assert banner.isVisible() and "90°" in banner.label.text()
+    # WHEN the reviewer takes it
+    banner.button.click()
+    # THEN the page is turned and the offer goes
+    assert window.view.rotation == 90 and not banner.isVisible()
+    # AND a turn offered again is dismissed by changing page or closing it
+    window.recognition.region_read.emit(rid, 270)
+    assert banner.isVisible()
+    assert window.open_path(page_png)
+    wait_page(qtbot, window)
+    assert not banner.isVisible()
