@@ -240,7 +240,7 @@ def export_session(
 
     ``unreadable_below``: regions the model could not read by this floor (the reviewer's setting
     ``review/unreadable_below``) are exported with empty text, never the model's junk; JSON keeps the
-    guess under ``model_text`` with its confidences, where it is labelled as the model's (decision 016).
+    guess under ``model_text`` with its confidences, where it is labelled as the model's (decision 017).
 
     ``document`` is the already open document (else it is opened from the session's path).
     Returns the files written: one, except PAGE XML for several pages (one file per page:
