@@ -15,16 +15,7 @@ from operator import attrgetter
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (
-    QLabel,
-    QMenu,
-    QMenuBar,
-    QSizePolicy,
-    QStyle,
-    QToolBar,
-    QToolButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMenu, QMenuBar, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
 
 from inference.models import RESOURCES
 
@@ -96,10 +87,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator_before=True,
         sheet="Export the whole document as text (File > Export for other formats)",
         slot="export_menu.choose",
-        args=(
-            "txt",
-            "document",
-        ),
+        args=("txt", "document"),
     ),
     A(
         "settings",
@@ -232,6 +220,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
         needs="region",
         sheet="Remove the region",
         slot="navigator.delete_current",
+    ),
+    A(
+        "read_page",
+        "Read &whole page",
+        ("Ctrl+Shift+R",),
+        "Review",
+        needs="document",
+        separator_before=True,
+        sheet="Read the whole page: its text lines become regions in reading order (asks if it has regions)",
+        slot="navigator.page_reader.read_page",
     ),
     A(
         "sign_off",

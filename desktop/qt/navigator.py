@@ -17,6 +17,7 @@ from desktop.core.regions import Region, RegionStatus
 from desktop.qt.correction_panel import CorrectionPanel
 from desktop.qt.crop_preview import review_crop, word_crops
 from desktop.qt.documents import DocumentController
+from desktop.qt.page_reader import PageReader
 from desktop.qt.page_view import PageView
 from desktop.qt.recognition import RecognitionController
 from desktop.qt.settings_store import SettingsStore
@@ -50,6 +51,9 @@ class ReviewNavigator(QObject):
         self.current_id: str | None = None
         self._first_number, self._total = 1, 0  # the page's first region's number in the document; how many
         self._pending_select: str | None = None  # a Tab/F8 target waiting for its page to render
+        self.page_reader = PageReader(documents, recognition, undo, view, report, parent=self)  # Ctrl+Shift+R
+        self.page_reader.message.connect(self.message)
+        self.page_reader.lines_added.connect(lambda ids: self.select(ids[0]))
         view.region_drawn.connect(self._on_region_drawn)
         view.region_moved.connect(self._on_region_moved)
         view.region_clicked.connect(self.select)

@@ -63,6 +63,11 @@ class RecognitionController(QObject):
         documents.page_shown.connect(self._on_page_shown)
         documents.page_image_ready.connect(lambda _index: self._retry_waiting() if self.recognizer else None)
 
+    @property
+    def pool(self) -> QThreadPool:
+        """The pool its jobs run on (other page work shares it, and the window waits for it on closing)."""
+        return self._pool
+
     # ------------------------------------------------------------------ back end
     def ensure_backend(self) -> None:
         """Open the back end unless it was opened already."""
