@@ -12,11 +12,20 @@ from desktop.core.export import FORMATS, export_session
 from desktop.qt.documents import DocumentController
 from desktop.qt.settings_store import SettingsStore
 from inference.errors import NoteLassoError
+from inference.models import RESOURCES
 
-__all__ = ["ExportMenu", "RecentMenu", "written_message"]
+__all__ = ["ExportMenu", "RecentMenu", "export_folder", "written_message"]
 
 #: What a format's menu entry must tell before the reviewer chooses a name.
 MENU_NOTES = {"page": " (one file per page)"}
+
+
+def export_folder(document: Path) -> Path:
+    """Where an export of ``document`` is offered: beside it, or the home folder when that folder
+    cannot be written (a read-only share) or belongs to the app (the shipped sample note)."""
+    folder = document.parent
+    shipped = folder.resolve().is_relative_to(RESOURCES.resolve())
+    return Path.home() if shipped or not os.access(folder, os.W_OK) else folder
 
 
 def written_message(written: list[Path]) -> str:
@@ -81,9 +90,7 @@ class ExportMenu(QMenu):
         ext = ext.lstrip(".")
         page = self._documents.page_index
         suffix = f"-p{page + 1}" if scope == "page" else ""
-        folder = session.document_path.parent
-        if not os.access(folder, os.W_OK):  # the installed sample, a read-only share: offer the home folder
-            folder = Path.home()
+        folder = export_folder(session.document_path)
         default = f"{folder / session.document_path.stem}{suffix}.{ext}"
         path, _ = QFileDialog.getSaveFileName(self.parentWidget(), f"Export {name}", default, f"{name} (*.{ext})")
         if path:

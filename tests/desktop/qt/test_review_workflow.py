@@ -309,3 +309,15 @@ def test_a_region_read_turned_offers_to_turn_the_page_in_the_window(qtbot, make_
     assert window.open_path(page_png)
     wait_page(qtbot, window)
     assert not banner.isVisible()
+
+
+def test_an_export_of_the_shipped_sample_is_offered_outside_the_app(tmp_path) -> None:
+    from pathlib import Path
+
+    from desktop.qt.file_menus import export_folder
+    from inference.models import RESOURCES
+
+    # the sample note belongs to the app: its exports go to the home folder, never into resources/
+    assert export_folder(RESOURCES / "samples" / "clinical-note.pdf") == Path.home()
+    # a document in a folder the reviewer can write: beside it
+    assert export_folder(tmp_path / "note.pdf") == tmp_path
