@@ -64,47 +64,47 @@ class StatusFields:
         self.bar.clearMessage()
 
 
-class BackendBanner(QWidget):
+class _Strip(QWidget):
+    """A strip above the page: a wrapped message, then its buttons; hidden until there is something to say."""
+
+    def __init__(self, name: str, buttons: list[QPushButton], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 12, 6)
+        lay.addWidget(self.label, 1)
+        for button in buttons:
+            lay.addWidget(button)
+        self.hide()
+
+
+class BackendBanner(_Strip):
     """A strip above the page when recognition is unavailable, with a way to the settings."""
 
     settings_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("banner")
-        self.label = QLabel()
-        self.label.setWordWrap(True)
         button = QPushButton("Settings…")
+        super().__init__("banner", [button], parent)
         button.clicked.connect(self.settings_requested)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(12, 6, 12, 6)
-        lay.addWidget(self.label, 1)
-        lay.addWidget(button)
-        self.hide()
 
     def show_message(self, text: str) -> None:
         self.label.setText(text)
         self.show()
 
 
-class ReviewBanner(QWidget):
+class ReviewBanner(_Strip):
     """A strip above the page saying how the review was opened: read-only (another window edits it, or
     its folder cannot be written), salvaged from a damaged file, started from a copy. Hidden when all is well."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("reviewBanner")
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.PlainText)
         close = QPushButton("OK")
         close.setToolTip("Hide this message (a read-only review stays read-only)")
+        super().__init__("reviewBanner", [close], parent)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         close.clicked.connect(self.hide)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(12, 6, 12, 6)
-        lay.addWidget(self.label, 1)
-        lay.addWidget(close)
-        self.hide()
 
     def show_review(self, read_only: bool, text: str) -> None:
         """Show ``text`` (hide for ""); a read-only review is announced first, in capitals."""
@@ -118,28 +118,19 @@ class ReviewBanner(QWidget):
         self.show()
 
 
-class TurnBanner(QWidget):
+class TurnBanner(_Strip):
     """A strip above the page when the recogniser had to turn a region to read it: the page looks
     turned, and one button turns it the same way (so the next regions are drawn and read upright)."""
 
     turn_requested = Signal(int)  # clockwise degrees
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("turnBanner")
+        turn_button, dismiss = QPushButton("Turn the page"), QPushButton("Dismiss")
+        super().__init__("turnBanner", [turn_button, dismiss], parent)
         self.turn = 0
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.button = QPushButton("Turn the page")
+        self.button = turn_button
         self.button.clicked.connect(self._on_turn)
-        dismiss = QPushButton("Dismiss")
         dismiss.clicked.connect(self.hide)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(12, 6, 12, 6)
-        lay.addWidget(self.label, 1)
-        lay.addWidget(self.button)
-        lay.addWidget(dismiss)
-        self.hide()
 
     def offer(self, turn: int) -> None:
         """A region was read turned ``turn`` degrees clockwise: offer that turn (0: nothing to offer)."""
