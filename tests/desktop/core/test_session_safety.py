@@ -51,10 +51,11 @@ def _zero_bytes(path: Path) -> None:
     path.write_bytes(b"")
 
 
-def _page_overwritten(path: Path) -> None:
+def _page_overwritten(path: Path, table: str = "regions") -> None:
+    """Overwrite the root page of ``table`` with random bytes (a damaged disk block)."""
     con = sqlite3.connect(path)
     page_size = con.execute("PRAGMA page_size").fetchone()[0]
-    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name='regions'").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name=?", (table,)).fetchone()[0]
     con.close()
     with path.open("r+b") as fh:
         fh.seek((root - 1) * page_size)
@@ -107,13 +108,7 @@ def test_salvage_from_the_damaged_file_keeps_edits_newer_than_the_last_good_copy
     old_copy = lastgood.read_bytes()
     s.close()
     lastgood.write_bytes(old_copy)  # as if the sitting had ended in a crash
-    con = sqlite3.connect(path)
-    page_size = con.execute("PRAGMA page_size").fetchone()[0]
-    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name='audit'").fetchone()[0]
-    con.close()
-    with path.open("r+b") as fh:
-        fh.seek((root - 1) * page_size)
-        fh.write(os.urandom(page_size))
+    _page_overwritten(path, "audit")
     # WHEN it is opened
     s = ReviewSession.open(image_doc)
     try:
