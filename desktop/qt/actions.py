@@ -1,23 +1,20 @@
-"""Every command of the window declared once, as data: menus, toolbar, shortcuts and the F1 sheet.
+"""The command table (``desktop.qt.action_table``) turned into actions, menus and the toolbar.
 
-``ACTIONS`` lists what a reviewer can do, in the order of the shortcut sheet. An entry with a
-menu becomes a ``QAction`` whose slot is looked up by its id in the handlers the window passes;
-an entry without one documents a key that a widget handles itself (Enter in the editor, Space
-to pan), so the sheet tells the whole story and never drifts from the real bindings.
+Each entry's slot is a dotted path from the window, looked up when the actions are built, so a
+table entry whose handler is missing fails at start-up and in the tests, never at a key press.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from operator import attrgetter
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QMenuBar, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
 
-from inference.models import RESOURCES
+from desktop.qt.action_table import ACTIONS, ICON_ONLY, MENUS, SAMPLE_NOTE, TOOLBAR, ActionSpec, Key
 
 __all__ = [
     "ACTIONS",
@@ -32,255 +29,6 @@ __all__ = [
     "shortcut_sheet",
     "update_enabled",
 ]
-
-Key = str | QKeySequence.StandardKey
-
-
-@dataclass(frozen=True, slots=True)
-class ActionSpec:
-    """One command. ``menu`` None: a key a widget handles, listed in the sheet only.
-
-    ``slot``: what triggering it calls, a dotted path from the window (``"navigator.next_region"``),
-    with ``args``. ``needs``: "" always enabled, "document" with a document open, "region" with a region selected.
-    ``sheet`` is the sheet's wording (default: the title); ``keys_text`` how the sheet shows the keys
-    when they are not plain shortcuts (a mouse gesture, a key held while dragging).
-    """
-
-    id: str
-    title: str
-    keys: tuple[Key, ...] = ()
-    menu: str | None = None
-    icon: str | None = None
-    icon_text: str | None = None
-    checkable: bool = False
-    group: str | None = None
-    needs: str = ""
-    separator_before: bool = False
-    sheet: str | None = None
-    keys_text: str | None = None
-    slot: str = ""
-    args: tuple[object, ...] = ()
-
-
-#: The scanned note shipped with the app (read-only where installed; its review goes to the data folder).
-SAMPLE_NOTE = RESOURCES / "samples" / "clinical-note.pdf"
-
-_S = QKeySequence.StandardKey
-A = ActionSpec
-
-ACTIONS: tuple[ActionSpec, ...] = (
-    A(
-        "open",
-        "&Open…",
-        (_S.Open,),
-        "File",
-        "SP_DialogOpenButton",
-        sheet="Open a document (or drop it on the window)",
-        slot="choose_document",
-    ),
-    A(
-        "export",
-        "Export &text…",
-        ("Ctrl+E",),
-        "File",
-        needs="document",
-        separator_before=True,
-        sheet="Export the whole document as text (File > Export for other formats)",
-        slot="export_menu.choose",
-        args=("txt", "document"),
-    ),
-    A(
-        "settings",
-        "&Settings…",
-        ("Ctrl+,",),
-        "File",
-        "SP_FileDialogDetailedView",
-        separator_before=True,
-        sheet="Settings: back end, review threshold, resolution",
-        slot="show_settings",
-    ),
-    A("quit", "&Quit", (_S.Quit,), "File", separator_before=True, slot="close"),
-    A(
-        "lasso",
-        "&Lasso",
-        ("L",),
-        "Review",
-        checkable=True,
-        group="tools",
-        sheet="Lasso tool: draw round the text",
-        slot="set_tool",
-        args=("lasso",),
-    ),
-    A(
-        "rect",
-        "&Rectangle",
-        ("R",),
-        "Review",
-        icon_text="Rect",
-        checkable=True,
-        group="tools",
-        sheet="Rectangle tool: drag a box round the text",
-        slot="set_tool",
-        args=("rect",),
-    ),
-    A(
-        "select",
-        "&Select / move",
-        ("V",),
-        "Review",
-        icon_text="Move",
-        checkable=True,
-        group="tools",
-        sheet="Select-and-move tool: drag a region to reshape what is read",
-        slot="set_tool",
-        args=("select",),
-    ),
-    A(
-        "prev_page",
-        "Pr&evious page",
-        ("PgUp",),
-        "View",
-        "SP_ArrowUp",
-        separator_before=True,
-        slot="documents.previous_page",
-    ),
-    A("next_page", "Ne&xt page", ("PgDown",), "View", "SP_ArrowDown", slot="documents.next_page"),
-    A(
-        "zoom_in",
-        "Zoom &in",
-        ("Ctrl+=", "Ctrl++"),
-        "View",
-        icon_text="+",
-        sheet="Zoom in (or Ctrl+wheel)",
-        slot="view.zoom_by",
-        args=(1.25,),
-    ),
-    A("zoom_out", "Zoom &out", ("Ctrl+-",), "View", icon_text="−", slot="view.zoom_by", args=(0.8,)),
-    A("fit_width", "Fit &width", ("Ctrl+1",), "View", icon_text="Width", slot="view.fit_width"),
-    A("fit_page", "Fit &page", ("Ctrl+0",), "View", icon_text="Page", slot="view.fit_page"),
-    A(
-        "rotate",
-        "&Turn page 90°",
-        ("Ctrl+]",),
-        "View",
-        icon_text="⟳ 90°",
-        sheet="Turn the page 90° (a sideways scan: new regions are read that way)",
-        slot="view.rotate_page",
-        args=(90,),
-    ),
-    A("pan", "Pan", keys_text="Space+drag, middle drag"),
-    A("next", "&Next region", ("Tab",), "Review", separator_before=True, slot="navigator.next_region"),
-    A("prev", "&Previous region", ("Shift+Tab",), "Review", slot="navigator.previous_region"),
-    A(
-        "next_doubtful",
-        "Next &doubtful region",
-        ("F8",),
-        "Review",
-        sheet="Next region with doubtful characters",
-        slot="navigator.next_doubtful",
-    ),
-    A(
-        "edit",
-        "&Edit text",
-        ("F2",),
-        "Edit",
-        needs="region",
-        separator_before=True,
-        sheet="Edit the current region's text (on the page: Enter or a double click too)",
-        slot="navigator.edit_current",
-    ),
-    A("accept", "Accept", ("Enter",), sheet="Accept the text and go to the next region"),
-    A("newline", "New line", ("Shift+Enter",), sheet="New line in the text"),
-    A(
-        "verify",
-        "Mark &verified",
-        ("Ctrl+Return",),
-        "Edit",
-        needs="region",
-        sheet="Mark verified and go to the next region",
-        slot="navigator.verify_and_next",
-    ),
-    A("cancel", "Cancel", ("Esc",), sheet="Cancel the edit (or the drawing)"),
-    A(
-        "reread",
-        "Read &again",
-        ("Ctrl+R",),
-        "Edit",
-        "SP_BrowserReload",
-        needs="region",
-        sheet="Read the region again",
-        slot="navigator.reread_current",
-    ),
-    A(
-        "delete",
-        "&Delete region",
-        (_S.Delete,),
-        "Edit",
-        "SP_TrashIcon",
-        needs="region",
-        sheet="Remove the region",
-        slot="navigator.delete_current",
-    ),
-    A(
-        "read_page",
-        "Read &whole page",
-        ("Ctrl+Shift+R",),
-        "Review",
-        needs="document",
-        separator_before=True,
-        sheet="Read the whole page: its text lines become regions in reading order (asks if it has regions)",
-        slot="navigator.page_reader.read_page",
-    ),
-    A(
-        "sign_off",
-        "Sign &off document",
-        (),
-        "Review",
-        needs="document",
-        separator_before=True,
-        slot="documents.sign_off",
-    ),
-    A("undo", "&Undo", (_S.Undo,), "Edit", "SP_ArrowBack", icon_text="Undo", slot="undo.undo"),
-    A("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit", "SP_ArrowForward", icon_text="Redo", slot="undo.redo"),
-    A("shortcuts", "&Keyboard shortcuts", ("F1",), "Help", sheet="This sheet", slot="show_shortcuts"),
-    A("sample", "Open the &sample note", (), "Help", slot="open_path", args=(str(SAMPLE_NOTE),)),
-)
-del A
-
-#: Menu bar order; within a menu, entries keep the order of ``ACTIONS``.
-MENUS: tuple[tuple[str, str], ...] = (
-    ("File", "&File"),
-    ("Edit", "&Edit"),
-    ("Review", "&Review"),
-    ("View", "&View"),
-    ("Help", "&Help"),
-)
-
-#: Toolbar: action ids, "|" a separator, "[name]" a label the window fills, "<->" a stretch.
-TOOLBAR: tuple[str, ...] = (
-    "open",
-    "|",
-    "lasso",
-    "rect",
-    "select",
-    "|",
-    "undo",
-    "redo",
-    "|",
-    "prev_page",
-    "[page]",
-    "next_page",
-    "|",
-    "zoom_out",
-    "zoom_in",
-    "fit_width",
-    "fit_page",
-    "rotate",
-    "[zoom]",
-    "<->",
-    "settings",
-)
-_ICON_ONLY = ("prev_page", "next_page")
 
 
 #: Key names as the keyboard labels them, where Qt's own names differ.
@@ -375,7 +123,7 @@ def build_toolbar(acts: Mapping[str, QAction], labels: Mapping[str, QLabel]) -> 
             tb.addWidget(labels[item.strip("[]")])
         else:
             tb.addAction(acts[item])
-    for name in _ICON_ONLY:
+    for name in ICON_ONLY:
         button = tb.widgetForAction(acts[name])
         if isinstance(button, QToolButton):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)

@@ -89,8 +89,8 @@ def test_changing_page_scrolls_to_the_top_of_the_new_page(qtbot, make_window, no
     # WHEN the next page is shown
     window.documents.next_page()
     wait_page(qtbot, window, 1)
-    # THEN its top is in view
-    assert bar.value() == bar.minimum()
+    # THEN its top is in view (once its image, rendered off the GUI thread, is shown)
+    qtbot.waitUntil(lambda: bar.value() == bar.minimum(), timeout=5000)
 
 
 def test_undo_of_a_new_region_clears_the_panel_and_the_flag_goes_once_corrected(qtbot, make_window, page_png):
