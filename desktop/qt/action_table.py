@@ -27,7 +27,8 @@ class ActionSpec:
     ``slot``: what triggering it calls, a dotted path from the window (``"navigator.next_region"``),
     with ``args``. ``needs``: "" always enabled, "document" with a document open, "region" with a region selected.
     ``sheet`` is the sheet's wording (default: the title); ``keys_text`` how the sheet shows the keys
-    when they are not plain shortcuts (a mouse gesture, a key held while dragging).
+    when they are not plain shortcuts (a mouse gesture, a key held while dragging). ``checked``: for a
+    checkable command, a dotted path from the window to the bool it starts checked from.
     """
 
     id: str
@@ -44,6 +45,7 @@ class ActionSpec:
     keys_text: str | None = None
     slot: str = ""
     args: tuple[object, ...] = ()
+    checked: str = ""
 
 
 #: The scanned note shipped with the app (read-only where installed; its review goes to the data folder).
@@ -152,6 +154,26 @@ ACTIONS: tuple[ActionSpec, ...] = (
         slot="view.rotate_page",
         args=(90,),
     ),
+    A(
+        "word_confidence",
+        "Word &confidence on the page",
+        ("Ctrl+Shift+C",),
+        "View",
+        checkable=True,
+        separator_before=True,
+        sheet="Show each word's confidence on the page: a figure by each word box, \u2691 when doubtful",
+        slot="navigator.page_links.toggle_confidence",
+        checked="navigator.page_links.is_showing_confidence",
+    ),
+    A(
+        "zoom_follow",
+        "&Zoom to region on Tab",
+        (),
+        "View",
+        checkable=True,
+        slot="navigator.page_links.toggle_follow",
+        checked="navigator.page_links.follows_region",
+    ),
     A("pan", "Pan", keys_text="Space+drag, middle drag"),
     A("next", "&Next region", ("Tab",), "Review", separator_before=True, slot="navigator.next_region"),
     A("prev", "&Previous region", ("Shift+Tab",), "Review", slot="navigator.previous_region"),
@@ -185,6 +207,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
         slot="navigator.verify_and_next",
     ),
     A("cancel", "Cancel", ("Esc",), sheet="Cancel the edit (or the drawing)"),
+    A(
+        "choose_word",
+        "Choose a word",
+        keys_text="Click a word",
+        sheet="On the page: choose that word in the text (its box lights; Enter or F2 edits it)",
+    ),
+    A(
+        "edit_points",
+        "Edit the outline",
+        keys_text="Drag a point / double-click an edge / Backspace",
+        sheet="Selected region: move one point of its outline, add a point, delete the point last grabbed",
+    ),
     A(
         "reread",
         "Read &again",

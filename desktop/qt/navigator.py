@@ -17,6 +17,7 @@ from desktop.core.regions import Region, RegionStatus
 from desktop.qt.correction_panel import CorrectionPanel
 from desktop.qt.crop_preview import review_crop, word_crops
 from desktop.qt.documents import DocumentController
+from desktop.qt.page_links import PageLinks
 from desktop.qt.page_reader import PageReader
 from desktop.qt.page_view import PageView
 from desktop.qt.recognition import RecognitionController
@@ -54,6 +55,9 @@ class ReviewNavigator(QObject):
         self.page_reader = PageReader(documents, recognition, undo, view, report, parent=self)  # Ctrl+Shift+R
         self.page_reader.message.connect(self.message)
         self.page_reader.lines_added.connect(lambda ids: self.select(ids[0]))
+        current = lambda: self._region(self.current_id)  # noqa: E731
+        self.page_links = PageLinks(view, panel.editor, settings, current=current, threshold=lambda: self.threshold)
+        self.selection_changed.connect(self.page_links.refresh)
         view.region_drawn.connect(self._on_region_drawn)
         view.region_moved.connect(self._on_region_moved)
         view.region_clicked.connect(self.select)
@@ -103,6 +107,7 @@ class ReviewNavigator(QObject):
                 self._pending_select = region.id
                 return
         self.select(region.id)
+        self.page_links.follow(region.id)
         self.edit_current()
 
     def _step(self, delta: int) -> None:
@@ -148,7 +153,8 @@ class ReviewNavigator(QObject):
         ed.setFocus()
         marks = ed.highlighter.marked_positions()
         cursor = ed.textCursor()
-        cursor.setPosition(marks[0] if marks else len(ed.toPlainText()))
+        if not cursor.hasSelection():  # a word chosen on the page stays chosen, to be typed over
+            cursor.setPosition(marks[0] if marks else len(ed.toPlainText()))
         ed.setTextCursor(cursor)
 
     def commit_edit(self) -> bool:
@@ -318,6 +324,7 @@ class ReviewNavigator(QObject):
         region = self._region(rid)
         if region is not None and region.page == index:
             self.select(region.id)
+            self.page_links.follow(region.id)
             self.edit_current()
         self.selection_changed.emit()
 

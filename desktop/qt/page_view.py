@@ -2,6 +2,7 @@
 
 Scene coordinates are page pixels at the session's dpi, whatever the zoom or rotation (those
 live in the view transform), so every polygon this view emits is already in page pixels.
+What the mouse and keys mean (drawing, panning, point handles) is in :mod:`desktop.qt.page_gestures`.
 """
 
 from __future__ import annotations
@@ -12,43 +13,32 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
-    QCursor,
     QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPen,
     QPixmap,
-    QPolygonF,
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsPolygonItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
 
 from desktop.core.regions import Region
-from desktop.qt.overlays import STATUS_COLOURS, CornerHandle, RegionItem
+from desktop.qt.overlays import STATUS_COLOURS, RegionItem
+from desktop.qt.page_gestures import PageGestures, PageSurface, Tool
 from inference.geometry import Point
 
 __all__ = ["STATUS_COLOURS", "PageView", "RegionItem", "Tool"]
 
-
-class Tool:
-    SELECT = "select"
-    LASSO = "lasso"
-    RECT = "rect"
-
-
 MIN_ZOOM, MAX_ZOOM = 0.05, 8.0
+FOLLOW_MAX_ZOOM = 2.5  # zooming to a short region stops here (the scan's own grain shows beyond)
+FOLLOW_FILL = 0.85  # the share of the view's width (and at most its height) a region is zoomed to
 
 
-class PageView(QGraphicsView):
-    """Shows one page; emits ``region_drawn(polygon)`` in page pixels."""
+class PageView(PageSurface):
+    """Shows one page; emits ``region_drawn(polygon)`` in page pixels (the signals: see PageSurface)."""
 
-    region_drawn = Signal(list)  # [(x, y), ...] page pixels
-    region_moved = Signal(str, list)  # region id, new polygon
-    region_clicked = Signal(str)  # region id
-    edit_requested = Signal()  # Enter or a double click: the reviewer wants to type in the region's text
-    selection_emptied = Signal()
     zoom_changed = Signal(float)
     rotation_changed = Signal(int)  # clockwise degrees the page is now turned on screen
     tool_changed = Signal(str)
@@ -66,18 +56,15 @@ class PageView(QGraphicsView):
         self._page_item: QGraphicsPixmapItem | None = None
         self._items: dict[str, RegionItem] = {}
         self._tool = Tool.LASSO
-        self._drawing: list[QPointF] | None = None
-        self._rubber: QGraphicsPolygonItem | None = None
-        self._pan_from: QPointF | None = None
-        self._press_hit: str | None = None
-        self._space_down = False
+        self.gestures = PageGestures(self)
+        self._words_shown, self._threshold = False, 0.6
         self._zoom = 1.0
         self._rotation = 0
         self._fit_mode: str | None = "width"
         self._page_size = (0, 0)
-        self.is_read_only = False  # regions can be chosen, not drawn, moved or reshaped
+        self.is_read_only = False
         self.setMouseTracking(True)
-        self._update_cursor()
+        self.gestures.update_cursor()
 
     # -- page ------------------------------------------------------------------------
     def set_page(self, image: QImage | None) -> None:
@@ -85,7 +72,7 @@ class PageView(QGraphicsView):
         self._scene.clear()
         self._items.clear()
         self._page_item = None
-        self._drawing, self._rubber = None, None
+        self.gestures.drawing, self.gestures.rubber = None, None
         if image is None:
             self._page_size = (0, 0)
             return
@@ -117,6 +104,7 @@ class PageView(QGraphicsView):
         item = self._items.get(region.id)
         if item is None:
             item = RegionItem(region, self.region_moved.emit)
+            item.show_confidence(self._words_shown, self._threshold)
             self._items[region.id] = item
             self._scene.addItem(item)
         else:
@@ -136,6 +124,28 @@ class PageView(QGraphicsView):
     def region_item(self, region_id: str) -> RegionItem | None:
         return self._items.get(region_id)
 
+    def region_items(self) -> list[RegionItem]:
+        return list(self._items.values())
+
+    def selected_item(self) -> RegionItem | None:
+        return next((item for item in self._items.values() if item.isSelected()), None)
+
+    # -- words -----------------------------------------------------------------------------
+    def light_word(self, region_id: str | None, index: int | None) -> None:
+        """Light one word box (the editor's caret is on it); every other word box goes out."""
+        for rid, item in self._items.items():
+            item.light_word(index if rid == region_id else None)
+
+    def show_word_confidence(self, shown: bool, threshold: float) -> None:
+        """Label every word box on the page with the model's confidence in it (or stop)."""
+        self._words_shown, self._threshold = shown, threshold
+        for item in self._items.values():
+            item.show_confidence(shown, threshold)
+
+    @property
+    def is_showing_word_confidence(self) -> bool:
+        return self._words_shown
+
     def select_region(self, region_id: str | None, *, ensure_visible: bool = True) -> None:
         blocked = self._scene.blockSignals(True)
         for rid, item in self._items.items():
@@ -152,17 +162,8 @@ class PageView(QGraphicsView):
 
     def set_tool(self, tool: str) -> None:
         self._tool = tool
-        self._update_cursor()
+        self.gestures.update_cursor()
         self.tool_changed.emit(tool)
-
-    def _update_cursor(self) -> None:
-        if self._space_down:
-            shape = Qt.CursorShape.OpenHandCursor
-        elif self._tool == Tool.SELECT:
-            shape = Qt.CursorShape.ArrowCursor
-        else:
-            shape = Qt.CursorShape.CrossCursor
-        self.viewport().setCursor(QCursor(shape))
 
     def draw_polygon(self, points: Sequence[Point]) -> None:
         """Emit a drawn region (page pixels). The mouse handlers end here; tests may call it directly."""
@@ -199,6 +200,22 @@ class PageView(QGraphicsView):
         self._fit_mode = "page"
         self._refit()
 
+    def zoom_to_region(self, region_id: str) -> None:
+        """Zoom so the region fills the view's width comfortably (no more than FOLLOW_MAX_ZOOM, no less
+        than the whole page fitted) and centre on it."""
+        item = self._items.get(region_id)
+        if item is None or not self.has_page:
+            return
+        bounds = item.sceneBoundingRect()
+        turned = self.transform().mapRect(bounds)  # on screen, turned, at the current zoom
+        w, h = turned.width() / self._zoom, turned.height() / self._zoom
+        vw, vh = max(50, self.viewport().width()), max(50, self.viewport().height())
+        zoom = min(FOLLOW_FILL * vw / max(w, 1.0), FOLLOW_FILL * vh / max(h, 1.0), FOLLOW_MAX_ZOOM)
+        pw, ph = self._page_size if self._rotation in (0, 180) else self._page_size[::-1]
+        whole = min((vw - 24) / max(pw, 1), (vh - 24) / max(ph, 1))
+        self.set_zoom(max(zoom, min(whole, FOLLOW_MAX_ZOOM)))
+        self.centerOn(bounds.center())
+
     def rotate_page(self, degrees: int = 90) -> None:
         self.set_rotation(self._rotation + degrees)
 
@@ -232,167 +249,30 @@ class PageView(QGraphicsView):
         super().resizeEvent(event)
         self._refit()
 
-    # -- mouse and keys --------------------------------------------------------------------
+    # -- mouse and keys: see page_gestures ------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            steps = event.angleDelta().y() / 120
-            if steps:
-                self.zoom_by(1.15**steps)
-            event.accept()
-            return
-        super().wheelEvent(event)
+        self.gestures.wheel(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_down = True
-            self._update_cursor()
-            event.accept()
-            return
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
-            self.edit_requested.emit()
-            event.accept()
-            return
-        if event.key() == Qt.Key.Key_Escape and self._drawing is not None:
-            self._cancel_drawing()
+        if self.gestures.key_press(event):
             event.accept()
             return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_down = False
-            self._pan_from = None
-            self._update_cursor()
+        if self.gestures.key_release(event):
             event.accept()
             return
         super().keyReleaseEvent(event)
 
-    def _start_pan(self, event: QMouseEvent) -> None:
-        self._pan_from = event.position()
-        self.viewport().setCursor(QCursor(Qt.CursorShape.ClosedHandCursor))
-
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.MiddleButton or (
-            event.button() == Qt.MouseButton.LeftButton and self._space_down
-        ):
-            self._start_pan(event)
-            event.accept()
-            return
-        if event.button() != Qt.MouseButton.LeftButton or not self.has_page:
-            super().mousePressEvent(event)
-            return
-        if self.is_read_only:
-            hit = self._region_at(event)
-            self.region_clicked.emit(hit.region_id) if hit is not None else self.selection_emptied.emit()
-            event.accept()
-            return
-        scene_pt = self.mapToScene(event.position().toPoint())
-        if any(isinstance(it, CornerHandle) and it.isVisible() for it in self.items(event.position().toPoint())):
-            super().mousePressEvent(event)  # a corner handle of the selected region: reshape
-            return
-        hit = self._region_at(event)
-        # Drawing tools draw, even from inside a region: only a handle, Alt or the Select tool move one.
-        if hit is not None and (self._tool == Tool.SELECT or event.modifiers() & Qt.KeyboardModifier.AltModifier):
-            super().mousePressEvent(event)  # select / start moving
-            self.region_clicked.emit(hit.region_id)
-            return
-        if self._tool == Tool.SELECT:
-            super().mousePressEvent(event)
-            if hit is None:
-                self.selection_emptied.emit()
-            return
-        self._press_hit = hit.region_id if hit is not None else None
-        self._drawing = [scene_pt]
-        self._rubber = self._scene.addPolygon(
-            QPolygonF([scene_pt]), self._rubber_pen(), QBrush(QColor(59, 130, 246, 40))
-        )
-        self._rubber.setZValue(20)
-        event.accept()
+        self.gestures.press(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        hit = self._region_at(event) if event.button() == Qt.MouseButton.LeftButton else None
-        if hit is None:
-            super().mouseDoubleClickEvent(event)
-            return
-        self._cancel_drawing()
-        self.region_clicked.emit(hit.region_id)
-        self.edit_requested.emit()
-        event.accept()
+        self.gestures.double_click(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._pan_from is not None:
-            delta = event.position() - self._pan_from
-            self._pan_from = event.position()
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
-            event.accept()
-            return
-        if self._drawing is not None and self._rubber is not None:
-            pt = self.mapToScene(event.position().toPoint())
-            if self._tool == Tool.RECT:
-                self._drawing = [self._drawing[0], pt]
-                self._rubber.setPolygon(QPolygonF(_rect_points(self._drawing[0], pt)))
-            else:
-                last = self._drawing[-1]
-                if (pt - last).manhattanLength() * self._zoom >= 3:
-                    self._drawing.append(pt)
-                    self._rubber.setPolygon(QPolygonF(self._drawing))
-            event.accept()
-            return
-        super().mouseMoveEvent(event)
+        self.gestures.move(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
-            self._pan_from = None
-            self._update_cursor()
-            event.accept()
-            return
-        if self._drawing is not None and event.button() == Qt.MouseButton.LeftButton:
-            pts = self._drawing
-            end = self.mapToScene(event.position().toPoint())
-            self._cancel_drawing()
-            poly = _rect_points(pts[0], end) if self._tool == Tool.RECT else [*pts, end]
-            if _view_area(self, poly) < 36:  # a click, not a drawing: select what is under it
-                if self._press_hit:
-                    self.region_clicked.emit(self._press_hit)
-                else:
-                    self.selection_emptied.emit()
-            else:
-                self.draw_polygon([(p.x(), p.y()) for p in poly])
-            event.accept()
-            return
-        super().mouseReleaseEvent(event)
-        for item in self._items.values():
-            if not item.pos().isNull():
-                self.region_moved.emit(item.region_id, item.moved_polygon())
-
-    def _cancel_drawing(self) -> None:
-        if self._rubber is not None:
-            self._scene.removeItem(self._rubber)
-        self._drawing, self._rubber = None, None
-
-    def _region_at(self, event: QMouseEvent) -> RegionItem | None:
-        for item in self.items(event.position().toPoint()):
-            if isinstance(item, RegionItem):
-                return item
-        return None
-
-    @staticmethod
-    def _rubber_pen() -> QPen:
-        pen = QPen(QColor("#2563eb"), 1.5, Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        return pen
-
-
-def _rect_points(a: QPointF, b: QPointF) -> list[QPointF]:
-    x0, x1 = sorted((a.x(), b.x()))
-    y0, y1 = sorted((a.y(), b.y()))
-    return [QPointF(x0, y0), QPointF(x1, y0), QPointF(x1, y1), QPointF(x0, y1)]
-
-
-def _view_area(view: QGraphicsView, poly: Sequence[QPointF]) -> float:
-    pts = [view.mapFromScene(p) for p in poly]
-    if len(pts) < 3:
-        return 0.0
-    twice = sum(a.x() * b.y() - b.x() * a.y() for a, b in zip(pts, pts[1:] + pts[:1]))
-    return abs(twice) / 2
+        self.gestures.release(event)
