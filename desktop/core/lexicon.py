@@ -381,7 +381,10 @@ def _bigrams(word: str) -> set[str]:
 
 
 def _in_case_of(word: str, form: str) -> str:
-    if word.isupper() and len(word) > 1:
+    """``form`` in ``word``'s case: CAPITALS (also when most letters are, OCR's ``coMMUNITY``),
+    a Capital first letter, or as listed."""
+    upper = sum(c.isupper() for c in word)
+    if len(word) > 1 and (word.isupper() or upper > sum(c.islower() for c in word)):
         return form.upper()
     if word[:1].isupper():
         return form[:1].upper() + form[1:]
