@@ -51,8 +51,9 @@ def next_doubtful_word(
     live_text: str | None = None,
     floor: float = 0.0,
 ) -> WordHit | None:
-    """Ctrl+F8: the first doubtful word after ``caret`` in the current region, else in the regions
-    after it in reading order (wrapping round the document, back to the current one's start).
+    """Ctrl+F8: the first doubtful word ending after ``caret`` in the current region (the word the
+    caret is in, not the one it ends), else in the regions after it in reading order (wrapping round
+    the document, back to the current one's start).
 
     ``live_text``: the current region's text as being edited (default: its saved text). With no
     current region the search starts at ``page``. Regions not read yet, reviewed ones (but the
@@ -64,7 +65,7 @@ def next_doubtful_word(
         k = ids.index(current_id)
         current = order[k]
         text = live_text if live_text is not None else current.text
-        after = [t for t in _words(current, text, threshold, is_known) if t.start >= caret]
+        after = [t for t in _words(current, text, threshold, is_known) if t.end > caret]  # the caret's word too
         if after:
             return WordHit(current.id, after[0].start, after[0].end)
         rest = [*order[k + 1 :], *order[:k]]
@@ -79,7 +80,7 @@ def next_doubtful_word(
             return WordHit(region.id, words[0].start, words[0].end)
     if current is not None:
         text = live_text if live_text is not None else current.text
-        before = [t for t in _words(current, text, threshold, is_known) if t.start < caret]
+        before = [t for t in _words(current, text, threshold, is_known) if t.end <= caret]
         if before:
             return WordHit(current.id, before[0].start, before[0].end)
     return None

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import partial
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
-from PySide6.QtGui import QAction, QColor, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import QEvent, QObject, QThreadPool, Signal
+from PySide6.QtGui import QAction, QColor, QHelpEvent, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QMenu, QToolTip
 
 from desktop.core.lexicon import Lexicon, Token, load_lexicon, tokens
 from desktop.core.word_review import WordHit, next_doubtful_word
@@ -61,6 +61,7 @@ class WordChecker(QObject):
         editor.highlighter.word_marks = self._marks
         editor.extra_menu = self.menu_actions
         documents.page_shown.connect(self._on_page_shown)
+        editor.viewport().installEventFilter(self)  # the text area gets the tooltip events
         # A pool of its own would idle a thread; the global one never holds up recognition's.
         self._loading = run_job(QThreadPool.globalInstance(), "lexicon", load_lexicon, self._on_loaded, self._on_failed)
 
@@ -71,7 +72,22 @@ class WordChecker(QObject):
         self._loading = None
         self.lexicon = lexicon
         self._editor.highlighter.rehighlight()
+        if lexicon.hint:  # no word lists (or one missing): say so and what to install
+            self.message.emit(lexicon.hint, 10000)
         self.lexicon_loaded.emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The editor's tooltip over an unknown word says so, after the character's confidence."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            ed = self._editor
+            position = ed.cursorForPosition(event.pos()).position()
+            token = self.word_at(position)
+            if token is not None and not self.is_known(token.word):
+                tip = ed.confidence_tip(min(position, token.end - 1))
+                note = f"\u201c{token.word}\u201d is not in the dictionary: right-click it for suggestions"
+                QToolTip.showText(event.globalPos(), f"{tip}\n{note}" if tip else note, ed)
+                return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ marks
     def is_known(self, word: str) -> bool:

@@ -211,3 +211,6 @@ def test_the_next_doubtful_word_goes_across_regions_and_pages() -> None:
     # AND the current region's text as edited counts: a fixed word is passed over
     assert next_doubtful_word(order, "b", 0, 0, 0.6, known, live_text="less fatigue") == WordHit("c", 8, 14)
     assert next_doubtful_word([a], "a", 0, 0, 0.6, known) is None
+    # AND a caret inside a doubtful word (where F2 puts it) finds that word; one at its end goes on
+    assert next_doubtful_word(order, "b", 7, 0, 0.6, known) == WordHit("b", 5, 11)
+    assert next_doubtful_word([b], "b", 11, 0, 0.6, known) == WordHit("b", 5, 11)  # the only one: wraps to it

@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QTextCharFormat, QTextCursor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QAction, QHelpEvent, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from desktop.core.lexicon import MEDICAL_LIST, WORD_LIST
 from desktop.core.regions import RegionStatus
@@ -148,6 +148,12 @@ def test_add_to_dictionary_persists_and_ignore_lasts_the_sitting(qtbot, make_win
     ready(qtbot, window)
     editor = window.panel.editor
     assert unknown_marks(editor) == ["Praromishos", "RIVERBEND"]
+    # hovering one says why it is marked (the wavy line is the cue, not its colour)
+    cursor = QTextCursor(editor.document())
+    cursor.setPosition(3)
+    at = editor.cursorRect(cursor).center()
+    QApplication.sendEvent(editor.viewport(), QHelpEvent(QEvent.Type.ToolTip, at, editor.viewport().mapToGlobal(at)))
+    assert "\u201cRIVERBEND\u201d is not in the dictionary" in QToolTip.text()
     # WHEN the name is added to the dictionary and the junk ignored, from the right-click menu
     entries(right_click_menu(editor, "RIVERBEND"))["Add to dictionary"].trigger()
     entries(right_click_menu(editor, "Praromishos"))["Ignore"].trigger()
@@ -162,3 +168,24 @@ def test_add_to_dictionary_persists_and_ignore_lasts_the_sitting(qtbot, make_win
     later = open_page(qtbot, make_window, page_png)
     words = ready(qtbot, later)
     assert words.is_known("RIVERBEND") and not words.is_known("Praromishos")
+
+
+def test_without_word_lists_nothing_is_marked_and_the_menu_says_why(qtbot, make_window, page_png, tmp_path):
+    # GIVEN a system without the word lists (the lexicon of missing files)
+    from desktop.core.lexicon import load_lexicon
+
+    window = open_page(qtbot, make_window, page_png)
+    rid = read_region(qtbot, window, BOX)
+    words = ready(qtbot, window)
+    missing = tmp_path / "none"
+    words.lexicon = load_lexicon(tmp_path / "d.txt", word_list=missing, medical=missing, aff=missing)
+    reading(window, rid, "Praromishos zzyzx")
+    editor = window.panel.editor
+    # THEN no word is marked, the right-click menu says why, and Ctrl+F8 names the packages to install
+    assert unknown_marks(editor) == []
+    note = entries(right_click_menu(editor, "Praromishos"))["No word lists: unknown words are not marked"]
+    assert not note.isEnabled() and "hunspell-en-med" in note.toolTip()
+    shown: list[str] = []
+    words.message.connect(lambda text, _ms: shown.append(text))
+    window.commands["next_doubtful_word"].trigger()
+    assert shown and "wamerican" in shown[-1]
