@@ -285,37 +285,70 @@ def osa_distances(word: str, candidates: list[str]) -> np.ndarray:
     return distances
 
 
+class _Forms:
+    """A set of words with the lookups the case rules need, and (built on first use) the index."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = frozenset(words)
+        self.lower = frozenset(w for w in self.words if w == w.lower())
+        self.upper = frozenset(w.upper() for w in self.words)
+        self._index: _Index | None = None
+
+    def listed(self, word: str) -> bool:
+        if word in self.words:
+            return True
+        low = word.lower()
+        if low in self.lower and ((word[0].isupper() and word[1:] == low[1:]) or word.isupper()):
+            return True
+        return word.isupper() and word in self.upper
+
+    @property
+    def index(self) -> _Index:
+        if self._index is None:
+            self._index = _Index(_shown(self.words))
+        return self._index
+
+
+def _shown(words: Iterable[str]) -> dict[str, str]:
+    """lower case -> the form to suggest: the lower-case entry when there is one, else as listed."""
+    shown: dict[str, str] = {}
+    for w in sorted(words, reverse=True):  # lower case sorts last: it wins
+        if "'" not in w:
+            shown[w.lower()] = w
+    return shown
+
+
+@functools.cache
+def _forms_of(words: frozenset[str]) -> _Forms:
+    """The system's words are shared by every lexicon of the process (and every window)."""
+    return _Forms(words)
+
+
 class Lexicon:
     """Known words and suggestions. ``words``: the system's words; ``user``: the reviewer's dictionary."""
 
     def __init__(self, words: Iterable[str], user: UserDictionary | None = None, *, hint: str = "") -> None:
-        self._words = frozenset(words)
+        self._system = _forms_of(frozenset(words))
         self.user = user
         self.hint = hint
-        self._extra: set[str] = set(user.words) if user else set()
-        self._index: _Index | None = None
-        self._cache()
-
-    def _cache(self) -> None:
-        every = self._words | self._extra
-        self._lower = {w for w in every if w == w.lower()}
-        self._upper = {w.upper() for w in every}
+        self._own = _Forms(user.words if user else ())
 
     @property
     def is_available(self) -> bool:
         """Whether there are word lists to check against (without them every word is known)."""
-        return bool(self._words)
+        return bool(self._system.words)
 
     def __len__(self) -> int:
-        return len(self._words | self._extra)
+        return len(self._system.words | self._own.words)
+
+    def prepared(self) -> Lexicon:
+        """This lexicon with its suggestion index built (done on a worker; the first right-click is then fast)."""
+        if self.is_available:
+            _ = self._system.index
+        return self
 
     def _listed(self, word: str) -> bool:
-        if word in self._words or word in self._extra:
-            return True
-        low = word.lower()
-        if low in self._lower and ((word[0].isupper() and word[1:] == low[1:]) or word.isupper()):
-            return True
-        return word.isupper() and word in self._upper
+        return self._system.listed(word) or self._own.listed(word)
 
     def is_known(self, word: str) -> bool:
         """Whether ``word`` (a :func:`tokens` word) is known, by the rules in the module's docstring."""
@@ -337,14 +370,9 @@ class Lexicon:
         if not self.is_available or not word:
             return []
         low = word.replace("\u2019", "'").lower()
-        if self._index is None:
-            shown: dict[str, str] = {}
-            for w in sorted(self._words | self._extra, reverse=True):  # a lower-case form wins
-                if "'" not in w:
-                    shown[w.lower()] = w
-            self._index = _Index(shown)
-        candidates = self._index.near(low) + [w.lower() for w in self._extra if w.lower() not in self._index.shown]
-        candidates = sorted(set(candidates))
+        index = self._system.index
+        own = _shown(self._own.words)  # the reviewer's words: few, compared one by one
+        candidates = sorted({*index.near(low), *own})
         pairs = _bigrams(low)
         scored = [
             (int(dist), -len(pairs & _bigrams(cand)), abs(len(cand) - len(low)), cand)
@@ -354,7 +382,7 @@ class Lexicon:
         scored.sort()
         out: list[str] = []
         for *_, cand in scored:
-            form = _in_case_of(word, self._index.shown.get(cand, cand))
+            form = _in_case_of(word, index.shown.get(cand) or own[cand])
             if form not in out and form != word:
                 out.append(form)
             if len(out) == limit:
@@ -365,11 +393,7 @@ class Lexicon:
         """Add ``word`` to the reviewer's dictionary (saved at once; StorageError if it cannot be)."""
         if self.user is not None:
             self.user.add(word)
-        self._extra.add(word)
-        if word == word.lower():
-            self._lower.add(word)
-        self._upper.add(word.upper())
-        self._index = None if self._index is not None and word.lower() not in self._index.shown else self._index
+        self._own = _Forms({*self._own.words, word})
 
     def unknown(self, text: str) -> Iterator[Token]:
         """The words of ``text`` this lexicon does not know."""

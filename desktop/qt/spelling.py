@@ -27,6 +27,10 @@ __all__ = ["UNKNOWN_UNDERLINE", "WordChecker"]
 UNKNOWN_UNDERLINE = QColor("#c62828")  # red; the wavy line itself is the cue that is not colour
 
 
+def _load() -> Lexicon:
+    return load_lexicon().prepared()
+
+
 class WordChecker(QObject):
     """Owns the lexicon for the editor. ``select_region(id)`` selects a region on the page shown;
     ``current_id()``, ``threshold()`` and ``floor()`` read the navigator's state."""
@@ -63,7 +67,7 @@ class WordChecker(QObject):
         documents.page_shown.connect(self._on_page_shown)
         editor.viewport().installEventFilter(self)  # the text area gets the tooltip events
         # A pool of its own would idle a thread; the global one never holds up recognition's.
-        self._loading = run_job(QThreadPool.globalInstance(), "lexicon", load_lexicon, self._on_loaded, self._on_failed)
+        self._loading = run_job(QThreadPool.globalInstance(), "lexicon", _load, self._on_loaded, self._on_failed)
 
     def _on_failed(self, _job: object, exc: Exception) -> None:
         self._report("The word lists could not be read", exc)
