@@ -165,7 +165,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     A(
         "next_doubtful_word",
-        "Next doubtful or unknown &word",
+        "Next doubtful or &unknown word",
         ("Ctrl+F8",),
         "Review",
         needs="document",
