@@ -8,12 +8,13 @@ PIP      := $(VENV)/bin/pip
 TRITON_VENV := .venv-triton
 SAMPLE   := resources/samples/clinical-note.pdf
 
-# Qt's xcb platform plugin, fonts for rendering, word lists for the synthetic corpus,
-# Xvfb + ImageMagick for screenshots, Tesseract as the evaluation baseline.
+# Qt's xcb platform plugin, fonts for rendering, the word lists the editor checks words against
+# (desktop/core/lexicon.py; also the synthetic corpus's), Xvfb + ImageMagick for screenshots,
+# Tesseract as the evaluation baseline.
 APT_RUN  := libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
             libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libegl1 libgl1 \
-            libfontconfig1 libdbus-1-3 fonts-dejavu-core
-APT_TEST := $(APT_RUN) xvfb imagemagick openssl tesseract-ocr tesseract-ocr-eng wamerican hunspell-en-med \
+            libfontconfig1 libdbus-1-3 fonts-dejavu-core wamerican hunspell-en-med hunspell-en-us
+APT_TEST := $(APT_RUN) xvfb imagemagick openssl tesseract-ocr tesseract-ocr-eng \
             fonts-urw-base35 fonts-liberation2 fonts-freefont-ttf fonts-noto-core fonts-courier-prime \
             fonts-gnutypewriter fonts-dkg-handwriting
 

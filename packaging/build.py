@@ -31,7 +31,7 @@ BUILD_REQUIREMENTS = ("pyinstaller>=6.10,<7", "tritonclient[grpc]>=2.40")
 DEPENDS = (
     "libc6 (>= 2.31), libxcb-cursor0, libxkbcommon-x11-0, libxcb-icccm4, libxcb-keysyms1, libxcb-image0, "
     "libxcb-render-util0, libxcb-randr0, libxcb-shape0, libxcb-xinerama0, libegl1, libgl1, libfontconfig1, "
-    "libdbus-1-3, fonts-dejavu-core"
+    "libdbus-1-3, fonts-dejavu-core, wamerican, hunspell-en-med, hunspell-en-us"  # word lists: desktop/core/lexicon.py
 )
 # Only binaries built here by the interpreter's build are stripped: stripping libraries that
 # auditwheel patched (numpy.libs, cv2, ...) breaks them ("ELF load command ... not page-aligned").

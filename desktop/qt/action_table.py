@@ -186,6 +186,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         slot="navigator.next_doubtful",
     ),
     A(
+        "next_doubtful_word",
+        "Next doubtful or &unknown word",
+        ("Ctrl+F8",),
+        "Review",
+        needs="document",
+        sheet="Next word the model doubted or the dictionary does not know (right-click it for suggestions)",
+        slot="navigator.words.next_doubtful_word",
+    ),
+    A(
         "edit",
         "&Edit text",
         ("F2",),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFont,
     QHelpEvent,
     QKeyEvent,
@@ -16,7 +17,7 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextDocument,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
+from PySide6.QtWidgets import QMenu, QPlainTextEdit, QToolTip, QWidget
 
 from desktop.core.review import align_confidences
 
@@ -46,6 +47,8 @@ class ConfidenceHighlighter(QSyntaxHighlighter):
         self.mark_format.setFontWeight(QFont.Weight.Bold)
         self.mark_format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
         self.mark_format.setUnderlineColor(MARK_UNDERLINE)
+        #: Marks over whole words (the unknown words, desktop.qt.spelling): block text -> (start, end, format).
+        self.word_marks: Callable[[str], Iterable[tuple[int, int, QTextCharFormat]]] | None = None
         # Connected before setDocument(), so the marks are shifted before Qt re-highlights.
         document.contentsChange.connect(self._on_contents_change)
         self.setDocument(document)
@@ -85,6 +88,11 @@ class ConfidenceHighlighter(QSyntaxHighlighter):
             elif not is_low and run is not None:
                 self.setFormat(run, offset - run, self.mark_format)
                 run = None
+        for begin, end, fmt in self.word_marks(text) if self.word_marks is not None else ():
+            for k in range(begin, end):  # over a doubtful character's mark
+                merged = self.format(k)
+                merged.merge(fmt)
+                self.setFormat(k, 1, merged)
         # A block state that changes with its marks makes Qt go on to re-highlight later blocks.
         self.setCurrentBlockState(hash(tuple(i for i, v in enumerate(low) if v)) & 0x3FFFFFFF)
 
@@ -104,6 +112,8 @@ class CorrectionEditor(QPlainTextEdit):
         self.setTabChangesFocus(False)
         self.setPlaceholderText("Lasso a region on the page (L), or drag a rectangle (R).")
         self.highlighter = ConfidenceHighlighter(self.document())
+        #: Adds entries to the right-click menu for the text position clicked (desktop.qt.spelling).
+        self.extra_menu: Callable[[QMenu, int], None] | None = None
 
     def confidence_tip(self, position: int) -> str:
         """What the tooltip says of the character at ``position``: how sure the model was of it."""
@@ -114,6 +124,18 @@ class CorrectionEditor(QPlainTextEdit):
         sure = aligned[position]
         doubt = " (doubtful)" if sure < self.highlighter.threshold else ""
         return f"\u201c{text[position]}\u201d: the model was {math.floor(sure * 100)}% sure{doubt}"
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """The right-click menu at ``pos`` (viewport pixels): ``extra_menu``'s entries above the usual ones."""
+        menu = self.createStandardContextMenu(pos)
+        if self.extra_menu is not None:
+            self.extra_menu(menu, self.cursorForPosition(pos).position())
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu(event.pos())
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):

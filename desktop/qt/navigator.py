@@ -22,6 +22,7 @@ from desktop.qt.page_reader import PageReader
 from desktop.qt.page_view import PageView
 from desktop.qt.recognition import RecognitionController
 from desktop.qt.settings_store import SettingsStore
+from desktop.qt.spelling import WordChecker
 from desktop.qt.undo import UndoController
 from inference.errors import NoteLassoError
 
@@ -74,6 +75,11 @@ class ReviewNavigator(QObject):
         documents.page_changing.connect(self._on_page_changing)
         documents.page_shown.connect(self._on_page_shown)
         documents.session_changed.connect(self._on_session_event)
+        self.words = WordChecker(  # unknown words, their right-click menu, Ctrl+F8 (after page_shown above)
+            documents, view, ed, current_id=lambda: self.current_id, select_region=self.select,
+            threshold=lambda: self.threshold, floor=lambda: self.unreadable_below, report=report, parent=self,
+        )  # fmt: skip
+        self.words.message.connect(self.message)
 
     @property
     def threshold(self) -> float:
