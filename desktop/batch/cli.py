@@ -92,12 +92,13 @@ class Progress:
         self._last = 0.0
         self._lock = threading.Lock()
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, event: str, pages: int) -> None:
         with self._lock:
-            self.done += done
-            self.total += total
-            if done == 1 and total == 0:
-                self.read += 1
+            if event == "found":
+                self.total += pages
+            else:
+                self.done += pages
+                self.read += pages if event == "read" else 0
             now = time.perf_counter()
             if self.is_tty or now - self._last >= self.every_s:
                 self._last = now

@@ -114,6 +114,7 @@ class Summary:
     stopped: str = ""
     stop_code: int = ExitCode.OK
     seconds: float = 0.0
+    retries: int = 0  # pages whose reading waited for the server and was tried again
 
     @property
     def pages_read(self) -> int:
@@ -171,8 +172,9 @@ class _StopError(Exception):
 class BatchRun:
     """One run over many documents with one recogniser (thread-safe; shared by the workers).
 
-    ``on_progress(pages_done_delta, pages_total_delta)`` is called from workers as pages are read
-    or found already read; it must be quick and thread-safe.
+    ``on_progress(event, pages)`` is called from workers: "found" (a document's pages, now known),
+    "read" (one page committed) or "skipped" (pages left as they are or read before); it must be
+    quick and thread-safe.
     """
 
     def __init__(
@@ -180,7 +182,7 @@ class BatchRun:
         recognizer: Recognizer,
         options: BatchOptions,
         *,
-        on_progress: Callable[[int, int], None] = lambda _done, _total: None,
+        on_progress: Callable[[str, int], None] = lambda _event, _pages: None,
     ) -> None:
         self.recognizer, self.options, self.on_progress = recognizer, options, on_progress
         self.engine = recognizer.backend.label
@@ -189,6 +191,7 @@ class BatchRun:
         self._stop_reason: _StopError | None = None
         self._lock = threading.Lock()
         self._committed = 0
+        self.retries = 0
         kill = os.environ.get(KILL_AFTER_ENV, "")
         self._kill_after = int(kill) if kill.isdigit() else 0
 
@@ -223,6 +226,7 @@ class BatchRun:
             stopped=stop.message if stop else "",
             stop_code=stop.code if stop else ExitCode.OK,
             seconds=time.perf_counter() - t0,
+            retries=self.retries,
         )
 
     # -- one document ------------------------------------------------------------------------
@@ -254,7 +258,7 @@ class BatchRun:
             return
         try:
             result.pages = doc.page_count
-            self.on_progress(0, doc.page_count)
+            self.on_progress("found", doc.page_count)
             with ReviewSession.open(result.path, store_dir=opts.store_dir, user=opts.user or None, dpi=opts.dpi) as s:
                 mark = self._claim(s, result)
                 if mark is not None:
@@ -270,13 +274,13 @@ class BatchRun:
         store = session.store
         if session.is_read_only:
             result.outcome, result.reason = BUSY, "open in a NoteLasso window (or its folder is read-only): left alone"
-            self.on_progress(result.pages, 0)
+            self.on_progress("skipped", result.pages)
             return None
         mark = read_mark(store)
         if mark is None:
             if session.regions():
                 result.outcome, result.reason = EDITED, "a person has already drawn regions in it: left as it is"
-                self.on_progress(result.pages, 0)
+                self.on_progress("skipped", result.pages)
                 return None
             return BatchMark(
                 by=session.user,
@@ -290,11 +294,11 @@ class BatchRun:
         if chain_head(store) != mark.head:
             result.outcome = EDITED
             result.reason = "changed in NoteLasso since the batch read it: left as it is"
-            self.on_progress(result.pages, 0)
+            self.on_progress("skipped", result.pages)
             return None
         if mark.is_complete:
             result.outcome, result.reason = ALREADY, f"read before ({_day(mark.finished)}, {mark.model})"
-            self.on_progress(result.pages, 0)
+            self.on_progress("skipped", result.pages)
             return None
         result.outcome = RESUMED if mark.pages else READ
         return mark
@@ -303,7 +307,7 @@ class BatchRun:
         from inference.page_lines import find_page_lines
 
         result.outcome = result.outcome or READ
-        self.on_progress(len(set(mark.pages)), 0)
+        self.on_progress("skipped", len(set(mark.pages)))
         for index in range(doc.page_count):
             if index in mark.pages:
                 continue
@@ -350,7 +354,7 @@ class BatchRun:
         with self._lock:
             self._committed += 1
             committed = self._committed
-        self.on_progress(1, 0)
+        self.on_progress("read", 1)
         if self._kill_after and committed >= self._kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -368,6 +372,8 @@ class BatchRun:
                 if exc.status not in RETRYABLE or waited >= self.options.retry_s or self._stop.is_set():
                     raise _StopError(_gone(exc, waited), ExitCode.REMOTE) from exc
                 log.info("server %s: retrying in %.1f s", exc.status, delay)
+                with self._lock:
+                    self.retries += 1
                 self._stop.wait(delay)
                 waited += delay
                 delay = min(delay * 2, 8.0)
