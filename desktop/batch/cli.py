@@ -84,18 +84,21 @@ class Progress:
     """A progress line on ``stream``: pages done of known, pages/s, ETA. Redrawn in place on a
     terminal, else one line every ``every_s`` seconds (logs, pipes). Thread-safe."""
 
-    def __init__(self, stream: TextIO, *, every_s: float = 2.0) -> None:
-        self.stream, self.every_s = stream, every_s
+    def __init__(self, stream: TextIO, documents: int, *, every_s: float = 2.0) -> None:
+        self.stream, self.every_s, self.documents = stream, every_s, documents
         self.is_tty = stream.isatty()
-        self.done = self.total = self.read = 0
+        self.done = self.total = self.read = self.opened = self.finished = 0
         self._t0 = time.perf_counter()
         self._last = 0.0
         self._lock = threading.Lock()
 
     def __call__(self, event: str, pages: int) -> None:
         with self._lock:
-            if event == "found":
+            if event == "document":
+                self.finished += pages
+            elif event == "found":
                 self.total += pages
+                self.opened += 1
             else:
                 self.done += pages
                 self.read += pages if event == "read" else 0
@@ -107,11 +110,16 @@ class Progress:
     def _draw(self, now: float) -> None:
         elapsed = max(1e-6, now - self._t0)
         rate = self.read / elapsed
-        left = max(0, self.total - self.done)
+        # pages of documents not opened yet: estimated from those opened so far
+        expected = self.total if self.opened >= self.documents else self.total / max(1, self.opened) * self.documents
+        left = max(0.0, expected - self.done)
         eta = f"{int(left / rate) // 60}:{int(left / rate) % 60:02d}" if rate > 0 else "--:--"
-        share = self.done / self.total if self.total else 0.0
+        share = min(1.0, self.done / expected) if expected else 0.0
         bar = "#" * int(share * 24) + "." * (24 - int(share * 24))
-        text = f"[{bar}] {self.done}/{self.total} pages  {rate:.2f} pages/s  ETA {eta}"
+        text = (
+            f"[{bar}] {self.finished}/{self.documents} documents, {self.done}/{self.total} pages  "
+            f"{rate:.2f} pages/s  ETA {eta}"
+        )
         self.stream.write(f"\r{text}" if self.is_tty else f"{text}\n")
         self.stream.flush()
 
@@ -210,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: sending pages to remote server {remote}", file=sys.stderr)
     backend = open_backend(BackendConfig(cfg.kind, options))
     try:
-        progress = Progress(sys.stderr)
+        progress = Progress(sys.stderr, len(documents))
         batch = BatchRun(
             Recognizer(backend, batch_size=resolved["batch_size"]),
             BatchOptions(

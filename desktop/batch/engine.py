@@ -172,9 +172,9 @@ class _StopError(Exception):
 class BatchRun:
     """One run over many documents with one recogniser (thread-safe; shared by the workers).
 
-    ``on_progress(event, pages)`` is called from workers: "found" (a document's pages, now known),
-    "read" (one page committed) or "skipped" (pages left as they are or read before); it must be
-    quick and thread-safe.
+    ``on_progress(event, n)`` is called from workers: "found" (a document's pages, now known),
+    "read" (one page committed), "skipped" (pages left as they are or read before) or "document"
+    (one document done, whatever its outcome); it must be quick and thread-safe.
     """
 
     def __init__(
@@ -237,14 +237,15 @@ class BatchRun:
             self._read_document(result, export_stem)
         except _StopError as stop:
             self.stop(stop.message, stop.code)
-            result.outcome = result.outcome or STOPPED
-            result.reason = result.reason or "the run stopped while reading it; run again to continue"
+            result.outcome, result.reason = STOPPED, "the run stopped while reading it; run again to continue"
         except NoteLassoError as exc:
             result.outcome, result.reason, result.exit_code = FAILED, exc.user_message, int(exc.exit_code)
         except Exception as exc:  # one broken document must not end the run
             log.error("unexpected failure on a document", exc_info=exc)
             result.outcome, result.reason = FAILED, f"unexpected error ({type(exc).__name__})"
             result.exit_code = ExitCode.INTERNAL
+        finally:
+            self.on_progress("document", 1)
 
     def _read_document(self, result: DocResult, export_stem: str) -> None:
         from inference.documents import PasswordRequiredError, open_document

@@ -1,5 +1,5 @@
 """Pages per minute of ``notelasso batch``: the CPU back end, then a real Triton server on loopback at
-1, 4 and 16 documents in flight, in one run (``python -m desktop.batch.bench``).
+1, 4 and 16 documents in flight, in one run (``python -m build_engine.batch_bench``).
 
 A generated backlog (:func:`desktop.batch.samples.write_backlog`: PDF, TIFF and PNG pages of note
 text) is read by :class:`desktop.batch.engine.BatchRun` into a fresh review folder per case, so
@@ -7,6 +7,9 @@ every case reads every page. The Triton server is started from ``.venv-triton`` 
 (``build_engine.triton_server``) with the model served by Triton's Python back end (ONNX Runtime
 on the CPU) and dynamic batching; the table also gives the server's average executed batch, which
 shows whether several documents in flight fill it. Nothing recognised is printed.
+
+It lives here, beside the Triton server tooling it starts, because the app (``desktop``) never
+imports build_engine (tests/test_import_walls.py).
 """
 
 from __future__ import annotations
@@ -50,13 +53,14 @@ def _row(out: Callable[[str], None], case: str, concurrency: int, run: tuple[int
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m desktop.batch.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m build_engine.batch_bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--documents", type=int, default=16, help="documents in the backlog (default 16)")
     p.add_argument("--pages", type=int, default=1, help="pages per PDF and TIFF (a PNG has one; default 1)")
     p.add_argument("--concurrency", default="1,4,16", help="documents in flight on Triton (default 1,4,16)")
     p.add_argument("--cpu-threads", type=int, default=0, help="ONNX Runtime threads, both sides (0: all cores)")
     p.add_argument("--model", type=Path, help="the ONNX model (default: the bundled one)")
     p.add_argument("--no-triton", action="store_true", help="measure the CPU back end only")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds a Triton request may take (default 10)")
     args = p.parse_args(argv)
     from inference.models import default_model_path
 
@@ -106,7 +110,8 @@ def _triton(args: argparse.Namespace, model: Path, root: Path, threads: int, out
         ),
     )
     with TritonServer(repo) as server:
-        backend = open_backend(BackendConfig("triton", {"url": server.grpc_url, "model_name": name}))
+        values = {"url": server.grpc_url, "model_name": name, "timeout_s": args.timeout}
+        backend = open_backend(BackendConfig("triton", values))
         try:
             rec = Recognizer(backend)
             _warm_up(rec)
@@ -117,7 +122,7 @@ def _triton(args: argparse.Namespace, model: Path, root: Path, threads: int, out
                 runs = after["executions"] - before["executions"]
                 crops = after["inferences"] - before["inferences"]
                 batch = f"{crops / runs:.1f} crops" if runs else "-"
-                _row(out, f"Triton gRPC {server.grpc_url}", concurrency, run, batch)
+                _row(out, f"Triton gRPC loopback, timeout {args.timeout:g} s", concurrency, run, batch)
         finally:
             backend.close()
 
