@@ -25,7 +25,7 @@ from inference.backends.options import Option, add_arguments, given_values
 from inference.errors import ExitCode, InputError, NoteLassoError, report_error
 
 if TYPE_CHECKING:
-    from desktop.batch.engine import Summary
+    from desktop.batch.engine import BatchRun, Summary
 
 __all__ = ["Progress", "build_parser", "format_summary", "main"]
 
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
             ),
             on_progress=progress,
         )
-        signal.signal(signal.SIGTERM, lambda *_: batch.stop("Terminated.", ExitCode.INTERRUPTED))
+        _stop_on_signals(batch)
         summary = batch.run(documents, refused)
         progress.finish()
     finally:
@@ -242,6 +242,19 @@ def run(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     (args.out / "batch-summary.json").write_text(json.dumps(_summary_json(summary), indent=1), encoding="utf-8")
     return summary.exit_code
+
+
+def _stop_on_signals(batch: BatchRun) -> None:
+    """Ctrl+C or SIGTERM: every worker finishes (or drops) its page and the summary is printed
+    (exit 130); a second Ctrl+C stops at once. Pages committed are kept either way."""
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if batch.is_stopping:
+            raise KeyboardInterrupt
+        batch.stop("Interrupted (Ctrl+C)." if signum == signal.SIGINT else "Terminated.", ExitCode.INTERRUPTED)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

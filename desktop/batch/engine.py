@@ -195,6 +195,10 @@ class BatchRun:
         kill = os.environ.get(KILL_AFTER_ENV, "")
         self._kill_after = int(kill) if kill.isdigit() else 0
 
+    @property
+    def is_stopping(self) -> bool:
+        return self._stop.is_set()
+
     def stop(self, message: str = "Interrupted.", code: int = ExitCode.INTERRUPTED) -> None:
         """Ask the workers to stop after the page each is on (that page is committed or not at all)."""
         with self._lock:
@@ -255,8 +259,12 @@ class BatchRun:
             with _MUPDF:
                 doc = open_document(result.path)
         except PasswordRequiredError:
+            self.on_progress("found", 0)
             result.outcome, result.reason, result.exit_code = FAILED, "encrypted (needs a password)", ExitCode.DOCUMENT
             return
+        except NoteLassoError:
+            self.on_progress("found", 0)  # a document without pages to read
+            raise
         try:
             result.pages = doc.page_count
             self.on_progress("found", doc.page_count)
