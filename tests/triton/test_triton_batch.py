@@ -21,7 +21,7 @@ from inference.errors import ExitCode
 from inference.recognizer import Recognizer
 from tests.triton.conftest import need_triton_venv
 
-pytestmark = pytest.mark.triton
+pytestmark = [pytest.mark.triton, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 

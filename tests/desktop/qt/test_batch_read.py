@@ -12,11 +12,15 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from desktop.batch.engine import KILL_AFTER_ENV
 from desktop.core.batch_mark import read_mark
 from desktop.core.review import next_doubtful
 from desktop.core.session import ReviewSession
 from tests.desktop.qt.conftest import wait_page
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
 LINES_PER_PAGE = 3
