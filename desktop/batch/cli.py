@@ -132,13 +132,16 @@ class Progress:
 
 def format_summary(summary: Summary) -> str:
     """The table printed at the end: one row per input, then the totals and why the run stopped."""
-    rows = [("document", "pages", "read now", "regions", "doubtful", "result")]
+    rows: list[tuple[str, ...]] = [
+        ("document", "pages", "read now", "regions", "doubtful regions", "doubtful words", "result")
+    ]
     for d in summary.documents:
-        nums = (str(d.pages), str(d.pages_read), str(d.regions), str(d.doubtful)) if d.pages else ("-",) * 4
+        counts = (d.pages, d.pages_read, d.regions, d.doubtful, d.doubtful_words)
+        nums = tuple(str(n) for n in counts) if d.pages else ("-",) * 5
         rows.append((d.path.name, *nums, f"{d.outcome}: {d.reason}" if d.reason else d.outcome))
-    widths = [min(40, max(len(r[i]) for r in rows)) for i in range(5)]
+    widths = [min(40, max(len(r[i]) for r in rows)) for i in range(6)]
     lines = [
-        "  ".join([r[0][: widths[0]].ljust(widths[0]), *(r[i].rjust(widths[i]) for i in range(1, 5)), r[5]])
+        "  ".join([r[0][: widths[0]].ljust(widths[0]), *(r[i].rjust(widths[i]) for i in range(1, 6)), r[6]])
         for r in rows
     ]
     docs = summary.documents
@@ -147,7 +150,8 @@ def format_summary(summary: Summary) -> str:
     rate = summary.pages_read / summary.seconds * 60 if summary.seconds else 0.0
     lines.append(
         f"{len(docs)} documents, {sum(d.pages for d in docs)} pages ({summary.pages_read} read now, "
-        f"{rate:.1f} pages/min), {sum(d.regions for d in docs)} regions, {sum(d.doubtful for d in docs)} doubtful; "
+        f"{rate:.1f} pages/min), {sum(d.regions for d in docs)} regions, {sum(d.doubtful for d in docs)} doubtful "
+        f"({sum(d.doubtful_words for d in docs)} words); "
         f"{len(failed)} failed"
     )
     if edited:
@@ -174,6 +178,7 @@ def _summary_json(summary: Summary) -> dict[str, Any]:
                 "pages_read": d.pages_read,
                 "regions": d.regions,
                 "doubtful": d.doubtful,
+                "doubtful_words": d.doubtful_words,
                 "exports": [str(p) for p in d.exports],
             }
             for d in summary.documents

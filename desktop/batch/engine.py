@@ -51,6 +51,7 @@ __all__ = [
     "BatchRun",
     "DocResult",
     "Summary",
+    "doubtful_words",
     "find_inputs",
 ]
 
@@ -84,7 +85,8 @@ class DocResult:
     pages: int = 0
     pages_read: int = 0  # by this run
     regions: int = 0  # in the review, from the batch
-    doubtful: int = 0
+    doubtful: int = 0  # regions that need a look
+    doubtful_words: int = 0
     reason: str = ""
     exit_code: int = ExitCode.OK
     exports: list[Path] = field(default_factory=list)
@@ -299,7 +301,7 @@ class BatchRun:
                 page_count=result.pages,
                 head=chain_head(store),
             )
-        result.regions, result.doubtful = mark.regions, mark.doubtful
+        result.regions, result.doubtful, result.doubtful_words = mark.regions, mark.doubtful, mark.doubtful_words
         if chain_head(store) != mark.head:
             result.outcome = EDITED
             result.reason = "changed in NoteLasso since the batch read it: left as it is"
@@ -329,7 +331,7 @@ class BatchRun:
             readings = self._recognize(page, lines) if lines else []
             mark = self._commit(session, mark, index, lines, readings)
             result.pages_read += 1
-            result.regions, result.doubtful = mark.regions, mark.doubtful
+            result.regions, result.doubtful, result.doubtful_words = mark.regions, mark.doubtful, mark.doubtful_words
             self._page_done()
         mark = replace(mark, finished=utc_now())
         write_mark(session.store, mark)
@@ -351,7 +353,8 @@ class BatchRun:
                 read = session.apply_recognition(region.id, reading, engine=self.engine, model=self.model)
                 added.append(read or region)
             doubtful = sum(needs_review(r, opts.threshold) or is_unreadable(r, opts.unreadable_below) for r in added)
-            new = mark.with_page(index, regions=len(added), doubtful=doubtful)
+            words = sum(doubtful_words(r, opts.threshold, opts.unreadable_below) for r in added)
+            new = mark.with_page(index, regions=len(added), doubtful=doubtful, doubtful_words=words)
             head = session.store.audit(
                 session.user, "batch_page", None, page=index, regions=len(added), engine=self.engine, model=self.model
             )
@@ -409,6 +412,20 @@ class BatchRun:
             except NoteLassoError as exc:
                 result.reason = f"{fmt} export failed: {exc.user_message}"
                 result.exit_code = int(exc.exit_code)
+
+
+def doubtful_words(region: Region, threshold: float, floor: float) -> int:
+    """Words of the model's reading holding a character read below ``threshold``; every word of an
+    unreadable region (below ``floor``, see :func:`desktop.core.review.is_unreadable`)."""
+    if is_unreadable(region, floor):
+        return len(region.model_text.split())
+    count, flagged = 0, False
+    for ch, confidence in zip(region.model_text, region.confidences, strict=False):
+        if ch.isspace():
+            count, flagged = count + flagged, False
+        elif confidence < threshold:
+            flagged = True
+    return count + flagged
 
 
 def _gone(exc: RemoteInferenceError, waited: float) -> str:

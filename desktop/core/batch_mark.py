@@ -35,20 +35,22 @@ class BatchMark:
     pages: tuple[int, ...] = ()
     head: str = ""
     finished: str = ""
-    doubtful: int = 0
+    doubtful: int = 0  # regions that need a look (doubtful characters, or unreadable)
     regions: int = 0
+    doubtful_words: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_complete(self) -> bool:
         return bool(self.finished) and len(set(self.pages)) >= self.page_count
 
-    def with_page(self, page: int, *, regions: int, doubtful: int) -> BatchMark:
+    def with_page(self, page: int, *, regions: int, doubtful: int, doubtful_words: int = 0) -> BatchMark:
         return replace(
             self,
             pages=tuple(sorted({*self.pages, page})),
             regions=self.regions + regions,
             doubtful=self.doubtful + doubtful,
+            doubtful_words=self.doubtful_words + doubtful_words,
         )
 
     def describe(self) -> str:

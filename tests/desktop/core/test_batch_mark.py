@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.batch.engine import BUSY, EDITED, READ, BatchOptions, BatchRun, find_inputs
+from desktop.batch.engine import BUSY, EDITED, READ, BatchOptions, BatchRun, doubtful_words, find_inputs
 from desktop.batch.samples import write_backlog
 from desktop.core.batch_mark import BatchMark, read_mark
+from desktop.core.regions import Region, RegionStatus
 from desktop.core.session import ReviewSession
 from inference.backends import BackendConfig, open_backend
 from inference.recognizer import Recognizer
@@ -47,3 +48,13 @@ def test_reviews_open_in_a_window_or_drawn_by_a_person_are_left_alone(tmp_path: 
         mark = read_mark(session.store)
         assert mark is not None and mark.is_complete and len(session.regions()) == mark.regions > 0
     assert summary.exit_code == 0
+
+
+def test_doubtful_words_count_words_holding_a_doubtful_character() -> None:
+    # "BP 120/8O pulse": the O of the second word and the s of the third read below 0.6
+    text = "BP 120/8O pulse"
+    confidences = tuple(0.4 if i in (8, 14) else 0.99 for i in range(len(text)))
+    region = Region("r", 0, ((0, 0), (9, 0), (9, 9)), RegionStatus.READ, text, text, confidences)
+    assert doubtful_words(region, 0.6, 0.0) == 2
+    assert doubtful_words(region, 0.3, 0.0) == 0
+    assert doubtful_words(region, 0.6, 0.99) == 3  # unreadable by that floor: every word needs typing
