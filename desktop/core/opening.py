@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def _can_write(folder: Path) -> bool:
     """Whether a file can be made in ``folder`` (creating it if needed); tried, as permissions can mislead."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".probe-{os.getpid()}"
+        probe = folder / f".probe-{os.getpid()}-{threading.get_ident()}"  # one per thread: a batch opens many
         probe.touch()
         probe.unlink()
     except OSError:

@@ -197,6 +197,11 @@ class ReviewSession:
     def _change(self) -> _Change:
         return _Change(self)
 
+    def grouped(self) -> AbstractContextManager[None]:
+        """Several changes saved as ONE transaction: all of them or none (a batch run's page).
+        Listeners hear of them after the commit; a failure rolls all back and reloads."""
+        return self._change()
+
     # -- queries ---------------------------------------------------------------------------
     def regions(self, page: int | None = None) -> list[Region]:
         """Regions in reading order: page, then top-to-bottom, left-to-right."""

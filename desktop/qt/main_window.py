@@ -14,13 +14,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer
+from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from desktop.core import settings as options
 from desktop.qt import actions as table
 from desktop.qt import dialogs
+from desktop.qt.batch_arrival import BatchArrival
 from desktop.qt.correction_panel import CorrectionPanel
 from desktop.qt.documents import DocumentController
 from desktop.qt.file_menus import ExportMenu, RecentMenu
@@ -72,8 +73,7 @@ class MainWindow(QMainWindow):
         self._build_commands()
         self._wire()
         self.setAcceptDrops(True)
-        screen = self.screen().availableGeometry()
-        self.resize(min(1480, screen.width()), min(940, screen.height()))
+        self.resize(self.screen().availableGeometry().size().boundedTo(QSize(1480, 940)))
         self._update_title()
         self._update_actions()
         # The back end loads once the first page is up (or soon, with no document).
@@ -96,10 +96,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.review_dock], [420], Qt.Orientation.Horizontal)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
+        dock = QDockWidget(title, self, features=QDockWidget.DockWidgetFeature.DockWidgetMovable)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(area, dock)
         return dock
 
@@ -132,6 +131,7 @@ class MainWindow(QMainWindow):
         docs.review_opened.connect(self.review_banner.show_review)
         docs.sign_off_changed.connect(lambda text: self.review_banner.show_review(False, text))
         docs.closed.connect(self.review_banner.hide)
+        self.batch_arrival = BatchArrival(docs, nav, self.review_banner, self.statusBar(), parent=self)
         docs.page_rendering.connect(lambda index: status.message(f"Rendering page {index + 1}…"))
         docs.page_shown.connect(lambda _index: status.clear_message())
         for signal in (docs.page_rendering, docs.page_shown, docs.closed):
