@@ -37,6 +37,7 @@ class ActionSpec:
     icon: str | None = None
     icon_text: str | None = None
     checkable: bool = False
+    checked: bool = False
     group: str | None = None
     needs: str = ""
     separator_before: bool = False
@@ -152,6 +153,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
         slot="view.rotate_page",
         args=(90,),
     ),
+    A(
+        "progress",
+        "Review &progress",
+        (),
+        "View",
+        checkable=True,
+        checked=True,
+        separator_before=True,
+        sheet="Show or hide the review progress: per page, regions, reviewed, doubtful and unreadable left",
+        slot="progress_dock.toggle",
+    ),
     A("pan", "Pan", keys_text="Space+drag, middle drag"),
     A("next", "&Next region", ("Tab",), "Review", separator_before=True, slot="navigator.next_region"),
     A("prev", "&Previous region", ("Shift+Tab",), "Review", slot="navigator.previous_region"),
@@ -162,6 +174,33 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Review",
         sheet="Next region with doubtful characters",
         slot="navigator.next_doubtful",
+    ),
+    A(
+        "next_unreviewed",
+        "Next &unreviewed region",
+        ("Ctrl+N",),
+        "Review",
+        sheet="Next unreviewed region: not yet corrected or verified (across pages, wrapping round)",
+        slot="navigator.next_unreviewed",
+    ),
+    A(
+        "move_up",
+        "Move region &up",
+        ("Alt+Up",),
+        "Review",
+        needs="region",
+        separator_before=True,
+        sheet="Move the region up in its page's order (lists, Tab and every export follow it)",
+        slot="navigator.move_up",
+    ),
+    A(
+        "move_down",
+        "Move region do&wn",
+        ("Alt+Down",),
+        "Review",
+        needs="region",
+        sheet="Move the region down in its page's order",
+        slot="navigator.move_down",
     ),
     A(
         "edit",
@@ -214,6 +253,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator_before=True,
         sheet="Read the whole page: its text lines become regions in reading order (asks if it has regions)",
         slot="navigator.page_reader.read_page",
+    ),
+    A(
+        "read_pages",
+        "Read pa&ges…",
+        (),
+        "Review",
+        needs="document",
+        sheet="Read a range of pages: their text lines become regions (asks about pages that have regions)",
+        slot="navigator.range_reader.choose",
     ),
     A(
         "sign_off",
