@@ -37,7 +37,6 @@ class ActionSpec:
     icon: str | None = None
     icon_text: str | None = None
     checkable: bool = False
-    checked: bool = False
     group: str | None = None
     needs: str = ""
     separator_before: bool = False
@@ -159,7 +158,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         (),
         "View",
         checkable=True,
-        checked=True,
         separator_before=True,
         sheet="Show or hide the review progress: per page, regions, reviewed, doubtful and unreadable left",
         slot="progress_dock.toggle",

@@ -82,7 +82,6 @@ def build_actions(window: QWidget, actions: Sequence[ActionSpec] = ACTIONS) -> d
             act.setShortcuts([QKeySequence(k) for k in spec.keys])
             act.setToolTip(f"{spec.title.replace('&', '')} ({_key_text(spec.keys[0])})")
         act.setCheckable(spec.checkable)
-        act.setChecked(spec.checked)
         if spec.group:
             groups.setdefault(spec.group, QActionGroup(parent)).addAction(act)
         slot = resolve_slot(window, spec)

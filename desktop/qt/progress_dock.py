@@ -60,8 +60,12 @@ class ProgressDock(QDockWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # every column in view, no scrolling
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(40)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setMinimumWidth(380)
         self.table.setToolTip("Click a page to go there; \u2713: every region on it is reviewed")
         self.table.cellClicked.connect(lambda row, _col: self.go_to_row(row))
         body = QWidget()
@@ -71,6 +75,7 @@ class ProgressDock(QDockWidget):
         lay.addWidget(self.table, 1)
         self.setWidget(body)
         window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self)
+        self.hide()  # shown on request: the page keeps its width (the status bar counts the document)
         navigator.counts_changed.connect(lambda _n, _reviewed: self.refresh())
         documents.closed.connect(self.refresh)
 

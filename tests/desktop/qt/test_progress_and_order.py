@@ -27,12 +27,22 @@ def _cells(window, row: int) -> list[str]:
     return [table.item(row, c).text() for c in range(table.columnCount())]
 
 
+def _answer(asked: list[list[int]], answer: str):
+    """A stand-in for the question about pages with regions: records the pages, answers ``answer``."""
+
+    def confirm(pages: list[int]) -> str:
+        asked.append(pages)
+        return answer
+
+    return confirm
+
+
 def _read_pages(qtbot, window, first: int, last: int, answer: str = REPLACE) -> tuple[list[str], list[list[int]]]:
     """Review > Read pages… for pages ``first``..``last`` (0-based); waits until every line is read.
     Returns the new ids and the questions asked (pages that had regions)."""
-    reader, asked = window.navigator.range_reader, []
+    reader, asked = window.navigator.range_reader, list[list[int]]()
     reader.range_hook = lambda count: (first, last)
-    reader.confirm_hook = lambda pages: asked.append(pages) or answer
+    reader.confirm_hook = _answer(asked, answer)
     with qtbot.waitSignal(reader.finished, timeout=60000) as blocker:
         window.commands["read_pages"].trigger()
     ids: list[str] = []
@@ -45,9 +55,11 @@ def _read_pages(qtbot, window, first: int, last: int, answer: str = REPLACE) -> 
 
 # -- 1. the review-progress view --------------------------------------------------------------------
 def test_the_progress_view_counts_each_page_live_and_a_row_turns_to_its_page(qtbot, make_window, note_pdf):
-    # GIVEN a three-page note, its progress view shown (View > Review progress), no region yet
+    # GIVEN a three-page note, no region yet; the reviewer shows View > Review progress
     window = open_page(qtbot, make_window, note_pdf)
     dock = window.progress_dock
+    assert dock.isHidden() and not window.commands["progress"].isChecked()
+    window.commands["progress"].trigger()
     assert window.commands["progress"].isChecked() and dock.isVisible()
     assert dock.table.rowCount() == 4 and _cells(window, 3) == ["Document", "0", "0", "0", "0"]
     # WHEN the reviewer reads the first page's lines
@@ -179,9 +191,9 @@ def test_read_pages_reads_a_range_in_one_undo_step_and_asks_about_pages_with_reg
     # THEN the whole range is taken back in one step
     assert [r.id for r in session.regions()] == [drawn]
     # WHEN they read again, answer Cancel to the question
-    reader, asked = window.navigator.range_reader, []
+    reader, asked = window.navigator.range_reader, list[list[int]]()
     reader.range_hook = lambda count: (0, 2)
-    reader.confirm_hook = lambda pages: asked.append(pages) or CANCEL
+    reader.confirm_hook = _answer(asked, CANCEL)
     window.commands["read_pages"].trigger()
     # THEN nothing starts
     assert asked == [[1]] and not reader.is_busy and [r.id for r in session.regions()] == [drawn]
