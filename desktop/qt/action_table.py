@@ -154,7 +154,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     A(
         "progress",
-        "Review &progress",
+        "Review pro&gress",
         (),
         "View",
         checkable=True,
@@ -183,7 +183,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     A(
         "move_up",
-        "Move region &up",
+        "&Move region up",
         ("Alt+Up",),
         "Review",
         needs="region",
@@ -193,7 +193,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     A(
         "move_down",
-        "Move region do&wn",
+        "Mo&ve region down",
         ("Alt+Down",),
         "Review",
         needs="region",

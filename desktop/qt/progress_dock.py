@@ -34,11 +34,11 @@ def _cells(row: PageProgress) -> tuple[str, ...]:
 
 
 def summary(total: PageProgress) -> str:
-    """One line for the top of the view, e.g. "5 of 24 regions reviewed · 3 doubtful · 1 unreadable left"."""
+    """Two short lines for the top of the view, e.g. "5 of 24 regions reviewed / 3 doubtful · 1 unreadable left"."""
     if not total.regions:
-        return "No regions yet: draw round the text, or Review > Read whole page"
-    left = f" · {total.doubtful} doubtful · {total.unreadable} unreadable left"
-    return f"{total.reviewed} of {total.regions} regions reviewed{left}"
+        return "No regions yet: draw round the text,\nor Review > Read whole page"
+    left = f"{total.doubtful} doubtful · {total.unreadable} unreadable left"
+    return f"{total.reviewed} of {total.regions} regions reviewed\n{left}"
 
 
 class ProgressDock(QDockWidget):
@@ -53,19 +53,23 @@ class ProgressDock(QDockWidget):
         self.total = PageProgress(None)
         self.summary = QLabel(summary(self.total))
         self.summary.setObjectName("progressSummary")
-        self.summary.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Fixed widths, taken once from the headers: a column that resizes with its contents or the
+        # dock, beside a scroll bar that comes and goes, can set off a layout loop in Qt.
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # every column in view, no scrolling
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setMinimumSectionSize(40)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        widths = [header.fontMetrics().horizontalAdvance(f"  {name}  ") + 8 for name in COLUMNS]
+        widths[0] = max(widths[0], header.fontMetrics().horizontalAdvance("  Document  ") + 8)
+        for column, width in enumerate(widths):
+            header.resizeSection(column, width)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setMinimumWidth(380)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.table.setMinimumWidth(sum(widths) + 2 * self.table.frameWidth() + 24)
         self.table.setToolTip("Click a page to go there; \u2713: every region on it is reviewed")
         self.table.cellClicked.connect(lambda row, _col: self.go_to_row(row))
         body = QWidget()
