@@ -188,6 +188,8 @@ class RangeReader(QObject):
 
         job = (self._run, self._documents.generation, page, rotation)
         run_job(self._pool, job, find, self._on_found, self._on_failed)
+        if len(self._todo) > 1:  # the next page renders while this one's lines are found
+            self._documents.pages.request(self._todo[1])
 
     def _on_page_ready(self, index: int) -> None:
         if self.is_busy and index == self._waiting:
