@@ -39,6 +39,8 @@ class RegionEditor(Protocol):
 
     def set_polygon(self, region_id: str, polygon: Sequence[Point]) -> Region: ...
 
+    def set_rank(self, region_id: str, rank: float | None) -> Region: ...
+
 
 class Operation:
     """Something a person did that can be undone. Subclasses register by ``kind``."""
@@ -228,6 +230,48 @@ class SetPolygon(RegionOperation):
 
 
 @dataclass
+class SetOrder(Operation):
+    """The reviewer's order of a page's regions: ``after`` maps region ids to their new ranks,
+    ``before`` to the ranks they had (None: reading order). Only ranks change; undo puts them back."""
+
+    kind: ClassVar[str] = "set_order"
+    after: dict[str, float | None] = field(default_factory=dict)
+    before: dict[str, float | None] = field(default_factory=dict)
+    text: str = "Move region"
+
+    @classmethod
+    def new(cls, session: RegionEditor, ranks: dict[str, float], text: str) -> SetOrder:
+        """The step that gives each region of ``ranks`` its new rank (``before`` read from ``session``)."""
+        before = {rid: r.rank for rid in ranks if (r := session.get(rid)) is not None}
+        return cls(after={rid: ranks[rid] for rid in before}, before=before, text=text)
+
+    @property
+    def label(self) -> str:
+        return self.text
+
+    def _put(self, session: RegionEditor, ranks: dict[str, float | None]) -> None:
+        for rid, rank in ranks.items():
+            if session.get(rid) is not None:  # a region removed meanwhile has no place to keep
+                session.set_rank(rid, rank)
+
+    def apply(self, session: RegionEditor) -> None:
+        self._put(session, self.after)
+
+    def revert(self, session: RegionEditor) -> None:
+        self._put(session, self.before)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "after": self.after, "before": self.before}
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any]) -> Operation:
+        def ranks(value: Any) -> dict[str, float | None]:
+            return {str(k): None if v is None else float(v) for k, v in dict(value).items()}
+
+        return cls(after=ranks(d["after"]), before=ranks(d["before"]), text=str(d.get("text", "Move region")))
+
+
+@dataclass
 class Batch(Operation):
     """Several operations undone and redone as one (e.g. delete a selection)."""
 
@@ -262,6 +306,7 @@ __all__ = [
     "RegionEditor",
     "RegionOperation",
     "RemoveRegion",
+    "SetOrder",
     "SetPolygon",
     "SetStatus",
     "SetText",

@@ -97,6 +97,7 @@ class Region:
     updated_at: str = ""
     error: str = ""
     rotation: int = 0
+    rank: float | None = None  # the reviewer's place for it on its page (None: where it reads)
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -129,6 +130,7 @@ class Region:
             "updated_by": self.updated_by,
             "updated_at": self.updated_at,
             "error": self.error,
+            "rank": self.rank,
         }
 
     @classmethod
@@ -148,7 +150,18 @@ class Region:
             updated_by=d.get("updated_by", ""),
             updated_at=d.get("updated_at", ""),
             error=d.get("error", ""),
+            rank=_as_rank(d.get("rank")),
         )
+
+
+def _as_rank(value: Any) -> float | None:
+    """A stored rank: a finite number, or None (the region keeps its place in reading order)."""
+    if value is None:
+        return None
+    rank = float(value)
+    if not math.isfinite(rank):
+        raise ValueError("rank")
+    return rank
 
 
 def sort_regions(regions: Iterable[Region]) -> list[Region]:
@@ -176,3 +189,44 @@ def sort_regions(regions: Iterable[Region]) -> list[Region]:
         for _top, _bottom, members in rows:
             out.extend(sorted(members, key=lambda r: (r.bbox[0], r.bbox[1], r.id)))
     return out
+
+
+def order_regions(regions: Iterable[Region]) -> list[Region]:
+    """The review's order: reading order (:func:`sort_regions`), with the reviewer's own order where set.
+
+    On a page whose regions carry a ``rank`` (the reviewer moved one up or down), those go by rank;
+    a region without one (drawn later) goes just before the region that follows it in reading order
+    (last, when none does).
+    """
+    out: list[Region] = []
+    by_page: dict[int, list[Region]] = {}
+    for r in sort_regions(regions):
+        by_page.setdefault(r.page, []).append(r)
+    for page in sorted(by_page):
+        reading = by_page[page]
+        placed = sorted((r for r in reading if r.rank is not None), key=lambda r: (r.rank, r.id))
+        if not placed:
+            out.extend(reading)
+            continue
+        for k in range(len(reading) - 1, -1, -1):  # from the end: the region after it is placed already
+            if reading[k].rank is None:  # before the region after it in reading order, else last
+                after = reading[k + 1].id if k + 1 < len(reading) else None
+                at = next((i for i, p in enumerate(placed) if p.id == after), len(placed))
+                placed.insert(at, reading[k])
+        out.extend(placed)
+    return out
+
+
+def moved_ranks(page_order: Sequence[Region], region_id: str, delta: int) -> dict[str, float] | None:
+    """The ranks that move ``region_id`` ``delta`` places (-1 up, +1 down) within its page's order
+    ``page_order`` (as :func:`order_regions` gives it): every region of the page gets its new place,
+    so the order holds whatever is drawn later. None when it cannot move (first or last already)."""
+    ids = [r.id for r in page_order]
+    if region_id not in ids:
+        return None
+    i = ids.index(region_id)
+    j = i + delta
+    if not 0 <= j < len(ids):
+        return None
+    ids[i], ids[j] = ids[j], ids[i]
+    return {rid: float(k) for k, rid in enumerate(ids)}

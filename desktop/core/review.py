@@ -23,6 +23,7 @@ __all__ = [
     "is_unreadable_reading",
     "needs_review",
     "next_doubtful",
+    "next_unreviewed",
     "selection_after_removal",
     "shown_text",
     "step",
@@ -150,6 +151,15 @@ def next_doubtful(
         if needs_review(region, threshold) or is_unreadable(region, floor):
             return region
     return None
+
+
+def next_unreviewed(order: Sequence[Region], current_id: str | None, page: int) -> Region | None:
+    """The next region after the current one (wrapping round the document) that no person has
+    corrected or verified yet. With nothing selected the search starts at ``page``; None when every
+    region is reviewed."""
+    ids = [r.id for r in order]
+    start = ids.index(current_id) + 1 if current_id in ids else first_on_or_after(order, page) % max(1, len(order))
+    return next((r for r in [*order[start:], *order[:start]] if r.status not in _REVIEWED), None)
 
 
 def selection_after_removal(ids: Sequence[str], removed: str) -> str | None:

@@ -32,7 +32,7 @@ from desktop.core.regions import (
     as_rotation,
     encodable_text,
     new_region_id,
-    sort_regions,
+    order_regions,
     utc_now,
 )
 from desktop.core.signoff import REOPENED_KEY, SIGNED_KEY, SignOff, check_ready
@@ -204,9 +204,10 @@ class ReviewSession:
 
     # -- queries ---------------------------------------------------------------------------
     def regions(self, page: int | None = None) -> list[Region]:
-        """Regions in reading order: page, then top-to-bottom, left-to-right."""
+        """Regions in the review's order: page, then reading order (top-to-bottom, left-to-right), or
+        the order the reviewer set on the page (:func:`~desktop.core.regions.order_regions`)."""
         rs = self._regions.values() if page is None else (r for r in self._regions.values() if r.page == page)
-        return sort_regions(rs)
+        return order_regions(rs)
 
     def get(self, region_id: str) -> Region | None:
         return self._regions.get(region_id)
@@ -411,6 +412,17 @@ class ReviewSession:
                 "changed",
                 "reshape",
                 points=len(poly),
+            )
+
+    def set_rank(self, region_id: str, rank: float | None) -> Region:
+        """Put the region at ``rank`` in its page's order (None: back to its place in reading order).
+        Its text and status stay; nothing is read again."""
+        with self._change():
+            r = self._require(region_id)
+            if r.rank == rank:
+                return r
+            return self._store_region(
+                self._touch(r, rank=rank), "changed", "reorder", rank_before=r.rank, rank_after=rank
             )
 
     def remove_region(self, region_id: str) -> Region:

@@ -51,7 +51,7 @@ from inference.errors import ExitCode, InputError, NoteLassoError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LAST_GOOD_SUFFIX = ".lastgood"
 
 _SCHEMA = """
@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS regions (
     model TEXT NOT NULL DEFAULT '',
     updated_by TEXT NOT NULL DEFAULT '',
     updated_at TEXT NOT NULL DEFAULT '',
-    error TEXT NOT NULL DEFAULT ''
+    error TEXT NOT NULL DEFAULT '',
+    rank REAL
 );
 CREATE INDEX IF NOT EXISTS regions_page ON regions(page);
 CREATE TABLE IF NOT EXISTS audit (
@@ -107,6 +108,7 @@ _REGION_COLUMNS = (
     "updated_by",
     "updated_at",
     "error",
+    "rank",
 )
 
 
@@ -286,9 +288,12 @@ class SessionStore:
 
     def _migrate(self, version: int) -> None:
         """Upgrade older schemas step by step. ``version`` 0 is a new file (already current)."""
-        if version == 1:  # 2: regions remember the page turn they were drawn under
+        columns = {row[1] for row in self._con.execute("PRAGMA table_info(regions)")}
+        if version == 1 and "rotation" not in columns:  # 2: regions remember the page turn they were drawn under
             self._con.execute("ALTER TABLE regions ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0")
         # 3: the audit_chain table (created by create_schema; its genesis entry is written by _prepare)
+        if "rank" not in columns:  # 4: the reviewer's order of a page's regions (NULL: reading order)
+            self._con.execute("ALTER TABLE regions ADD COLUMN rank REAL")
 
     # -- transactions ----------------------------------------------------------------------
     @property
@@ -405,13 +410,13 @@ class SessionStore:
         with self.transaction() as con:
             con.execute(
                 "INSERT INTO regions(id, seq, page, polygon, rotation, status, model_text, text, confidences, words,"
-                " engine, model, updated_by, updated_at, error) VALUES(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM"
-                " regions), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET page=excluded.page,"
+                " engine, model, updated_by, updated_at, error, rank) VALUES(?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM"
+                " regions), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET page=excluded.page,"
                 " polygon=excluded.polygon, rotation=excluded.rotation, status=excluded.status,"
                 " model_text=excluded.model_text,"
                 " text=excluded.text, confidences=excluded.confidences, words=excluded.words,"
                 " engine=excluded.engine, model=excluded.model, updated_by=excluded.updated_by,"
-                " updated_at=excluded.updated_at, error=excluded.error",
+                " updated_at=excluded.updated_at, error=excluded.error, rank=excluded.rank",
                 (
                     d["id"],
                     d["page"],
@@ -427,6 +432,7 @@ class SessionStore:
                     d["updated_by"],
                     d["updated_at"],
                     d["error"],
+                    d["rank"],
                 ),
             )
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QLabel, QMenu, QMenuBar, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
 
 from desktop.qt.action_table import ACTIONS, ICON_ONLY, MENUS, SAMPLE_NOTE, TOOLBAR, ActionSpec, Key
@@ -28,6 +28,7 @@ __all__ = [
     "resolve_slot",
     "shortcut_sheet",
     "update_enabled",
+    "update_undo",
 ]
 
 
@@ -140,3 +141,10 @@ def update_enabled(
     for spec in actions:
         if spec.id in acts:
             acts[spec.id].setEnabled(have[spec.needs])
+
+
+def update_undo(acts: Mapping[str, QAction], stack: QUndoStack, *, can_edit: bool) -> None:
+    """Undo and redo enabled as the stack allows, named after the step they would take ("Undo Edit text")."""
+    for name, can, text in (("undo", stack.canUndo(), stack.undoText()), ("redo", stack.canRedo(), stack.redoText())):
+        acts[name].setEnabled(can_edit and can)
+        acts[name].setText(f"&{name.title()} {text}".strip())

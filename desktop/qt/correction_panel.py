@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -92,6 +93,7 @@ class CorrectionPanel(QWidget):
     """Shows core state; user intent leaves as signals (the window turns them into commands)."""
 
     region_activated = Signal(str)
+    move_requested = Signal(int)  # -1: the current region one place up in the page's order, +1: down
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +102,7 @@ class CorrectionPanel(QWidget):
         self._low: set[str] = set()
         self._unreadable: set[str] = set()
         self._guess: tuple[str, tuple[float, ...]] = ("", ())
+        self.list_menu: QMenu | None = None
         self._icons = {status: _dot(colour) for status, colour in STATUS_COLOURS.items()}
 
         self.list = QListWidget()
@@ -110,6 +113,23 @@ class CorrectionPanel(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setWordWrap(False)
         self.list.currentRowChanged.connect(self._on_row_changed)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_list_menu)
+        self.up_button, self.down_button = QPushButton("\u25b2 Move up"), QPushButton("\u25bc Move down")
+        order = QHBoxLayout()
+        order.setContentsMargins(0, 0, 0, 0)
+        for button, delta, keys in ((self.up_button, -1, "Alt+Up"), (self.down_button, +1, "Alt+Down")):
+            button.setToolTip(f"Move the selected region {'up' if delta < 0 else 'down'} in reading order ({keys})")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setEnabled(False)
+            button.clicked.connect(lambda _checked=False, delta=delta: self.move_requested.emit(delta))
+            order.addWidget(button)
+        order.addStretch(1)
+        listing = QWidget()
+        listing_lay = QVBoxLayout(listing)
+        listing_lay.setContentsMargins(0, 0, 0, 0)
+        listing_lay.addWidget(self.list, 1)
+        listing_lay.addLayout(order)
 
         self.title = QLabel("No region selected")
         self.title.setObjectName("panelTitle")
@@ -162,7 +182,7 @@ class CorrectionPanel(QWidget):
         lay.addWidget(self.hint)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.list)
+        splitter.addWidget(listing)
         splitter.addWidget(current)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
@@ -195,6 +215,12 @@ class CorrectionPanel(QWidget):
         if current_id in self._ids:
             self.list.setCurrentRow(self._ids.index(current_id))
         self.list.blockSignals(blocked)
+        self._enable_moves(current_id)
+
+    def _enable_moves(self, region_id: str | None) -> None:
+        row = self._ids.index(region_id) if region_id in self._ids else -1
+        self.up_button.setEnabled(row > 0)
+        self.down_button.setEnabled(0 <= row < len(self._ids) - 1)
 
     def _row_text(self, n: int, r: Region) -> str:
         if r.status == RegionStatus.FAILED:
@@ -215,6 +241,22 @@ class CorrectionPanel(QWidget):
     def _on_row_changed(self, row: int) -> None:
         if 0 <= row < len(self._ids):
             self.region_activated.emit(self._ids[row])
+
+    def _show_list_menu(self, pos: QPoint) -> None:
+        """Right-click on a row: select its region and offer to move it up or down the order."""
+        item = self.list.itemAt(pos)
+        if item is None:
+            return
+        row = self.list.row(item)
+        self.list.setCurrentRow(row)
+        menu = QMenu(self.list)
+        up, down = menu.addAction("Move up (Alt+Up)"), menu.addAction("Move down (Alt+Down)")
+        up.setEnabled(row > 0)
+        down.setEnabled(row < len(self._ids) - 1)
+        up.triggered.connect(lambda: self.move_requested.emit(-1))
+        down.triggered.connect(lambda: self.move_requested.emit(+1))
+        menu.popup(self.list.viewport().mapToGlobal(pos))
+        self.list_menu = menu  # kept (and reachable by tests) while it is open
 
     # -- current region ------------------------------------------------------------------
     def show_region(
@@ -237,6 +279,7 @@ class CorrectionPanel(QWidget):
         ``is_unreadable``: the model could not read it; the editor starts empty with a prompt to
         type the text, and the model's guess is shown only on request (:meth:`show_guess`).
         """
+        self._enable_moves(region.id if region is not None else None)
         if region is None:
             self.title.setText("No region selected")
             self.status_label.setText("")

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QVB
 
 from desktop.core import settings as options
 from desktop.qt import actions as table
-from desktop.qt import dialogs
+from desktop.qt import dialogs, progress_dock
 from desktop.qt.batch_arrival import BatchArrival
 from desktop.qt.correction_panel import CorrectionPanel
 from desktop.qt.documents import DocumentController
@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.pages_dock = self._dock("Pages", "pagesDock", self.thumbs, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.review_dock = self._dock("Review", "reviewDock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.progress_dock = progress_dock.ProgressDock(self.documents, self.navigator, self)  # View > Review progress
         self.resizeDocks([self.review_dock], [420], Qt.Orientation.Horizontal)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -220,11 +221,8 @@ class MainWindow(QMainWindow):
         table.update_enabled(
             self.commands, has_document=has_doc, has_region=can_edit and self.navigator.current_id is not None
         )
-        stack, acts = self.undo.stack, self.commands
-        acts["undo"].setEnabled(can_edit and stack.canUndo())
-        acts["redo"].setEnabled(can_edit and stack.canRedo())
-        acts["undo"].setText(f"&Undo {stack.undoText()}".strip())
-        acts["redo"].setText(f"&Redo {stack.redoText()}".strip())
+        acts = self.commands
+        table.update_undo(acts, self.undo.stack, can_edit=can_edit)
         self.export_menu.setEnabled(has_doc)
         acts["prev_page"].setEnabled(self.documents.page_index > 0)
         acts["next_page"].setEnabled(self.documents.page_index < self.documents.page_count - 1)

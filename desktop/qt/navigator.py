@@ -12,14 +12,15 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from desktop.core import review
-from desktop.core.history import AddRegion, Batch, Operation, RemoveRegion, SetPolygon, SetStatus, SetText
-from desktop.core.regions import Region, RegionStatus
+from desktop.core.history import AddRegion, Batch, Operation, RemoveRegion, SetOrder, SetPolygon, SetStatus, SetText
+from desktop.core.regions import Region, RegionStatus, moved_ranks
 from desktop.qt.correction_panel import CorrectionPanel
 from desktop.qt.crop_preview import review_crop, word_crops
 from desktop.qt.documents import DocumentController
 from desktop.qt.page_links import PageLinks
 from desktop.qt.page_reader import PageReader
 from desktop.qt.page_view import PageView
+from desktop.qt.range_reader import RangeReader
 from desktop.qt.recognition import RecognitionController
 from desktop.qt.settings_store import SettingsStore
 from desktop.qt.spelling import WordChecker
@@ -59,11 +60,15 @@ class ReviewNavigator(QObject):
         current = lambda: self._region(self.current_id)  # noqa: E731
         self.page_links = PageLinks(view, panel.editor, settings, current=current, threshold=lambda: self.threshold)
         self.selection_changed.connect(self.page_links.refresh)
+        self.range_reader = RangeReader(documents, recognition, undo, view, report, parent=self)  # Read pages…
+        self.range_reader.message.connect(self.message)
+        self.range_reader.lines_added.connect(lambda ids: self._go_to_id(ids[0]))
         view.region_drawn.connect(self._on_region_drawn)
         view.region_moved.connect(self._on_region_moved)
         view.region_clicked.connect(self.select)
         view.edit_requested.connect(self.edit_current)
         panel.region_activated.connect(self.select)
+        panel.move_requested.connect(self._move)
         ed = panel.editor
         ed.accepted.connect(self.accept_and_next)
         ed.verified.connect(self.verify_and_next)
@@ -116,6 +121,11 @@ class ReviewNavigator(QObject):
         self.page_links.follow(region.id)
         self.edit_current()
 
+    def _go_to_id(self, region_id: str) -> None:
+        region = self._region(region_id)
+        if region is not None:
+            self._go_to(region)
+
     def _step(self, delta: int) -> None:
         session = self._documents.session
         if session is None or not session.regions():
@@ -149,6 +159,36 @@ class ReviewNavigator(QObject):
             self.message.emit("No doubtful characters nor unreadable regions left in this document", 4000)
         else:
             self._go_to(target)
+
+    def next_unreviewed(self) -> None:
+        """Ctrl+N: the next region (wrapping round the document) no person has corrected or verified."""
+        session = self._documents.session
+        if session is None:
+            return
+        target = review.next_unreviewed(session.regions(), self.current_id, self._documents.page_index)
+        if target is None:
+            self.message.emit("Every region of this document is reviewed", 4000)
+        else:
+            self._go_to(target)
+
+    def move_up(self) -> None:
+        """Alt+Up: the current region one place earlier in its page's order (exports follow it)."""
+        self._move(-1)
+
+    def move_down(self) -> None:
+        """Alt+Down: the current region one place later in its page's order."""
+        self._move(+1)
+
+    def _move(self, delta: int) -> None:
+        session, region = self._documents.session, self._region(self.current_id)
+        if session is None or region is None:
+            return
+        self.commit_edit()
+        ranks = moved_ranks(session.regions(region.page), region.id, delta)
+        if ranks is None:
+            self.message.emit(f"Already the {'first' if delta < 0 else 'last'} region on this page", 3000)
+            return
+        self._push(SetOrder.new(session, ranks, "Move region up" if delta < 0 else "Move region down"))
 
     # ------------------------------------------------------------------ editing
     def edit_current(self) -> None:

@@ -228,7 +228,7 @@ def test_rotations_are_kept_and_a_version_1_file_is_upgraded(image_doc: Path) ->
     # THEN both survive reopening, and undo/redo of the add keeps the rotation
     s = ReviewSession.open(image_doc)
     try:
-        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert s.page_rotation(0) == 90 and s.page_rotation(1) == 0
         rid = next(r.id for r in s.regions() if r.id != old.id)
         assert get_region(s, rid).rotation == 90
