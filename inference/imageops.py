@@ -123,24 +123,30 @@ def fill_polygon(shape: tuple[int, int], polygon: npt.NDArray[np.float64], value
 
 def _running(a: GrayImage, size: int, axis: int, take_max: bool) -> GrayImage:
     """Max (or min) over a window of ``size`` along ``axis``, anchored at size // 2 as OpenCV
-    anchors a kernel; outside the image counts as neither (the window is clipped). van Herk /
-    Gil-Werman: two running extrema per block, so the cost does not grow with ``size``."""
-    if size <= 1 or a.shape[axis] == 0:
+    anchors a kernel; outside the image counts as neither (the window is clipped). By doubling:
+    windows of 1, 2, 4, ... pixels from whole-array maxima, then two overlapping ones make
+    ``size``, so the cost grows with log2(size) passes over the image."""
+    n = a.shape[axis]
+    if size <= 1 or n == 0:
         return a
-    moved = np.moveaxis(a, axis, -1)
-    n = moved.shape[-1]
     anchor = size // 2
     neutral = 0 if take_max else 255
-    blocks = -(-(n + size - 1) // size) + 1
-    padded = np.full((*moved.shape[:-1], blocks * size), neutral, np.uint8)
-    padded[..., anchor : anchor + n] = moved
     op = np.maximum if take_max else np.minimum
-    tiled = padded.reshape(*moved.shape[:-1], blocks, size)
-    forward = op.accumulate(tiled, axis=-1).reshape(padded.shape)
-    backward = op.accumulate(tiled[..., ::-1], axis=-1)[..., ::-1].reshape(padded.shape)
-    # window for output i: padded[i : i + size]
-    out = op(backward[..., :n], forward[..., size - 1 : size - 1 + n])
-    return np.ascontiguousarray(np.moveaxis(out, -1, axis))
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (anchor, size - 1 - anchor)
+    m = np.pad(a, pad, constant_values=neutral)  # window for output i: m[i : i + size] along axis
+
+    def cut(x: GrayImage, lo: int, hi: int) -> GrayImage:
+        return x[lo:hi] if axis == 0 else x[:, lo:hi]
+
+    length = m.shape[axis]
+    span = 1
+    while 2 * span <= size:
+        m = op(cut(m, 0, length - span), cut(m, span, length))  # m[i] = extreme of 2 * span from i
+        length -= span
+        span *= 2
+    out: GrayImage = op(cut(m, 0, n), cut(m, size - span, size - span + n))
+    return out
 
 
 def dilate(image: GrayImage, width: int, height: int) -> GrayImage:
@@ -285,13 +291,14 @@ def rotate_about_centre(image: GrayImage, m: Affine, fill: int) -> GrayImage:
     x0, y0 = np.floor(sx), np.floor(sy)
     fx, fy = sx - x0, sy - y0
     ix, iy = x0.astype(np.int64), y0.astype(np.int64)
-    src = np.pad(image.astype(np.float32), 1, constant_values=fill)  # one pixel of fill all round
-
-    def at(yy: npt.NDArray[np.int64], xx: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-        return src[np.clip(yy + 1, 0, h + 1), np.clip(xx + 1, 0, w + 1)]
-
-    top = at(iy, ix) + fx * (at(iy, ix + 1) - at(iy, ix))
-    bottom = at(iy + 1, ix) + fx * (at(iy + 1, ix + 1) - at(iy + 1, ix))
+    src = np.pad(image.astype(np.float32), 1, constant_values=fill).ravel()  # one pixel of fill all round
+    stride = w + 2
+    x_lo, x_hi = np.clip(ix + 1, 0, w + 1), np.clip(ix + 2, 0, w + 1)
+    row_lo, row_hi = np.clip(iy + 1, 0, h + 1) * stride, np.clip(iy + 2, 0, h + 1) * stride
+    top_left, top_right = src[row_lo + x_lo], src[row_lo + x_hi]
+    bottom_left, bottom_right = src[row_hi + x_lo], src[row_hi + x_hi]
+    top = top_left + fx * (top_right - top_left)
+    bottom = bottom_left + fx * (bottom_right - bottom_left)
     out: GrayImage = np.clip(np.rint(top + fy * (bottom - top)), 0, 255).astype(np.uint8)
     return out
 
