@@ -25,12 +25,13 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from inference.errors import DocumentError
+from inference.imageops import rgb_to_gray
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -470,6 +471,4 @@ def to_gray(page: npt.NDArray[np.uint8]) -> GrayImage:
     """RGB or gray page -> gray uint8 (ITU-R 601 luma)."""
     if page.ndim == 2:
         return page
-    import cv2
-
-    return cast(GrayImage, cv2.cvtColor(np.ascontiguousarray(page[..., :3]), cv2.COLOR_RGB2GRAY))
+    return rgb_to_gray(page)

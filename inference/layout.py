@@ -15,10 +15,10 @@ import itertools
 from dataclasses import dataclass
 from typing import cast
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
+from inference import imageops
 from inference.geometry import Box  # boxes here are in crop pixels
 from inference.preprocess import GrayImage, ink_mask
 
@@ -102,9 +102,9 @@ def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     if not ink.any():
         return ink
     u8 = ink.astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(u8, connectivity=8)
-    areas = stats[:, cv2.CC_STAT_AREA]
-    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    n, labels, stats = imageops.connected_components(ink)
+    areas = stats[:, imageops.CC_AREA]
+    heights, widths = stats[:, imageops.CC_HEIGHT], stats[:, imageops.CC_WIDTH]
     keep = areas >= 3
     keep[0] = False
     typical = float(np.median(heights[1:][areas[1:] >= 3])) if keep.any() else 0.0
@@ -122,16 +122,16 @@ def clean_ink(ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     # Horizontal rules (form lines, underlines, typed blanks "_____"): straight runs far wider
     # than any glyph, or a quarter of a narrow region.
     k = max(25, min(w // 4, int(HORIZONTAL_RULE * tall))) if tall else max(25, w // 4)
-    rules = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, 1))) > 0
+    rules = imageops.dilate(imageops.erode(u8, k, 1), k, 1) > 0  # an opening: only long runs stay
     if rules.any() and w > 2 * h // 3:
         cleaned &= ~rules
     # Vertical rules (box borders, column lines): straight runs far taller than a glyph. They
     # join the text lines of a boxed field into one band, so no line could be found.
     kv = int(max(12, VERTICAL_RULE * tall))
     if h > kv:
-        vertical = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, kv))) > 0
+        vertical = imageops.dilate(imageops.erode(u8, 1, kv), 1, kv) > 0
         if vertical.any():
-            cleaned &= ~cv2.dilate(vertical.astype(np.uint8), np.ones((1, 3), np.uint8)).astype(bool)
+            cleaned &= ~(imageops.dilate(vertical.astype(np.uint8), 3, 1) > 0)
     return cleaned
 
 
@@ -214,10 +214,10 @@ def _split_at_valleys(profile: npt.NDArray[np.int64], a: int, b: int) -> list[tu
 
 def _glyph_height(ink: npt.NDArray[np.bool_]) -> float:
     """Median height of the ink's connected components (glyphs, mostly)."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    n, _, stats = imageops.connected_components(ink)
     if n <= 1:
         return 0.0
-    return float(np.median(stats[1:, cv2.CC_STAT_HEIGHT]))
+    return float(np.median(stats[1:, imageops.CC_HEIGHT]))
 
 
 def _edge_fragments(

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import cast
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
+from inference import imageops
 from inference.geometry import Box, Point
 from inference.layout import LayoutOptions, clean_ink, find_lines
 from inference.preprocess import GrayImage, ink_mask
@@ -31,8 +31,8 @@ SPECK = 0.5  # x glyph height: a piece narrower and shorter than this is a speck
 
 def _glyph_height(ink: npt.NDArray[np.bool_]) -> float:
     """The upper quartile of the component heights: a capital's height, robust to dots and specks."""
-    n, _labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    heights = stats[1:, cv2.CC_STAT_HEIGHT][stats[1:, cv2.CC_STAT_AREA] >= 3] if n > 1 else np.empty(0)
+    n, _labels, stats = imageops.connected_components(ink)
+    heights = stats[1:, imageops.CC_HEIGHT][stats[1:, imageops.CC_AREA] >= 3] if n > 1 else np.empty(0)
     return float(np.percentile(heights, 75)) if heights.size else 0.0
 
 
@@ -71,9 +71,8 @@ def find_line_boxes(gray: GrayImage, *, column_gap: float = COLUMN_GAP) -> list[
         return []
     h, w = ink.shape
     gap = max(2, round(column_gap * glyph))
-    smear = cv2.getStructuringElement(cv2.MORPH_RECT, (gap, max(1, round(SMEAR_UP * glyph))))
-    blocks = cv2.dilate(ink.astype(np.uint8), smear)
-    n, _labels, stats, _ = cv2.connectedComponentsWithStats(blocks, connectivity=8)
+    blocks = imageops.dilate(ink.astype(np.uint8), gap, max(1, round(SMEAR_UP * glyph)))
+    n, _labels, stats = imageops.connected_components(blocks > 0)
     opts = LayoutOptions()
     pad_x, pad_y, speck = round(PAD_X * glyph), round(PAD_Y * glyph), SPECK * glyph
     boxes: list[Box] = []
@@ -106,7 +105,7 @@ def find_page_lines(
     270) that sets the page upright, as the reviewer turned it; lines are found on the upright
     page and their corners mapped back, listed from the upright top-left corner clockwise.
     """
-    gray = page if page.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(page[..., :3]), cv2.COLOR_RGB2GRAY)
+    gray = page if page.ndim == 2 else imageops.rgb_to_gray(page)
     turns = (rotation // 90) % 4
     upright = cast(GrayImage, np.ascontiguousarray(np.rot90(gray, k=-turns)) if turns else gray)
     h, w = gray.shape[:2]

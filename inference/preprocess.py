@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
+from inference import imageops
 from inference.errors import InputError
 from inference.geometry import Box, Point
 from inference.spec import ModelSpec
@@ -53,7 +52,7 @@ def polygon_area(polygon: Sequence[Point] | npt.NDArray[np.float64]) -> float:
 
 
 def filled_area(polygon: Sequence[Point] | npt.NDArray[np.float64]) -> float:
-    """The area ``polygon`` covers when it is filled for cropping (``cv2.fillPoly``), in pixels.
+    """The area ``polygon`` covers when it is filled for cropping (:func:`inference.imageops.fill_polygon`), in pixels.
 
     Unlike :func:`polygon_area` (the shoelace formula, where the lobes of a self-intersecting
     lasso such as a bow-tie cancel out), every lobe counts. The filled pixels less half the
@@ -64,8 +63,7 @@ def filled_area(polygon: Sequence[Point] | npt.NDArray[np.float64]) -> float:
     w, h = (np.ceil(pts.max(0)) - lo + 1).astype(int)
     if w * h > 100_000_000:
         return polygon_area(pts)
-    mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [np.round(pts - lo).astype(np.int32)], 1)
+    mask = imageops.fill_polygon((int(h), int(w)), pts - lo, 1)
     perimeter = float(np.hypot(*(np.roll(pts, -1, axis=0) - pts).T).sum())
     return max(0.0, float(np.count_nonzero(mask)) - perimeter / 2)
 
@@ -96,8 +94,7 @@ def crop_polygon(page: GrayImage, polygon: Sequence[Point], *, deskew: bool = Tr
     if x1 - x0 < 2 or y1 - y0 < 2:
         raise InputError("The region lies outside the page.")
     crop = page[y0:y1, x0:x1]
-    mask = np.zeros(crop.shape, np.uint8)
-    cv2.fillPoly(mask, [np.round(pts - (x0, y0)).astype(np.int32)], 255)
+    mask = imageops.fill_polygon((crop.shape[0], crop.shape[1]), pts - (x0, y0))
     inside = crop[mask > 0]
     if inside.size == 0:
         raise InputError("The region lies outside the page.")
@@ -133,9 +130,9 @@ def _rotate(
     image: GrayImage, angle: float, fill: int, to_page: npt.NDArray[np.float64]
 ) -> tuple[GrayImage, npt.NDArray[np.float64]]:
     h, w = image.shape
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    rotated = cast(GrayImage, cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=fill))
-    inv = cv2.invertAffineTransform(m)  # rotated crop -> original crop
+    m = imageops.rotation_matrix((w / 2, h / 2), angle)
+    rotated = imageops.rotate_about_centre(image, m, fill)
+    inv = imageops.invert_affine(m)  # rotated crop -> original crop
     composed = to_page @ np.vstack([inv, [0, 0, 1]])
     return rotated, composed
 
@@ -145,16 +142,15 @@ def ink_mask(gray: GrayImage) -> npt.NDArray[np.bool_]:
     if gray.size == 0:
         return np.zeros(gray.shape, bool)
     k = max(15, (min(gray.shape) // 2) | 1)
-    background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    flat = cv2.divide(gray, background, scale=255)
+    background = imageops.erode(imageops.dilate(gray, k, k), k, k)  # a closing: the paper without the ink
+    flat = imageops.divide_scaled(gray, background)
     if int(flat.max()) - int(flat.min()) < 25:
         return np.zeros(gray.shape, bool)  # blank: no contrast worth reading
-    _, binary = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    return binary > 0
+    return flat <= imageops.otsu_threshold(flat)
 
 
 def estimate_skew(gray: GrayImage) -> float:
-    """Angle in degrees (counter-clockwise positive, as cv2) that makes text lines horizontal.
+    """Angle in degrees (counter-clockwise positive, as OpenCV's) that makes text lines horizontal.
 
     Projection-profile search on the ink pixels: for each candidate angle the ink rows are
     histogrammed along the rotated y axis and the sharpest profile wins. Coarse 1-degree steps
@@ -166,12 +162,8 @@ def estimate_skew(gray: GrayImage) -> float:
     h, w = ink.shape
     scale = min(1.0, 400 / max(h, w))
     if scale < 1.0:
-        ink = (
-            cv2.resize(
-                ink.astype(np.uint8), (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_NEAREST
-            )
-            > 0
-        )
+        small = max(1, int(w * scale)), max(1, int(h * scale))
+        ink = imageops.resize(ink.astype(np.uint8), *small, imageops.INTER_NEAREST) > 0
     ys, xs = np.nonzero(ink)
     if ys.size < 50:
         return 0.0
@@ -181,7 +173,7 @@ def estimate_skew(gray: GrayImage) -> float:
     bins = int(2 * offset) + 2
 
     def sharpness(angle: float) -> float:
-        # cv2's positive angle rotates the image counter-clockwise; a pixel's new row is
+        # OpenCV's positive angle rotates the image counter-clockwise; a pixel's new row is
         # y*cos(a) - x*sin(a) around the centre (image y points down).
         a = np.deg2rad(angle)
         rows = np.round(ys * np.cos(a) - xs * np.sin(a) + offset).astype(np.int64)
@@ -208,18 +200,18 @@ def pad_to_aspect(gray: GrayImage, min_aspect: float) -> GrayImage:
         return gray
     paper = int(np.percentile(gray, 90))
     left = (want - w) // 2
-    return cast(GrayImage, cv2.copyMakeBorder(gray, 0, 0, left, want - w - left, cv2.BORDER_CONSTANT, value=paper))
+    return imageops.pad_columns(gray, left, want - w - left, paper)
 
 
 def resize_normalise(gray: GrayImage, spec: ModelSpec) -> npt.NDArray[np.float32]:
     """A word crop (any size, gray uint8) -> float32 (C, H, W) normalised per the spec."""
     h, w = spec.input_height, spec.input_width
     if gray.ndim == 3:
-        gray = cast(GrayImage, cv2.cvtColor(gray, cv2.COLOR_RGB2GRAY))
+        gray = imageops.rgb_to_gray(gray)
     if gray.shape[0] < 1 or gray.shape[1] < 1:
         raise InputError("Empty crop.")
     shrink = gray.shape[0] > h or gray.shape[1] > w
-    resized = cv2.resize(gray, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+    resized = imageops.resize(gray, w, h, imageops.INTER_AREA if shrink else imageops.INTER_CUBIC)
     x = resized.astype(np.float32) / 255.0
     mean = np.asarray(spec.mean, np.float32)[:, None, None]
     std = np.asarray(spec.std, np.float32)[:, None, None]

@@ -33,9 +33,23 @@ DEPENDS = (
     "libxcb-render-util0, libxcb-randr0, libxcb-shape0, libxcb-xinerama0, libegl1, libgl1, libfontconfig1, "
     "libdbus-1-3, fonts-dejavu-core, wamerican, hunspell-en-med, hunspell-en-us"  # word lists: desktop/core/lexicon.py
 )
-# Only binaries built here by the interpreter's build are stripped: stripping libraries that
-# auditwheel patched (numpy.libs, cv2, ...) breaks them ("ELF load command ... not page-aligned").
-STRIP_GLOBS = ("libpython3*.so*", "python3*/lib-dynload/*.so")
+# Binaries stripped of their symbols: the interpreter's own, and the wheels' modules that ship
+# theirs (ml_dtypes 25 -> 1.5 MB, rapidjson 7 -> 0.8 MB, PyMuPDF's and Pillow's bindings, ICU's code),
+# each checked to load and work stripped. Not the libraries auditwheel patched (numpy.libs, pillow.libs, ...): strip
+# breaks them ("ELF load command ... not page-aligned").
+STRIP_GLOBS = (
+    "libpython3*.so*",
+    "python3*/lib-dynload/*.so",
+    "ml_dtypes/_ml_dtypes_ext*.so",
+    "rapidjson*.so",
+    "pymupdf/_mupdf.so",
+    "pymupdf/_extra.so",
+    "pymupdf/libmupdfcpp.so*",
+    "PIL/_imaging.cpython*.so",
+    "PIL/_imagingft.cpython*.so",
+    "PySide6/Qt/lib/libicui18n.so.*",
+    "PySide6/Qt/lib/libicuuc.so.*",
+)
 # Qt parts the app never loads: translations of Qt's own dialogs, embedded-display platforms.
 PRUNE_GLOBS = (
     "PySide6/Qt/translations",
@@ -45,6 +59,11 @@ PRUNE_GLOBS = (
     "PySide6/Qt/plugins/platforms/libqminimalegl.so",
     "PySide6/Qt/plugins/platforms/libqvnc.so",
     "PySide6/Qt/plugins/generic",
+    "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
+    # QtNetwork is there for the local socket that hands a file to the running window: no TLS, no
+    # network-state plugins.
+    "PySide6/Qt/plugins/tls",
+    "PySide6/Qt/plugins/networkinformation",
     "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so.6",
     "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6",
 )
@@ -131,7 +150,7 @@ def deb_tree(app: Path, py: Path, version: str) -> Path:
     shutil.copy2(ROOT / "resources" / "models" / "MODEL_CARD.md", doc / "MODEL_CARD.md")
     (doc / "copyright").write_text(
         "NoteLasso\nLicense: Apache-2.0\n\nThe bundle under /opt/notelasso also holds Python, Qt (LGPLv3, "
-        "through PySide6), PyMuPDF (AGPLv3), OpenCV, ONNX Runtime, NumPy, Pillow and the Triton client, "
+        "through PySide6), PyMuPDF (AGPLv3), ONNX Runtime, NumPy, Pillow and the Triton client, "
         "each under its own license.\n",
         encoding="utf-8",
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
 from inference.layout import LayoutOptions, analyse
 from inference.textimage import render_lines
@@ -42,7 +42,7 @@ def test_underline_and_specks_do_not_make_lines() -> None:
     x0 = rendered.lines[0][0][1][0]
     x1 = rendered.lines[0][-1][1][2]
     y = max(b[3] for _, b in rendered.lines[0]) + 4
-    cv2.line(page, (x0 - 20, y), (x1 + 20, y), 0, 2)  # form line under the words
+    page[y : y + 2, x0 - 20 : x1 + 21] = 0  # form line under the words
     rng = np.random.default_rng(0)
     ys, xs = rng.integers(0, page.shape[0], 30), rng.integers(0, page.shape[1], 30)
     page[ys, xs] = 0  # salt-and-pepper specks
@@ -159,7 +159,7 @@ def _typewriter() -> str:
 def _spaced(parts: list[tuple[str, float]], font_size: int = 22) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Draw characters one by one: (char, extra space before it in em). Returns the page and
     each character's ink columns [x0, x1)."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import ImageFont
 
     font = ImageFont.truetype(_typewriter(), font_size)
     img = Image.new("L", (40 + sum(int(font_size * (1 + gap)) for _, gap in parts), 3 * font_size), 255)
@@ -244,7 +244,9 @@ def test_a_boxed_field_is_split_into_its_lines() -> None:
     rendered = render_lines(["FOLLOW DEPARTMENT AND", "SAFETY MANUALS"], font_size=24, line_gap=0.3)
     page = rendered.image.copy()
     h, w = page.shape
-    cv2.rectangle(page, (6, 6), (w - 7, h - 7), 0, 2)
+    boxed = Image.fromarray(page)
+    ImageDraw.Draw(boxed).rectangle((6, 6, w - 7, h - 7), outline=0, width=2)
+    page = np.asarray(boxed).copy()
     # WHEN it is laid out
     layout = analyse(page)
     # THEN the borders are not text, and each line is found with its words
@@ -266,7 +268,6 @@ def test_lines_whose_descenders_touch_the_next_line_are_split() -> None:
 def test_narrow_word_gaps_of_tightly_set_print_still_separate_words() -> None:
     # GIVEN a line whose words stand closer than a third of its height (a fax's tight setting),
     # and whose letters touch
-    from PIL import Image, ImageDraw
 
     from inference.textimage import load_font
 
@@ -279,7 +280,7 @@ def test_narrow_word_gaps_of_tightly_set_print_still_separate_words() -> None:
         draw.text((x, 15), word, font=font, fill=0)
         x += font.getlength(word) + 0.18 * 22
     # WHEN it is laid out
-    ink: np.ndarray = cv2.threshold(np.asarray(img, dtype=np.uint8), 160, 255, cv2.THRESH_BINARY)[1]
+    ink: np.ndarray = np.where(np.asarray(img, dtype=np.uint8) > 160, 255, 0)
     layout = analyse(ink.astype(np.uint8))
     # THEN each word is a word
     assert len(layout) == 1 and len(layout[0].word_boxes) == len(words)
@@ -304,10 +305,11 @@ def test_strokes_of_a_cut_line_above_do_not_join_words() -> None:
     rendered = render_lines(["If any addresses or telephone numbers"], font_size=26, margin=20)
     boxes = [b for _, b in rendered.lines[0]]
     top = min(b[1] for b in boxes)
-    page = rendered.image.copy()
+    drawn = Image.fromarray(rendered.image)
     for left, right in itertools.pairwise(boxes):
         x = (left[2] + right[0]) // 2
-        cv2.line(page, (x, top - 8), (x + 2, top), 0, 2)
+        ImageDraw.Draw(drawn).line([(x, top - 8), (x + 2, top)], fill=0, width=2)
+    page = np.asarray(drawn)
     crop = page[top - 8 : max(b[3] for b in boxes) + 6]
     # WHEN it is laid out
     layout = analyse(crop)

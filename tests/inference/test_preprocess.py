@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from inference.errors import InputError
 from inference.preprocess import crop_polygon, estimate_skew, rectangle, resize_normalise
@@ -15,9 +15,9 @@ LINES = ["Patient seen today for follow up", "BP 128/82 HR 72 Temp 98.6F", "Metf
 
 
 def _rotated(image: np.ndarray, angle: float) -> np.ndarray:
-    h, w = image.shape
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    return cv2.warpAffine(image, m, (w, h), borderValue=255)
+    # counter-clockwise about the centre, as the app's deskew measures it
+    turned = Image.fromarray(image).rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
+    return np.asarray(turned)
 
 
 def test_pixels_outside_the_lasso_become_background() -> None:
