@@ -66,7 +66,7 @@ $(VENV)/.run: pyproject.toml | $(VENV)/bin/python
 
 # torch (CPU build, the `train` extra) only for build_engine/ and training/ tests.
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e '.[dev,train,triton]'
+	$(PIP) install -q -e '.[dev,train,triton,second]'
 	touch $@ $(VENV)/.run
 
 clean:

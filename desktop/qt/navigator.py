@@ -20,6 +20,7 @@ from desktop.qt.documents import DocumentController
 from desktop.qt.page_reader import PageReader
 from desktop.qt.page_view import PageView
 from desktop.qt.recognition import RecognitionController
+from desktop.qt.second_reader import SecondReaderController
 from desktop.qt.settings_store import SettingsStore
 from desktop.qt.undo import UndoController
 from inference.errors import NoteLassoError
@@ -54,6 +55,9 @@ class ReviewNavigator(QObject):
         self.page_reader = PageReader(documents, recognition, undo, view, report, parent=self)  # Ctrl+Shift+R
         self.page_reader.message.connect(self.message)
         self.page_reader.lines_added.connect(lambda ids: self.select(ids[0]))
+        self.second_reader = SecondReaderController(settings, documents, recognition, panel, parent=self)  # Ctrl+T
+        self.second_reader.message.connect(self.message)
+        self.selection_changed.connect(lambda: self.second_reader.show_region(self.current_id))
         view.region_drawn.connect(self._on_region_drawn)
         view.region_moved.connect(self._on_region_moved)
         view.region_clicked.connect(self.select)
