@@ -12,15 +12,19 @@ in its wheel: nothing is downloaded at run time. No Qt, no desktop imports here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
-from inference.errors import BackendUnavailableError, InputError
+from inference.errors import BackendUnavailableError, InputError, NoteLassoError
 from inference.geometry import Box
 from inference.preprocess import GrayImage
 
@@ -30,6 +34,7 @@ __all__ = [
     "SECOND_READER_HINT",
     "SECOND_READER_NAME",
     "SecondReader",
+    "SecondReaderProcess",
     "SecondReading",
     "SecondWord",
     "is_available",
@@ -38,6 +43,7 @@ __all__ = [
 
 SECOND_READER_NAME = "PP-OCRv6"
 SECOND_READER_HINT = "pip install 'notelasso[second]' (rapidocr, with its models)"
+NICE = 19  # the reading process's CPU priority: the lowest, so first readings get the cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +81,16 @@ def is_available() -> tuple[bool, str]:
     return True, ""
 
 
-def open_second_reader(*, threads: int = 1) -> SecondReader:
-    """The second reader, its models loaded; ``threads`` ONNX Runtime threads (1 leaves PARSeq a core)."""
+def open_second_reader(*, threads: int = 1, separate_process: bool = False) -> SecondReader:
+    """The second reader, its models loaded; ``threads`` ONNX Runtime threads (1 leaves PARSeq a core).
+
+    ``separate_process``: read in a child process at the lowest CPU priority (what the app does):
+    its Python work then never holds the app's GIL, so it cannot hold up a first reading."""
     ok, hint = is_available()
     if not ok:
         raise BackendUnavailableError("The second reader (PP-OCR) is not installed.", hint=hint)
+    if separate_process:
+        return SecondReaderProcess(threads=threads)
     return RapidOcrReader(threads=threads)
 
 
@@ -126,6 +137,80 @@ class RapidOcrReader:
 
     def close(self) -> None:
         self._engine = None
+
+
+class SecondReaderProcess:
+    """A :class:`RapidOcrReader` in a child process (``spawn``), niced to the lowest priority.
+
+    ``read`` sends the crop through a pipe and waits for the words; the calling thread releases
+    the GIL while it waits. Errors in the child come back as :class:`NoteLassoError` subclasses."""
+
+    name = SECOND_READER_NAME
+
+    def __init__(self, *, threads: int = 1, nice: int = NICE) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve, args=(child, threads, nice), daemon=True, name="notelasso-second-reader"
+        )
+        self._proc.start()
+        child.close()
+        self._answer()  # "ready", or the child's error raised here
+
+    def read(self, image: GrayImage) -> SecondReading:
+        if image.ndim != 2 or image.size == 0:
+            raise InputError("The second reader expects a gray, non-empty image.")
+        try:
+            self._conn.send(np.ascontiguousarray(image))
+        except (OSError, ValueError) as exc:
+            raise BackendUnavailableError("The second reader has stopped.", hint=SECOND_READER_HINT) from exc
+        reading = self._answer()
+        assert isinstance(reading, SecondReading)
+        return reading
+
+    def _answer(self) -> object:
+        try:
+            kind, payload = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            raise BackendUnavailableError("The second reader has stopped.", hint=SECOND_READER_HINT) from exc
+        if kind == "error":
+            name, message, hint = payload
+            raise (BackendUnavailableError if name == "BackendUnavailableError" else InputError)(message, hint=hint)
+        return payload
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._conn.send(None)
+        self._proc.join(2)
+        if self._proc.is_alive():
+            self._proc.terminate()
+            self._proc.join(2)
+        self._conn.close()
+
+
+def _serve(conn: Connection, threads: int, nice: int) -> None:
+    """The child process: open the reader, then read each crop sent until ``None`` or the pipe closes."""
+    with contextlib.suppress(AttributeError, OSError):  # not allowed or not POSIX: normal priority
+        os.nice(nice)
+    try:
+        reader = RapidOcrReader(threads=threads)
+    except NoteLassoError as exc:
+        conn.send(("error", (type(exc).__name__, exc.user_message, exc.hint)))
+        return
+    conn.send(("ready", None))
+    while True:
+        try:
+            image = conn.recv()
+        except (EOFError, OSError):
+            return
+        if image is None:
+            return
+        try:
+            conn.send(("ok", reader.read(image)))
+        except NoteLassoError as exc:
+            conn.send(("error", (type(exc).__name__, exc.user_message, exc.hint)))
+        except Exception as exc:  # noqa: BLE001 - reported to the app as an error, never lost
+            conn.send(("error", ("InputError", f"The second reader failed ({type(exc).__name__}).", None)))
 
 
 def _reading_order(

@@ -1,10 +1,12 @@
 """The second reader in the shell: reads each region again after PARSeq's result is shown.
 
 When the ``review/second_reader`` setting is on, every region PARSeq has read is queued for the
-second reader (:mod:`inference.second_reader`). Its jobs run on a pool of their own with one
-thread, and each starts only while the recognition pool is idle, so a second reading never
-delays a first one. The words the two readers read differently (:mod:`desktop.core.second_reading`)
-are highlighted in the editor and listed under the crop with the other reading; Ctrl+T takes the
+second reader (:mod:`inference.second_reader`), which reads in a child process at the lowest
+CPU priority (its Python work never holds this process's GIL). Its jobs wait on a pool of their
+own with one thread, and each starts only while the recognition pool is idle, so a second
+reading does not delay a first one (``python -m desktop.bench --second-reader``).
+The words the two readers read differently (:mod:`desktop.core.second_reading`) are
+highlighted in the editor and listed under the crop with the other reading; Ctrl+T takes the
 other reading for the word at the caret, or for every differing word of the region when the
 caret is on none. Taking it edits the editor's text only: Enter saves it as a correction.
 """
@@ -78,9 +80,15 @@ class SecondReaderController(QObject):
         recognition.region_read.connect(self._on_region_read)
         recognition.backend_ready.connect(lambda _text: self._announce())
         documents.closed.connect(self._forget)
+        recognition.closing.connect(self.close)
         panel.editor.textChanged.connect(self._refresh_timer.start)
 
     # ------------------------------------------------------------------ state
+    @property
+    def is_busy(self) -> bool:
+        """A second reading is running or waiting."""
+        return self._busy or bool(self._queue)
+
     @property
     def is_on(self) -> bool:
         return bool(self._settings.get(SETTING))
@@ -150,7 +158,7 @@ class SecondReaderController(QObject):
             from inference.second_reader import open_second_reader
 
             if self._reader is None:
-                self._reader = open_second_reader(threads=1)
+                self._reader = open_second_reader(threads=1, separate_process=True)
             crop = crop_polygon(to_gray(page), polygon, rotation=rotation)
             return self._reader.read(crop.image)
 

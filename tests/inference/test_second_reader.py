@@ -61,3 +61,21 @@ def test_without_rapidocr_it_says_what_to_install(monkeypatch: pytest.MonkeyPatc
         open_second_reader()
     assert err.value.hint == SECOND_READER_HINT
     assert "notelasso[second]" in err.value.hint
+
+
+@needs_reader
+def test_in_its_own_process_it_reads_the_same_and_reports_bad_input() -> None:
+    # GIVEN the reader in a child process (as the app runs it)
+    rendered = render_lines(["Return in 3 months"], font_size=28)
+    proc = open_second_reader(threads=1, separate_process=True)
+    try:
+        # WHEN it reads a rendered line, THEN it reads what the in-process reader reads
+        assert proc.read(rendered.image).texts == ["Return", "in", "3", "months"]
+        # AND bad input is refused as in-process
+        with pytest.raises(InputError):
+            proc.read(np.zeros((10, 10, 3), np.uint8))
+    finally:
+        proc.close()
+    # AND once closed, it says it has stopped instead of hanging
+    with pytest.raises(BackendUnavailableError):
+        proc.read(rendered.image)
