@@ -16,17 +16,21 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
+from inference.documents import to_gray
 from inference.errors import BackendUnavailableError, InputError, NoteLassoError
-from inference.geometry import Box
-from inference.preprocess import GrayImage
+from inference.geometry import Box, Point
+from inference.preprocess import GrayImage, crop_polygon
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,10 @@ class SecondReader(Protocol):
     name: str
 
     def read(self, image: GrayImage) -> SecondReading: ...
+
+    def read_region(self, page: npt.NDArray[np.uint8], polygon: Sequence[Point], rotation: int = 0) -> SecondReading:
+        """The region ``polygon`` of ``page`` (gray or RGB), cut as PARSeq cuts it, read upright."""
+        ...
 
     def close(self) -> None: ...
 
@@ -135,6 +143,9 @@ class RapidOcrReader:
             words.extend(_split_line(text, score, (int(x0), int(y0), int(x1), int(y1))))
         return SecondReading(tuple(words), ms=(time.perf_counter() - t0) * 1e3)
 
+    def read_region(self, page: npt.NDArray[np.uint8], polygon: Sequence[Point], rotation: int = 0) -> SecondReading:
+        return self.read(crop_polygon(to_gray(page), polygon, rotation=rotation).image)
+
     def close(self) -> None:
         self._engine = None
 
@@ -153,6 +164,7 @@ class SecondReaderProcess:
         self._proc = ctx.Process(
             target=_serve, args=(child, threads, nice), daemon=True, name="notelasso-second-reader"
         )
+        self._held = False
         self._proc.start()
         child.close()
         self._answer()  # "ready", or the child's error raised here
@@ -160,8 +172,15 @@ class SecondReaderProcess:
     def read(self, image: GrayImage) -> SecondReading:
         if image.ndim != 2 or image.size == 0:
             raise InputError("The second reader expects a gray, non-empty image.")
+        return self._ask(np.ascontiguousarray(image))
+
+    def read_region(self, page: npt.NDArray[np.uint8], polygon: Sequence[Point], rotation: int = 0) -> SecondReading:
+        """Cut and read in the child: this process only sends the pixels."""
+        return self._ask((np.ascontiguousarray(page), [tuple(p) for p in polygon], rotation))
+
+    def _ask(self, message: object) -> SecondReading:
         try:
-            self._conn.send(np.ascontiguousarray(image))
+            self._conn.send(message)
         except (OSError, ValueError) as exc:
             raise BackendUnavailableError("The second reader has stopped.", hint=SECOND_READER_HINT) from exc
         reading = self._answer()
@@ -178,7 +197,17 @@ class SecondReaderProcess:
             raise (BackendUnavailableError if name == "BackendUnavailableError" else InputError)(message, hint=hint)
         return payload
 
+    def hold(self, held: bool) -> None:
+        """Stop the child where it is (``True``) or let it go on (``False``): while a first
+        reading runs, the second takes no CPU time at all. POSIX only; elsewhere nothing happens."""
+        if held == self._held or self._proc.pid is None or not hasattr(signal, "SIGSTOP"):
+            return
+        with contextlib.suppress(OSError):
+            os.kill(self._proc.pid, signal.SIGSTOP if held else signal.SIGCONT)
+            self._held = held
+
     def close(self) -> None:
+        self.hold(False)
         with contextlib.suppress(OSError, ValueError):
             self._conn.send(None)
         self._proc.join(2)
@@ -200,13 +229,17 @@ def _serve(conn: Connection, threads: int, nice: int) -> None:
     conn.send(("ready", None))
     while True:
         try:
-            image = conn.recv()
+            message = conn.recv()
         except (EOFError, OSError):
             return
-        if image is None:
+        if message is None:
             return
         try:
-            conn.send(("ok", reader.read(image)))
+            if isinstance(message, tuple):
+                page, polygon, rotation = message
+                conn.send(("ok", reader.read_region(page, polygon, rotation)))
+            else:
+                conn.send(("ok", reader.read(message)))
         except NoteLassoError as exc:
             conn.send(("error", (type(exc).__name__, exc.user_message, exc.hint)))
         except Exception as exc:  # noqa: BLE001 - reported to the app as an error, never lost

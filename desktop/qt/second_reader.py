@@ -36,6 +36,7 @@ __all__ = ["SETTING", "SecondReaderController"]
 
 SETTING = "review/second_reader"
 WAIT_MS = 40  # how often a queued second reading looks again for an idle recognition pool
+HOLD_MS = 5  # how often a running second reading looks whether a first reading has started
 FLAG = QColor("#ffd59e")  # background of a word the second reader read otherwise
 
 #: (document generation, region id, ticket): the ticket names the first reading it was asked for
@@ -75,6 +76,8 @@ class SecondReaderController(QObject):
         self.label.setWordWrap(True)
         self.label.hide()
         _insert_below(panel.confidence_label, self.label)
+        self._hold_timer = QTimer(self, interval=HOLD_MS)  # while a second reading runs
+        self._hold_timer.timeout.connect(self._hold_while_reading)
         self._refresh_timer = QTimer(self, singleShot=True, interval=250)
         self._refresh_timer.timeout.connect(self._show)
         recognition.region_read.connect(self._on_region_read)
@@ -153,23 +156,37 @@ class SecondReaderController(QObject):
         polygon, rotation = region.polygon, region.rotation
 
         def work() -> SecondReading:
-            from inference.documents import to_gray
-            from inference.preprocess import crop_polygon
             from inference.second_reader import open_second_reader
 
             if self._reader is None:
                 self._reader = open_second_reader(threads=1, separate_process=True)
-            crop = crop_polygon(to_gray(page), polygon, rotation=rotation)
-            return self._reader.read(crop.image)
+            # only the region's bounds are sent; the reader's process cuts and reads them
+            h, w = page.shape[:2]
+            x0 = max(0, int(min(x for x, _ in polygon)) - 2)
+            y0 = max(0, int(min(y for _, y in polygon)) - 2)
+            x1 = min(w, int(max(x for x, _ in polygon)) + 3)
+            y1 = min(h, int(max(y for _, y in polygon)) + 3)
+            local = [(x - x0, y - y0) for x, y in polygon]
+            return self._reader.read_region(page[y0:y1, x0:x1], local, rotation)
 
         self._busy = True
+        self._hold_timer.start()
         self._tickets += 1
         self._asked = {self._tickets: region.model_text}
         job: Job = (self._documents.generation, region_id, self._tickets)
         run_job(self.pool, job, work, self._on_done, self._on_failed)
 
+    def _hold_while_reading(self) -> None:
+        """Stop the second reader's process while the recognition pool works; let it go on after."""
+        reader = self._reader
+        if reader is not None and hasattr(reader, "hold"):
+            reader.hold(self._busy and self._recognition.pool.activeThreadCount() > 0)
+        if not self._busy:
+            self._hold_timer.stop()
+
     def _on_done(self, job: Job, reading: SecondReading, _ms: float) -> None:
         self._busy = False
+        self._hold_while_reading()
         doc_gen, region_id, ticket = job
         first = self._asked.pop(ticket, None)
         region = self._region(region_id)
@@ -183,6 +200,7 @@ class SecondReaderController(QObject):
 
     def _on_failed(self, job: Job, exc: Exception) -> None:
         self._busy = False
+        self._hold_while_reading()
         from inference.errors import BackendUnavailableError
 
         if isinstance(exc, BackendUnavailableError):
@@ -197,6 +215,9 @@ class SecondReaderController(QObject):
     def close(self) -> None:
         """Wait for a running second reading and release the reader (the window is closing)."""
         self._queue.clear()
+        self._hold_timer.stop()
+        if self._reader is not None and hasattr(self._reader, "hold"):
+            self._reader.hold(False)
         self.pool.waitForDone(5000)
         reader, self._reader = self._reader, None
         if reader is not None:

@@ -71,6 +71,9 @@ def test_in_its_own_process_it_reads_the_same_and_reports_bad_input() -> None:
     try:
         # WHEN it reads a rendered line, THEN it reads what the in-process reader reads
         assert proc.read(rendered.image).texts == ["Return", "in", "3", "months"]
+        # AND a region of a page (RGB, as the app holds it) is cut and read in the child
+        page = np.stack([rendered.image] * 3, axis=-1)
+        assert proc.read_region(page, rendered.region(), 0).texts == ["Return", "in", "3", "months"]
         # AND bad input is refused as in-process
         with pytest.raises(InputError):
             proc.read(np.zeros((10, 10, 3), np.uint8))
