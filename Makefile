@@ -68,7 +68,7 @@ $(VENV)/.run: pyproject.toml | $(VENV)/bin/python
 # torch (CPU build) and OpenCV, the `train` extra, only for build_engine/ and training/ tests and the
 # OpenCV comparisons of tests/inference/test_imageops.py (the app needs neither).
 $(VENV)/.test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e '.[dev,train,triton]'
+	$(PIP) install -q -e '.[dev,train,triton,second]'
 	touch $@ $(VENV)/.run
 
 clean:

@@ -2,6 +2,9 @@
 
 Prints start-to-first-page-shown, PDF page render time, and lasso-release-to-text-shown
 p50/p95 (the time a clerk waits after letting go of the mouse). Counts and timings only.
+
+``--second-reader`` times the lassos with the second reader off and on in the same run, in
+alternating rounds (off, on, three times), and how long the second reading takes to follow.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="ONNX model (default: the bundled one)")
     parser.add_argument("--regions", type=int, default=30, help="lassos to time")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument(
+        "--second-reader", action="store_true", help="time the lassos with the second reader off and on, same run"
+    )
+    parser.add_argument("--pause", type=int, default=0, help="ms between a text shown and the next lasso")
     args = parser.parse_args(argv)
     if not args.document.is_file():
         print(f"document not found: {args.document}", file=sys.stderr)
@@ -110,24 +117,53 @@ def main(argv: list[str] | None = None) -> int:
         window.close()
         return ExitCode.OK
     print(f"back end: {window.recognition.backend_label} · {window.recognition.model_label}")
-    latencies: list[float] = []
     done: dict[str, float] = {}
     window.recognition.region_read.connect(lambda rid, _turn: done.__setitem__(rid, time.perf_counter()))
-    for poly in regions_for(args.document, args.regions):
-        before = set(done)
-        t0 = time.perf_counter()
-        window.view.draw_polygon(poly)  # what the mouse release calls
-        rid = window.navigator.current_id
-        if not wait(lambda rid=rid, before=before: rid in done and rid not in before, 30.0):
-            print("a recognition did not finish within 30 s", file=sys.stderr)
-            break
-        app.processEvents()  # the panel has painted the text
-        latencies.append((done[rid] - t0) * 1e3)
-    if latencies:
-        print(
-            f"lasso release -> text shown: p50 {percentile(latencies, 50):6.1f} ms, "
-            f"p95 {percentile(latencies, 95):6.1f} ms over {len(latencies)} regions"
-        )
+    second = window.navigator.second_reader
+    seconds: dict[str, float] = {}
+    second.reading_arrived.connect(lambda rid: seconds.__setitem__(rid, time.perf_counter()))
+    polys = regions_for(args.document, args.regions)
+    rounds = [False, True] * 3 if args.second_reader else [False]
+    per_round = max(1, len(polys) // len(rounds))
+    latencies: dict[bool, list[float]] = {False: [], True: []}
+    follow: list[float] = []
+    for n, on in enumerate(rounds):
+        window.apply_settings({"review/second_reader": on})
+        if on and not wait(lambda: not second.is_busy, 60.0):
+            print("the second reader did not finish within 60 s", file=sys.stderr)
+        for poly in polys[n * per_round : (n + 1) * per_round]:
+            before = set(done)
+            t0 = time.perf_counter()
+            window.view.draw_polygon(poly)  # what the mouse release calls
+            rid = window.navigator.current_id
+            if not wait(lambda rid=rid, before=before: rid in done and rid not in before, 30.0):
+                print("a recognition did not finish within 30 s", file=sys.stderr)
+                break
+            app.processEvents()  # the panel has painted the text
+            latencies[on].append((done[rid] - t0) * 1e3)
+            if args.pause:
+                resume = time.perf_counter() + args.pause / 1e3
+                wait(lambda resume=resume: time.perf_counter() > resume, 60.0)
+        if on:  # the last second readings of the round, before the next round times anything
+            wait(lambda: not second.is_busy, 60.0)
+            follow += [(seconds[r] - done[r]) * 1e3 for r in done if r in seconds and seconds[r] > done[r]]
+            seconds.clear()
+    for on, values in latencies.items():
+        if values:
+            label = f" (second reader {'on' if on else 'off'})" if args.second_reader else ""
+            print(
+                f"lasso release -> text shown{label}: p50 {percentile(values, 50):6.1f} ms, "
+                f"p95 {percentile(values, 95):6.1f} ms over {len(values)} regions"
+            )
+    if args.second_reader:
+        status = second.status_text() or "off"
+        if follow:
+            print(
+                f"text shown -> second reading ({status}): p50 {percentile(follow, 50):6.1f} ms, "
+                f"p95 {percentile(follow, 95):6.1f} ms over {len(follow)} regions"
+            )
+        else:
+            print(f"second reader: no second reading arrived ({status})")
     window.close()
     return ExitCode.OK
 

@@ -76,6 +76,15 @@ APP_SETTINGS: tuple[Setting, ...] = (
         step=0.05,
     ),
     Setting(
+        "review/second_reader",
+        bool,
+        False,
+        "After each region is read, a second reader (PP-OCR, on this computer) reads it again in the background; "
+        "words the two read differently are flagged, with the other reading one key away (Ctrl+T).",
+        "--second-reader",
+        label="Second reader (PP-OCR)",
+    ),
+    Setting(
         "document/dpi",
         int,
         200,

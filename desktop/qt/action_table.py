@@ -276,6 +276,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         slot="navigator.reread_current",
     ),
     A(
+        "take_second",
+        "&Take the second reading",
+        ("Ctrl+T",),
+        "Edit",
+        needs="region",
+        sheet="Take the second reader's reading of the word at the cursor (of every flagged word when on none)",
+        slot="navigator.second_reader.take_other_reading",
+    ),
+    A(
         "delete",
         "&Delete region",
         (_S.Delete,),

@@ -35,7 +35,6 @@ from desktop.qt.undo import UndoController
 from inference.errors import NoteLassoError
 
 log = logging.getLogger(__name__)
-
 __all__ = ["MainWindow"]
 
 OPEN_FILTER = "Scanned notes (*.pdf *.tif *.tiff *.png *.jpg *.jpeg *.bmp);;All files (*)"
@@ -145,6 +144,7 @@ class MainWindow(QMainWindow):
         rec.backend_failed.connect(status.show_backend_failed)
         rec.backend_failed.connect(lambda message, _no_model: self.banner.show_message(message))
         rec.latency_measured.connect(status.show_latency)
+        nav.second_reader.state_changed.connect(status.show_second_reader)
         rec.region_read.connect(lambda _rid, turn: status.show_auto_turn(turn))
         rec.region_read.connect(lambda _rid, turn: self.turn_banner.offer(turn))
         self.turn_banner.turn_requested.connect(self.view.rotate_page)

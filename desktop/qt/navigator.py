@@ -22,6 +22,7 @@ from desktop.qt.page_reader import PageReader
 from desktop.qt.page_view import PageView
 from desktop.qt.range_reader import RangeReader
 from desktop.qt.recognition import RecognitionController
+from desktop.qt.second_reader import SecondReaderController
 from desktop.qt.settings_store import SettingsStore
 from desktop.qt.spelling import WordChecker
 from desktop.qt.undo import UndoController
@@ -63,6 +64,9 @@ class ReviewNavigator(QObject):
         self.range_reader = RangeReader(documents, recognition, undo, view, report, parent=self)  # Read pages…
         self.range_reader.message.connect(self.message)
         self.range_reader.lines_added.connect(lambda ids: self._go_to_id(ids[0]))
+        self.second_reader = SecondReaderController(settings, documents, recognition, panel, parent=self)  # Ctrl+T
+        self.second_reader.message.connect(self.message)
+        self.selection_changed.connect(lambda: self.second_reader.show_region(self.current_id))
         view.region_drawn.connect(self._on_region_drawn)
         view.region_moved.connect(self._on_region_moved)
         view.region_clicked.connect(self.select)

@@ -44,6 +44,7 @@ class RecognitionController(QObject):
     region_read = Signal(str, int)  # region id, clockwise turn the text was read at
     region_failed = Signal(str, str)  # region id, user message
     latency_measured = Signal(float)  # ms from the user's action to the text in the session
+    closing = Signal()  # the window is closing: parts that follow recognition release what they hold
 
     def __init__(
         self, settings: SettingsStore, documents: DocumentController, pool: QThreadPool, parent: QObject | None = None
@@ -100,6 +101,7 @@ class RecognitionController(QObject):
 
     def close(self) -> None:
         """Release the back end (the window is closing)."""
+        self.closing.emit()
         self._generation += 1
         if self.recognizer is not None:
             self.recognizer.backend.close()

@@ -22,7 +22,10 @@ class StatusFields:
         self.backend = QLabel("Loading model…")
         self.latency = QLabel("")
         self.counts = QLabel("")
-        for w in (self.counts, self.latency, self.backend, self.remote_badge):
+        self.second_reader = QLabel("")  # names the second reader while it is on
+        self.second_reader.setObjectName("secondReaderField")
+        self.second_reader.hide()
+        for w in (self.counts, self.latency, self.second_reader, self.backend, self.remote_badge):
             bar.addPermanentWidget(w)
 
     def show_remote(self, host: str) -> None:
@@ -33,6 +36,11 @@ class StatusFields:
 
     def show_backend(self, text: str) -> None:
         self.backend.setText(text)
+
+    def show_second_reader(self, text: str) -> None:
+        """The second reader's name while it is on ("" hides the field)."""
+        self.second_reader.setText(text)
+        self.second_reader.setVisible(bool(text))
 
     def show_latency(self, ms: float) -> None:
         self.latency.setText(f"{ms:.0f} ms")
