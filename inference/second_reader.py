@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -131,7 +130,7 @@ class RapidOcrReader:
         if image.ndim != 2 or image.size == 0:
             raise InputError("The second reader expects a gray, non-empty image.")
         t0 = time.perf_counter()
-        bgr = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_GRAY2BGR)
+        bgr = np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2))  # gray to 3-channel BGR
         # every flag passed on every call: rapidocr keeps the last call's flags
         out = self._engine(bgr, use_det=True, use_cls=False, use_rec=True, return_word_box=False)
         boxes = [] if out.boxes is None else [np.asarray(b, dtype=np.float64) for b in out.boxes]
