@@ -88,7 +88,9 @@ def test_both_command_lines_spell_the_back_end_flags_the_same() -> None:
         return {s for a in p._actions for s in a.option_strings}
 
     backend_flags = {
-        s for s in flags(app) if s not in ("-h", "--help", "--threshold", "--unreadable-below", "--dpi", "--reviewer")
+        s
+        for s in flags(app)
+        if s not in ("-h", "--help", "--threshold", "--triage-threshold", "--unreadable-below", "--dpi", "--reviewer")
     }
     assert backend_flags <= flags(page)
     assert {"--tls", "--no-tls", "--header", "--timeout", "--plan"} <= backend_flags
