@@ -5,7 +5,8 @@ The score combines what is known about each word, each signal giving a risk in [
 - **confidence**: 1 - the lowest (calibrated) character confidence of the word;
 - **checks**: 1 when a clinical check (:mod:`desktop.core.checks`) flags the word;
 - **second reading**: 1 when an independent second recogniser read the word differently
-  (:func:`align_second_reading` turns its text into one reading per word), 0 when it agrees;
+  (:func:`align_second_reading` turns its text into one reading per word), 0 when it agrees,
+  and then the confidence risk counts only :data:`AGREEMENT_DISCOUNT` of itself;
 - **shape**: a word whose letters change case inside it ("coMMUNITY") or mixes letters and
   digits outside known patterns reads like a misreading.
 
@@ -25,15 +26,20 @@ from desktop.core.checks import Flag, flags_by_word, run_checks, tokens
 from desktop.core.checks.drugs import edit_distance
 
 __all__ = [
+    "AGREEMENT_DISCOUNT",
     "DEFAULT_THRESHOLD",
     "TriageWord",
     "WordReading",
     "align_second_reading",
     "flagged",
     "odd_shape",
+    "same_word",
     "triage_words",
 ]
 
+#: Two independent readers agreeing make a low-confidence reading likelier right: the
+#: confidence risk of a word the second reader read the same way counts this much.
+AGREEMENT_DISCOUNT = 0.5
 #: Flag a word whose score reaches this (i.e. lowest calibrated confidence under 1 - this).
 DEFAULT_THRESHOLD = 0.1
 
@@ -126,6 +132,11 @@ def align_second_reading(words: Sequence[str], second_text: str) -> list[str]:
     return [" ".join(ws) for ws in out]
 
 
+def same_word(a: str, b: str) -> bool:
+    """Two readings a reviewer would judge the same word: case and edge punctuation aside."""
+    return _comparable(a) == _comparable(b)
+
+
 def _comparable(word: str) -> str:
     """Words compared as a reviewer would judge them equal: case and edge punctuation aside."""
     return word.strip(_EDGES).lower()
@@ -154,7 +165,10 @@ def triage_words(
             "shape": 1.0 if odd_shape(tok.text) else 0.0,
         }
         if word.second_reading is not None:
-            risks["second"] = 0.0 if _comparable(word.second_reading) == _comparable(tok.text) else 1.0
+            agrees = same_word(word.second_reading, tok.text)
+            risks["second"] = 0.0 if agrees else 1.0
+            if agrees:
+                risks["confidence"] *= AGREEMENT_DISCOUNT
         out.append(
             TriageWord(
                 tok.index,

@@ -7,6 +7,7 @@ The lexicon is built from the FDA's UNII Names list (public domain) by
 from __future__ import annotations
 
 import gzip
+import itertools
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from desktop.core.checks.base import Flag, tokens
 from desktop.core.checks.doses import DOSE
-from desktop.core.checks.numbers import numbers_as_digits
+from desktop.core.checks.numbers import is_number_like, is_unit, numbers_as_digits
 
 __all__ = ["LEXICON_PATH", "DrugLexicon", "check_drug_names", "default_lexicon", "edit_distance"]
 
@@ -118,6 +119,10 @@ def _drug_positions(text: str) -> list[tuple[int, int, str]]:
     # Doses are found with look-alike letters taken for digits ("1O mg"): the name before a
     # misread dose is as doubtful as the dose (same length, so the offsets hold).
     dose_starts = {m.start() for m in DOSE.finditer(numbers_as_digits(text))}
+    # ... and a number before a unit misread by a letter ("25 rng").
+    dose_starts |= {
+        tok.start for tok, nxt in itertools.pairwise(words) if is_number_like(tok.text) and is_unit(nxt.text)
+    }
     out = []
     for i, tok in enumerate(words):
         if tok.start not in dose_starts:

@@ -6,7 +6,16 @@ import re
 
 from desktop.core.checks.base import Flag, Token, tokens
 
-__all__ = ["CONFUSABLE", "NUMBER_CONTEXT", "UNITS", "as_digits", "check_letters_in_numbers", "numbers_as_digits"]
+__all__ = [
+    "CONFUSABLE",
+    "NUMBER_CONTEXT",
+    "UNITS",
+    "as_digits",
+    "check_letters_in_numbers",
+    "is_number_like",
+    "is_unit",
+    "numbers_as_digits",
+]
 
 #: Letters a recogniser reads for a digit, and the digit meant.
 CONFUSABLE = {
@@ -45,6 +54,12 @@ def as_digits(core: str) -> str:
     return "".join(CONFUSABLE.get(c, c) for c in core)
 
 
+def is_number_like(word: str) -> bool:
+    """A number as written, or as misread with look-alike letters ("5O0", "l2.5")."""
+    core = word.strip(_EDGE)
+    return bool(core) and any(c.isdigit() for c in core) and bool(_NUMERIC.fullmatch(as_digits(core)))
+
+
 def numbers_as_digits(text: str) -> str:
     """``text`` with the look-alike letters of number-like words taken for digits ("1O mg" ->
     "10 mg"); every other word as it is. Same length, so offsets hold."""
@@ -72,14 +87,34 @@ def _core(tok: Token) -> tuple[str, int]:
     return core, tok.start + left
 
 
+#: Dose units a misread unit is told from by one letter ("rng", "mq", "unlts").
+_DOSE_UNITS = ("mg", "mcg", "ml", "units", "meq", "mmol")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by at most one letter changed, added or dropped."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def is_unit(word: str) -> bool:
+    """A unit, or a dose unit misread by one letter (two letters or more: "rng" is not)."""
+    core = word.strip(_EDGE).lower()
+    return core in UNITS or (len(core) >= 3 and any(_one_edit(core, u) for u in _DOSE_UNITS))
+
+
 def _before_unit(words: list[Token], i: int) -> bool:
-    return i + 1 < len(words) and words[i + 1].text.strip(_EDGE).lower() in UNITS
+    return i + 1 < len(words) and is_unit(words[i + 1].text)
 
 
 def _expects_number(words: list[Token], i: int) -> bool:
     prev = words[i - 1].text.strip(_EDGE).lower() if i else ""
     nxt = words[i + 1].text.strip(_EDGE).lower() if i + 1 < len(words) else ""
-    return prev in NUMBER_CONTEXT or nxt in UNITS
+    return prev in NUMBER_CONTEXT or nxt in UNITS or _before_unit(words, i)
 
 
 def check_letters_in_numbers(text: str) -> list[Flag]:

@@ -7,6 +7,7 @@ import pytest
 
 from desktop.core.settings import defaults
 from desktop.core.triage import (
+    AGREEMENT_DISCOUNT,
     DEFAULT_THRESHOLD,
     WordReading,
     align_second_reading,
@@ -87,3 +88,13 @@ def test_odd_shapes(word: str, odd: bool) -> None:
 
 def test_the_threshold_is_a_setting() -> None:
     assert defaults()["review/triage_threshold"] == DEFAULT_THRESHOLD
+
+
+def test_a_second_reader_that_agrees_lowers_the_confidence_risk() -> None:
+    # GIVEN a word read with 80 % confidence
+    readings = [WordReading("Clinic", (0.8,) * 6, "clinic")]
+    (agreed,) = triage_words("Clinic", readings)
+    (alone,) = triage_words("Clinic", [WordReading("Clinic", (0.8,) * 6)])
+    # WHEN the second reader read it the same way THEN its confidence risk counts less
+    assert agreed.risks["confidence"] == pytest.approx(alone.risks["confidence"] * AGREEMENT_DISCOUNT)
+    assert agreed.risks["second"] == 0.0
