@@ -163,10 +163,12 @@ def _word_risks(sig: WordSignals, weights: Sequence[float] | None = None) -> dic
     learned = {}
     if weights is not None:
         learned["learned"] = predict_logistic(np.asarray(weights), word_features(sig, odd_shape(sig.text)))
+    calibrated = 1 - min(sig.calibrated, default=1.0)
     return {
         **learned,
         "raw": 1 - min(sig.raw, default=1.0),
-        "calibrated": 1 - min(sig.calibrated, default=1.0),
+        "calibrated": calibrated,
+        "agreed": calibrated,  # no second reader: nothing to discount
         "margin": 1 - min(sig.margins, default=1.0),
         "first_pass": 1 - min(sig.first_pass_probs, default=1.0) if sig.first_pass is not None else 0.0,
         "refine": 1.0 if sig.refine_disagrees else 0.0,
@@ -195,7 +197,7 @@ WORD_SIGNALS: dict[str, Sequence[str]] = {
 
 def _present(rows: Sequence[WordRow], signals: dict[str, Sequence[str]]) -> dict[str, Sequence[str]]:
     have = set().union(*(r.risks for r in rows)) if rows else set()
-    return {k: v for k, v in signals.items() if any(p in have for p in v)}
+    return {k: v for k, v in signals.items() if v[0] in have}
 
 
 # ---- FUNSD word crops -----------------------------------------------------------------------

@@ -56,7 +56,7 @@ def as_digits(core: str) -> str:
 
 def is_number_like(word: str) -> bool:
     """A number as written, or as misread with look-alike letters ("5O0", "l2.5")."""
-    core = word.strip(_EDGE)
+    core = word.strip(_EDGE).rstrip(".")  # "27." : a number with a speck read after it
     return bool(core) and any(c.isdigit() for c in core) and bool(_NUMERIC.fullmatch(as_digits(core)))
 
 
