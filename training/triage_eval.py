@@ -18,6 +18,7 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,6 +159,29 @@ def calibrate(reader: SignalReader, n: int, seed: int) -> dict:
 
 
 # ---- rows from signals ----------------------------------------------------------------------
+WORDLIST = Path("/usr/share/dict/american-english")  # Debian wamerican (SCOWL), as training/corpus.py
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    from desktop.core.checks import default_lexicon
+
+    words = WORDLIST.read_text("utf-8", "replace").split() if WORDLIST.is_file() else []
+    return frozenset(w.lower() for w in words) | frozenset(n.lower() for n in default_lexicon().names())
+
+
+def unknown_word(text: str) -> bool:
+    """A word of letters (3 or more) that neither the system word list nor the drug lexicon
+    knows: misreadings of words often are ("Follozutup"); names and codes are too."""
+    core = text.strip("()[]{},;:.!?\"'-#*/")
+    return len(core) >= 3 and core.isalpha() and core.lower() not in _vocabulary()
+
+
+def _vocab_risk(confidence_risk: float, text: str) -> float:
+    """The confidence risk, doubled for a word no word list knows (measurement only)."""
+    return min(1.0, confidence_risk * (2.0 if unknown_word(text) else 1.0))
+
+
 def _word_risks(sig: WordSignals, weights: Sequence[float] | None = None) -> dict[str, float]:
     """Each signal's risk for one word; ``weights``: the learned word score's, when fitted."""
     learned = {}
@@ -169,6 +193,7 @@ def _word_risks(sig: WordSignals, weights: Sequence[float] | None = None) -> dic
         "raw": 1 - min(sig.raw, default=1.0),
         "calibrated": calibrated,
         "agreed": calibrated,  # no second reader: nothing to discount
+        "vocab": _vocab_risk(calibrated, sig.text),
         "margin": 1 - min(sig.margins, default=1.0),
         "first_pass": 1 - min(sig.first_pass_probs, default=1.0) if sig.first_pass is not None else 0.0,
         "refine": 1.0 if sig.refine_disagrees else 0.0,
@@ -192,6 +217,7 @@ WORD_SIGNALS: dict[str, Sequence[str]] = {
     "combined": ("calibrated", "refine", "shape", "checks", "second"),
     "combined, agreement discounts confidence": ("agreed", "refine", "shape", "checks", "second"),
     "combined, learned score for the model's part": ("learned", "checks", "second"),
+    "combined, unknown words count double": ("vocab", "refine", "shape", "checks", "second"),
 }
 
 
@@ -319,6 +345,7 @@ def funsd_region_rows(
                 risks = {
                     "raw": 1 - min(w.confidences, default=1.0),
                     "calibrated": 1 - min(cw.confidences, default=1.0),
+                    "vocab": _vocab_risk(1 - min(cw.confidences, default=1.0), w.text),
                     "checks": 1.0 if k in flags else 0.0,
                     "shape": 1.0 if odd_shape(w.text) else 0.0,
                 }
@@ -376,6 +403,7 @@ def note_rows(
             risks = _word_risks(sig, weights)
             risks["checks"] = 1.0 if k in flags else 0.0
             risks["shape"] = 1.0 if odd_shape(texts[li][k]) else 0.0
+            risks["vocab"] = _vocab_risk(risks["calibrated"], texts[li][k])
             row = WordRow(texts[li][k], texts[li][k] != truth, risks)
             rows.append(row)
             if (li, k) in planted:

@@ -76,6 +76,10 @@ class DrugLexicon:
                 names[name] = int(tier or 1)
         return cls(names)
 
+    def names(self) -> list[str]:
+        """Every known name (upper case)."""
+        return list(self._names)
+
     def __len__(self) -> int:
         return len(self._names)
 
