@@ -63,6 +63,13 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
         metavar="FUNSD",
         help="whole entities of this FUNSD folder read as lassoed regions (the release figure)",
     )
+    where.add_argument(
+        "--triage",
+        type=Path,
+        metavar="FUNSD",
+        help="triage: wrong words flagged against words flagged, per signal and combined, on generated "
+        "clinical notes and this FUNSD folder's word crops and regions (-n: regions, default 300)",
+    )
     p.add_argument(
         "--model",
         type=Path,
@@ -81,6 +88,13 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-tesseract", action="store_true")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    t = p.add_argument_group("--triage")
+    t.add_argument("--words", type=int, default=1500, help="FUNSD word crops (0: skip)")
+    t.add_argument("--notes", type=int, default=300, help="generated clinical note lines (0: skip)")
+    t.add_argument("--calibration-words", type=int, default=1500, help="generated words the temperature is fitted on")
+    t.add_argument(
+        "--second-reader", choices=("tesseract", "rapidocr"), default=None, help="a second reader for the regions"
+    )
 
 
 def _add_recover(sub: argparse._SubParsersAction) -> None:
@@ -132,7 +146,24 @@ def _run_train(args: argparse.Namespace) -> int:
 def _run_eval(args: argparse.Namespace) -> int:
     from training.evaluate import evaluate_funsd, evaluate_regions
 
-    if args.regions is not None:
+    for name in ("words", "notes", "calibration_words"):
+        if not 0 <= getattr(args, name) <= 100_000:
+            raise InputError(f"--{name.replace('_', '-')} must be 0-100000.")
+    if args.triage is not None:
+        from training.triage_eval import evaluate_triage
+
+        report = evaluate_triage(
+            args.triage,
+            model=args.model[0] if args.model else None,
+            word_limit=args.words,
+            region_limit=300 if args.limit is None else args.limit,
+            note_lines=args.notes,
+            calibration_words=max(1, args.calibration_words),
+            seed=args.seed,
+            threads=args.threads,
+            second_reader=args.second_reader,
+        )
+    elif args.regions is not None:
         report = evaluate_regions(
             args.regions,
             model=args.model or [None],

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from desktop.core.audit import current_user
+from desktop.core.triage import DEFAULT_THRESHOLD
 from inference.backends import COMMON_OPTIONS, BackendConfig, backend_options, get_plugin, kind_option
 from inference.backends.options import Option, add_arguments, given_values
 
@@ -61,6 +62,18 @@ APP_SETTINGS: tuple[Setting, ...] = (
         minimum=0.0,
         maximum=1.0,
         label="Mark characters below confidence",
+        step=0.05,
+    ),
+    Setting(
+        "review/triage_threshold",
+        float,
+        DEFAULT_THRESHOLD,
+        "Words whose triage score (the strongest of: low calibrated confidence, a clinical check, a second "
+        "reader that disagrees) reaches this are marked for review (decision 021).",
+        "--triage-threshold",
+        minimum=0.0,
+        maximum=1.0,
+        label="Mark words with a triage score from",
         step=0.05,
     ),
     Setting(

@@ -87,8 +87,8 @@ def test_both_command_lines_spell_the_back_end_flags_the_same() -> None:
     def flags(p):
         return {s for a in p._actions for s in a.option_strings}
 
-    own = ("-h", "--help", "--threshold", "--unreadable-below", "--dpi", "--reviewer", "--second-reader")
-    backend_flags = {s for s in flags(app) if s not in (*own, "--no-second-reader")}
+    own = ("-h", "--help", "--threshold", "--triage-threshold", "--unreadable-below", "--dpi", "--reviewer")
+    backend_flags = {s for s in flags(app) if s not in (*own, "--second-reader", "--no-second-reader")}
     assert backend_flags <= flags(page)
     assert {"--tls", "--no-tls", "--header", "--timeout", "--plan"} <= backend_flags
     assert not {"--ssl", "--token-header"} & (flags(app) | flags(page))
