@@ -96,7 +96,7 @@ class DocumentQueue(QObject):
         self.list = QListWidget()
         self.list.setObjectName("documentList")
         self.list.setWordWrap(True)
-        self.list.setUniformItemSizes(False)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long reasons wrap
         self.list.setToolTip("Click a document to switch to it (its review is saved first).")
         self.list.itemClicked.connect(lambda item: self.switch_to(self.list.row(item)))
         self.list.itemActivated.connect(lambda item: self.switch_to(self.list.row(item)))

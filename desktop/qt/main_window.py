@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(600, self.recognition.ensure_backend)
 
     def _build_layout(self) -> None:
-        self.empty_hint = QLabel("Drop a scanned note here, or press Ctrl+O to open one.")
+        self.empty_hint = QLabel("Drop scanned notes or a folder of them here, or press Ctrl+O to open them.")
         self.empty_hint.setObjectName("emptyHint")
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         central = QWidget()

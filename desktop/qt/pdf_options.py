@@ -38,21 +38,23 @@ if TYPE_CHECKING:
 __all__ = ["OPTION_KEYS", "PdfOptionsDialog", "draw_preview"]
 
 OPTION_KEYS = ("export/pdf_dpi", "export/pdf_quality")
-PREVIEW_WIDTH = 560
+PREVIEW_WIDTH = 640
+_WASH = QColor(255, 255, 255, 190)  # the page fades behind the text layer, so its words read clearly
 _WORD_FILL = QColor(255, 214, 0, 70)
 _WORD_EDGE = QColor(0, 90, 200, 200)
 _WORD_TEXT = QColor(0, 60, 170)
 
 
 def draw_preview(preview: PdfPreview, *, show_text: bool) -> QPixmap:
-    """The exported page as a reader draws it; with ``show_text``, each word of the text layer boxed
-    and written in blue over the place it occupies."""
+    """The exported page as a reader draws it; with ``show_text``, the page faded and each word of
+    the text layer boxed and written in blue over the place it occupies."""
     h, w = preview.image.shape[:2]
     image = QImage(preview.image.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
     if show_text:
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.fillRect(0, 0, w, h, _WASH)
         font = QFont()
         for x0, y0, x1, y1, text in preview.words:
             box = QRectF(x0, y0, x1 - x0, y1 - y0)
@@ -110,7 +112,7 @@ class PdfOptionsDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidget(self.picture)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumSize(PREVIEW_WIDTH + 24, 460)
+        scroll.setMinimumSize(PREVIEW_WIDTH + 24, 560)
         self.info = QLabel("")
         self.info.setObjectName("pdfPreviewInfo")
         self.info.setWordWrap(True)

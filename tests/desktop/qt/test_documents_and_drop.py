@@ -179,6 +179,7 @@ def test_open_with_several_files_adds_them_all_and_the_view_menu_toggles_the_lis
 ):
     chosen = [str(folder / "scan2.png"), str(page_png), str(folder / "scan10.png")]
     monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: (chosen, ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (chosen[0], ""))  # a one-file dialog
     window = make_window()
     with qtbot.waitSignal(window.documents.opened, timeout=10000):
         window.commands["open"].trigger()
