@@ -37,7 +37,7 @@ from desktop.core.export_base import (
     sign_off_metadata,
     write_atomic,
 )
-from desktop.core.export_pdf import write_pdf
+from desktop.core.export_pdf import PdfOptions, write_pdf
 from desktop.core.export_xml import to_alto, to_hocr, to_page_xml
 from desktop.core.regions import Region, utc_now
 from desktop.core.review import is_unreadable
@@ -235,12 +235,15 @@ def export_session(
     pages: Iterable[int] | None = None,
     document: Document | None = None,
     unreadable_below: float = 0.0,
+    pdf_options: PdfOptions | None = None,
 ) -> list[Path]:
     """Write the session as ``fmt`` to ``out_path``; ``pages`` (0-based) limits it, None = whole document.
 
     ``unreadable_below``: regions the model could not read by this floor (the reviewer's setting
     ``review/unreadable_below``) are exported with empty text, never the model's junk; JSON keeps the
     guess under ``model_text`` with its confidences, where it is labelled as the model's (decision 017).
+
+    ``pdf_options``: the page images' resolution and quality in a searchable PDF (default: the originals).
 
     ``document`` is the already open document (else it is opened from the session's path).
     Returns the files written: one, except PAGE XML for several pages (one file per page:
@@ -264,7 +267,7 @@ def export_session(
         selected = collect_pages(session, pages, document, unreadable_below)
         if fmt == "pdf":
             assert document is not None
-            written = [write_pdf(session, selected, document, out_path)]
+            written = [write_pdf(session, selected, document, out_path, pdf_options or PdfOptions())]
         elif fmt == "page":
             if len(selected) == 1:
                 written = [write_atomic(out_path, to_page_xml(session, selected[0]), check_xml)]
@@ -300,6 +303,7 @@ __all__ = [
     "ExportError",
     "LineGeom",
     "PageExport",
+    "PdfOptions",
     "WordGeom",
     "atomic_path",
     "export_session",

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from desktop.core.audit import current_user
+from desktop.core.export_pdf import DPI_CHOICES, QUALITY_CHOICES, describe_dpi, describe_quality
 from desktop.core.triage import DEFAULT_THRESHOLD
 from inference.backends import COMMON_OPTIONS, BackendConfig, backend_options, get_plugin, kind_option
 from inference.backends.options import Option, add_arguments, given_values
@@ -107,6 +108,28 @@ APP_SETTINGS: tuple[Setting, ...] = (
         maximum=600,
         label="Render PDF pages at",
         suffix=" dpi",
+    ),
+    Setting(
+        "export/pdf_dpi",
+        int,
+        0,
+        "Resolution of the page images in an exported searchable PDF (0: original: PDF pages are copied "
+        "as they are, scans keep their pixels); a lower one gives a smaller file. Scans are never scaled up.",
+        None,
+        choices=DPI_CHOICES,
+        choice_labels=tuple(describe_dpi(d) for d in DPI_CHOICES),
+        label="Searchable PDF: page images at",
+    ),
+    Setting(
+        "export/pdf_quality",
+        int,
+        0,
+        "How the page images of an exported searchable PDF are compressed (0: lossless; else a JPEG "
+        "quality, smaller and slightly blurred). A PDF page copied as it is keeps its own images.",
+        None,
+        choices=QUALITY_CHOICES,
+        choice_labels=tuple(describe_quality(q) for q in QUALITY_CHOICES),
+        label="Searchable PDF: image quality",
     ),
 )
 

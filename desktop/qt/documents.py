@@ -39,6 +39,7 @@ class DocumentController(QObject):
     """Opens and closes documents, turns pages, and keeps the page view in step with the session."""
 
     opened = Signal(str)  # path; the first page is shown next
+    open_failed = Signal(str, str)  # path, why (a user message); the open document, if any, stays open
     about_to_close = Signal()  # the document and session are still there
     closed = Signal()
     page_changing = Signal(int)  # another page is about to be shown (the edit on this one ends)
@@ -95,6 +96,7 @@ class DocumentController(QObject):
         except NoteLassoError as exc:
             doc.close()
             self._report(f"Cannot open the review of {path.name}", exc)
+            self.open_failed.emit(str(path), exc.user_message)
             return False
         self.close()
         self.document, self.session = doc, session
@@ -124,10 +126,12 @@ class DocumentController(QObject):
             except PasswordRequiredError:
                 password = self._ask_password(path.name, is_retry)
                 if password is None:
+                    self.open_failed.emit(str(path), "it is password-protected and no password was given.")
                     return None
                 is_retry = True
             except NoteLassoError as exc:
                 self._report(f"Cannot open {path.name}", exc)
+                self.open_failed.emit(str(path), exc.user_message)
                 return None
 
     def close(self) -> None:

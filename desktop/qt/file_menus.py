@@ -1,4 +1,8 @@
-"""The File menu's two submenus: documents opened recently, and export in every format."""
+"""The File menu's two submenus: documents opened recently, and export in every format.
+
+A searchable PDF first asks for its options (page image resolution and quality, with a preview of
+the text layer: :class:`~desktop.qt.pdf_options.PdfOptionsDialog`); they are remembered in settings.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QWidget
 
-from desktop.core.export import FORMATS, export_session
+from desktop.core.export import FORMATS, PdfOptions, export_session
 from desktop.qt.documents import DocumentController
+from desktop.qt.pdf_options import PdfOptionsDialog
 from desktop.qt.settings_store import SettingsStore
 from inference.errors import NoteLassoError
 from inference.models import RESOURCES
@@ -74,6 +79,8 @@ class ExportMenu(QMenu):
         super().__init__("&Export", parent)
         self._settings = settings
         self._documents, self._before, self._report, self._message = documents, before_export, report, message
+        #: Asks for the searchable PDF's options (None: cancelled); tests replace it
+        self.ask_pdf_options: Callable[[], PdfOptions | None] = self._ask_pdf_options
         for scope, label in (("document", "Whole document"), ("page", "Current page")):
             sub = self.addMenu(label)
             for fmt, (name, ext) in FORMATS.items():
@@ -86,6 +93,9 @@ class ExportMenu(QMenu):
         if session is None:
             return
         self._before()
+        options = None
+        if fmt == "pdf" and (options := self.ask_pdf_options()) is None:
+            return
         name, ext = FORMATS[fmt]
         ext = ext.lstrip(".")
         page = self._documents.page_index
@@ -94,17 +104,41 @@ class ExportMenu(QMenu):
         default = f"{folder / session.document_path.stem}{suffix}.{ext}"
         path, _ = QFileDialog.getSaveFileName(self.parentWidget(), f"Export {name}", default, f"{name} (*.{ext})")
         if path:
-            self.export_to(fmt, Path(path), pages=[page] if scope == "page" else None)
+            self.export_to(fmt, Path(path), pages=[page] if scope == "page" else None, pdf_options=options)
 
-    def export_to(self, fmt: str, path: Path, *, pages: list[int] | None = None) -> bool:
-        """Write the export; errors are reported. Returns success."""
+    def _floor(self) -> float:
+        return float(self._settings.get("review/unreadable_below")) if self._settings is not None else 0.0
+
+    def _ask_pdf_options(self) -> PdfOptions | None:
+        docs = self._documents
+        if self._settings is None or docs.session is None or docs.document is None:
+            return PdfOptions()
+        dialog = PdfOptionsDialog(
+            self._settings, docs.session, docs.document, docs.page_index, unreadable_below=self._floor(), parent=self
+        )
+        return dialog.options() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def export_to(
+        self, fmt: str, path: Path, *, pages: list[int] | None = None, pdf_options: PdfOptions | None = None
+    ) -> bool:
+        """Write the export; errors are reported. Returns success.
+
+        A searchable PDF takes ``pdf_options``, else those remembered in settings.
+        """
         session = self._documents.session
         if session is None:
             return False
+        if pdf_options is None and self._settings is not None:
+            pdf_options = PdfOptions.from_settings(self._settings.values())
         try:
-            floor = float(self._settings.get("review/unreadable_below")) if self._settings is not None else 0.0
             written = export_session(
-                session, fmt, path, pages=pages, document=self._documents.document, unreadable_below=floor
+                session,
+                fmt,
+                path,
+                pages=pages,
+                document=self._documents.document,
+                unreadable_below=self._floor(),
+                pdf_options=pdf_options,
             )
         except NoteLassoError as exc:
             self._report("Export failed", exc)

@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QThreadPool, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from desktop.core import settings as options
 from desktop.qt import actions as table
 from desktop.qt import dialogs, progress_dock
 from desktop.qt.batch_arrival import BatchArrival
 from desktop.qt.correction_panel import CorrectionPanel
+from desktop.qt.document_list import DocumentQueue, DropTarget
 from desktop.qt.documents import DocumentController
 from desktop.qt.file_menus import ExportMenu, RecentMenu
 from desktop.qt.navigator import ReviewNavigator
@@ -36,8 +37,6 @@ from inference.errors import NoteLassoError
 
 log = logging.getLogger(__name__)
 __all__ = ["MainWindow"]
-
-OPEN_FILTER = "Scanned notes (*.pdf *.tif *.tiff *.png *.jpg *.jpeg *.bmp);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -68,10 +67,11 @@ class MainWindow(QMainWindow):
         )
         self.banner, self.review_banner, self.turn_banner = BackendBanner(), ReviewBanner(), TurnBanner()
         self.status = StatusFields(self.statusBar())
+        self.doc_list = DocumentQueue(self.documents, settings, self.status.message, self)
+        self.drops = DropTarget(self, through=[self.view])  # files and folders dropped anywhere join the list
         self._build_layout()
         self._build_commands()
         self._wire()
-        self.setAcceptDrops(True)
         self.resize(self.screen().availableGeometry().size().boundedTo(QSize(1480, 940)))
         self._update_title()
         self._update_actions()
@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(600, self.recognition.ensure_backend)
 
     def _build_layout(self) -> None:
-        self.empty_hint = QLabel("Drop a scanned note here, or press Ctrl+O to open one.")
+        self.empty_hint = QLabel("Drop scanned notes or a folder of them here, or press Ctrl+O to open them.")
         self.empty_hint.setObjectName("emptyHint")
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         central = QWidget()
@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.pages_dock = self._dock("Pages", "pagesDock", self.thumbs, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.review_dock = self._dock("Review", "reviewDock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.progress_dock = progress_dock.ProgressDock(self.documents, self.navigator, self)  # View > Review progress
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.doc_list.dock)
         self.resizeDocks([self.review_dock], [420], Qt.Orientation.Horizontal)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         )
         self.commands = table.build_actions(self)
         self.commands["lasso"].setChecked(True)
+        self.doc_list.bind_toggle(self.commands["document_list"])
         menus = table.build_menus(self.menuBar(), self.commands)
         file_menu = menus["File"]
         self.recent_menu = RecentMenu(self.settings, self.open_path, self)
@@ -122,6 +124,7 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         docs, rec, nav, status = self.documents, self.recognition, self.navigator, self.status
         self.banner.settings_requested.connect(self.show_settings)
+        self.drops.dropped.connect(self.doc_list.add_paths)
         self.view.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f}%"))
         self.undo.stack.indexChanged.connect(self._update_actions)
         nav.selection_changed.connect(self._update_actions)
@@ -153,13 +156,6 @@ class MainWindow(QMainWindow):
         status.show_remote(options.remote_host(self.settings.values()) or "")
 
     # ------------------------------------------------------------------ documents
-    def choose_document(self) -> None:
-        recent = self.settings.recent_files()
-        start = str(Path(recent[0]).parent) if recent else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open a scanned note", start, OPEN_FILTER)
-        if path:
-            self.open_path(path)
-
     def open_path(self, path: str | Path) -> bool:
         """Open a document and its review session. Errors go to ``error_hook``; returns success."""
         return self.documents.open(path)
@@ -226,16 +222,6 @@ class MainWindow(QMainWindow):
         self.export_menu.setEnabled(has_doc)
         acts["prev_page"].setEnabled(self.documents.page_index > 0)
         acts["next_page"].setEnabled(self.documents.page_index < self.documents.page_count - 1)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if files:
-            event.acceptProposedAction()
-            QTimer.singleShot(0, lambda: self.open_path(files[0]))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.documents.close()

@@ -87,8 +87,9 @@ def make_field(setting: Setting, value: Any, parent: QWidget) -> SettingField:
     value = setting.coerce(value)
     if setting.choices is not None:
         box = QComboBox()
-        for choice in setting.choices:
-            box.addItem(str(choice), choice)
+        labels = setting.choice_labels or tuple(map(str, setting.choices))
+        for choice, text in zip(setting.choices, labels, strict=True):
+            box.addItem(text, choice)
         field = SettingField(
             setting,
             box,

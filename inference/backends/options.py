@@ -36,6 +36,7 @@ class Option:
     help: str
     flag: str | None = None  # command-line flag; None keeps it off the command line
     choices: tuple[Any, ...] | None = None
+    choice_labels: tuple[str, ...] = ()  # how a form shows each choice (default: the value), e.g. "original"
     minimum: float | None = None
     maximum: float | None = None
     label: str = ""  # row label in the settings dialog (default: the key)

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication
 
 from desktop.core.regions import RegionStatus
 from tests.desktop.qt.conftest import wait_page
@@ -428,17 +429,15 @@ def test_shortcut_sheet_lists_the_review_keys(qtbot, make_window):
 
 def test_drop_a_file_on_the_window_opens_it(qtbot, make_window, page_png):
     from PySide6.QtCore import QMimeData, QUrl
-    from PySide6.QtGui import QDropEvent
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
     window = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(page_png))])
-    event = QDropEvent(
-        QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    )
-    window.dropEvent(event)
-    with qtbot.waitSignal(window.documents.opened, timeout=10000):
-        pass
+    how = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.documents.opened, timeout=10000):  # as a file manager drags: enter, then drop
+        QApplication.sendEvent(window, QDragEnterEvent(QPoint(200, 200), *how))
+        QApplication.sendEvent(window, QDropEvent(QPointF(200, 200), *how))
     wait_page(qtbot, window)
     assert window.documents.document.path == page_png
     assert window.settings.recent_files()[0] == str(page_png.resolve())
