@@ -22,7 +22,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QStyle, QWidget
 
 from desktop.core.regions import Region
 from desktop.qt.overlays import STATUS_COLOURS, RegionItem
@@ -237,9 +237,16 @@ class PageView(PageSurface):
             return
         if self._rotation in (90, 270):
             w, h = h, w
-        vw = max(50, self.viewport().width() - 24)
-        vh = max(50, self.viewport().height() - 24)
-        zoom = vw / w if self._fit_mode == "width" else min(vw / w, vh / h)
+        # Measured on the whole view, not the viewport: a fit that shows or hides a scroll bar
+        # changes the viewport, and fitting to that would resize, refit and loop for ever. Fit to
+        # width keeps room for the vertical bar; fit to page leaves room for the scene's margin.
+        frame = 2 * self.frameWidth()
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        full_w, full_h = self.width() - frame, self.height() - frame
+        if self._fit_mode == "width":
+            zoom = max(50, full_w - bar - 24) / w
+        else:
+            zoom = min(max(50, full_w - 8) / (w + 40), max(50, full_h - 8) / (h + 40))
         self.set_zoom(zoom, keep_fit=True)
         if self._fit_mode == "width":
             top = self.mapToScene(self.viewport().rect().center())
