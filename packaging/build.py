@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -20,6 +21,8 @@ import time
 import tomllib
 from pathlib import Path
 
+import trim_icu  # packaging/, next to this script
+
 ROOT = Path(__file__).resolve().parents[1]
 HERE = ROOT / "packaging"
 BUILD = HERE / "build"
@@ -27,12 +30,34 @@ VENV = BUILD / "venv"
 DIST = ROOT / "dist"
 APP_ID = "org.notelasso.NoteLasso"
 BUILD_REQUIREMENTS = ("pyinstaller>=6.10,<7", "tritonclient[grpc]>=2.40")
-# Libraries of the bundle that Debian provides (Qt's xcb platform plugin, GL, fonts), as `make run` installs them.
+# What the bundle needs from Debian besides the libraries the spec leaves out (packaging/system_libs.py,
+# whose packages are added at build time): the C library (the interpreter needs glibc 2.35: Ubuntu 22.04
+# or newer, Debian 12), GL and xcb (PyInstaller never bundles them), Qt's xcb platform plugin's
+# libraries as `make run` installs them, a font, and the word lists of desktop/core/lexicon.py.
 DEPENDS = (
-    "libc6 (>= 2.31), libxcb-cursor0, libxkbcommon-x11-0, libxcb-icccm4, libxcb-keysyms1, libxcb-image0, "
-    "libxcb-render-util0, libxcb-randr0, libxcb-shape0, libxcb-xinerama0, libegl1, libgl1, libfontconfig1, "
-    "libdbus-1-3, fonts-dejavu-core, wamerican, hunspell-en-med, hunspell-en-us"  # word lists: desktop/core/lexicon.py
+    "libc6 (>= 2.35)",
+    "libxcb1",
+    "libxcb-cursor0",
+    "libxkbcommon-x11-0",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-image0",
+    "libxcb-render-util0",
+    "libxcb-randr0",
+    "libxcb-shape0",
+    "libxcb-xinerama0",
+    "libegl1",
+    "libgl1",
+    "libfontconfig1",
+    "libdbus-1-3",
+    "fonts-dejavu-core",
+    "wamerican",
+    "hunspell-en-med",
+    "hunspell-en-us",
 )
+# Plugins that load only where their libraries are (PyInstaller never bundles them; system_libs.py): Qt's
+# GTK platform theme (native dialogs on GNOME) and its Wayland platform (else Qt runs through XWayland).
+RECOMMENDS = ("libgtk-3-0", "libwayland-client0", "libwayland-cursor0", "libwayland-egl1")
 # Binaries stripped of their symbols: the interpreter's own, and the wheels' modules that ship
 # theirs (ml_dtypes 25 -> 1.5 MB, rapidjson 7 -> 0.8 MB, PyMuPDF's and Pillow's bindings, ICU's code),
 # each checked to load and work stripped. Not the libraries auditwheel patched (numpy.libs, pillow.libs, ...): strip
@@ -119,6 +144,9 @@ def bundle(py: Path) -> Path:
     for pattern in STRIP_GLOBS:
         for path in internal.glob(pattern):
             run("strip", "--strip-unneeded", path)
+    for path in internal.glob("PySide6/Qt/lib/libicudata.so.*"):  # Qt's own ICU: English and root data only
+        before, after = trim_icu.trim(path)
+        print(f"{path.name}: {before / 1e6:.1f} -> {after / 1e6:.1f} MB (packaging/trim_icu.py)")
     return out
 
 
@@ -154,19 +182,30 @@ def deb_tree(app: Path, py: Path, version: str) -> Path:
         "each under its own license.\n",
         encoding="utf-8",
     )
+    depends = ", ".join(dict.fromkeys((*DEPENDS, *system_packages())))
     installed_kib = _size(root) // 1024
     control = root / "DEBIAN" / "control"
     control.parent.mkdir()
     control.write_text(
         f"Package: notelasso\nVersion: {version}\nArchitecture: amd64\nSection: science\nPriority: optional\n"
         f"Maintainer: NoteLasso maintainers <notelasso@localhost>\nInstalled-Size: {installed_kib}\n"
-        f"Depends: {DEPENDS}\nHomepage: https://notelasso.invalid\n"
+        f"Depends: {depends}\nRecommends: {', '.join(RECOMMENDS)}\nHomepage: https://notelasso.invalid\n"
         "Description: review transcriptions of scanned clinical notes\n"
         " Lasso a region of a scanned page, read it with the bundled PARSeq model and correct\n"
         " the text from the keyboard. Self-contained: Python, Qt and the model are under /opt/notelasso.\n",
         encoding="utf-8",
     )
     return root
+
+
+def system_packages() -> list[str]:
+    """The Debian packages of the system libraries the spec left out of the bundle (its report)."""
+    report = json.loads((BUILD / "system-libs.json").read_text(encoding="utf-8"))
+    for line in report["bundled_system"]:
+        print(f"note: system library still bundled (not in packaging/system_libs.py): {line}")
+    left = report["left_to_debian"]
+    print(f"{len(left)} system libraries left to Debian: {', '.join(sorted(left))}")
+    return sorted({package for package in left.values() if package})
 
 
 def _size(folder: Path) -> int:
