@@ -7,11 +7,13 @@ could not read at all (:mod:`desktop.core.review`). An unreadable region is coun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from desktop.core.regions import Region
 from desktop.core.review import count_reviewed, is_unreadable, needs_review
+
+Doubtful = Callable[[Region], bool]
 
 __all__ = ["PageProgress", "document_progress", "page_progress"]
 
@@ -41,26 +43,31 @@ class PageProgress:
         )
 
 
-def _count(page: int | None, regions: Sequence[Region], threshold: float, floor: float) -> PageProgress:
+def _count(
+    page: int | None, regions: Sequence[Region], threshold: float, floor: float, doubtful: Doubtful | None
+) -> PageProgress:
     unreadable = [r for r in regions if is_unreadable(r, floor)]
     ids = {r.id for r in unreadable}
-    doubtful = sum(needs_review(r, threshold) for r in regions if r.id not in ids)
-    return PageProgress(page, len(regions), count_reviewed(regions), doubtful, len(unreadable))
+    is_doubtful = doubtful or (lambda r: needs_review(r, threshold))
+    left = sum(is_doubtful(r) for r in regions if r.id not in ids)
+    return PageProgress(page, len(regions), count_reviewed(regions), left, len(unreadable))
 
 
 def page_progress(
-    regions: Iterable[Region], page_count: int, threshold: float, floor: float = 0.0
+    regions: Iterable[Region], page_count: int, threshold: float, floor: float = 0.0, doubtful: Doubtful | None = None
 ) -> list[PageProgress]:
     """One row per page of a ``page_count``-page document (pages without regions too), in page order.
 
     ``threshold``: confidence below which a character is doubtful; ``floor``: mean confidence below
-    which a reading is unreadable (0: never). A region on a page past ``page_count`` is counted on its page.
+    which a reading is unreadable (0: never); ``doubtful``: which regions are doubtful (the app's
+    triage score, :mod:`desktop.core.region_triage`; default: a character under ``threshold``).
+    A region on a page past ``page_count`` is counted on its page.
     """
     by_page: dict[int, list[Region]] = {}
     for r in regions:
         by_page.setdefault(r.page, []).append(r)
     pages = range(max(page_count, max(by_page, default=-1) + 1))
-    return [_count(p, by_page.get(p, []), threshold, floor) for p in pages]
+    return [_count(p, by_page.get(p, []), threshold, floor, doubtful) for p in pages]
 
 
 def document_progress(rows: Iterable[PageProgress]) -> PageProgress:

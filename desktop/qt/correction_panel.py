@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap, QResizeEvent
@@ -199,13 +199,15 @@ class CorrectionPanel(QWidget):
         *,
         first_number: int = 1,
         unreadable_below: float = 0.0,
+        doubtful: Callable[[Region], bool] | None = None,
     ) -> None:
         """List the page's regions, numbered from ``first_number`` (their place in the whole document);
-        those unreadable by ``unreadable_below`` say so instead of showing the model's junk."""
+        those unreadable by ``unreadable_below`` say so instead of showing the model's junk. ``doubtful``
+        says which get the ⚑ (default: a character under ``threshold``)."""
         blocked = self.list.blockSignals(True)
         self.list.clear()
         self._ids = [r.id for r in regions]
-        self._low = {r.id for r in regions if needs_review(r, threshold)}
+        self._low = {r.id for r in regions if (doubtful(r) if doubtful else needs_review(r, threshold))}
         self._unreadable = {r.id for r in regions if is_unreadable(r, unreadable_below)}
         for n, r in enumerate(regions, first_number):
             item = QListWidgetItem(self._icons.get(r.status, QIcon()), self._row_text(n, r))

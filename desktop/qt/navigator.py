@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.core import review
 from desktop.core.history import AddRegion, Batch, Operation, RemoveRegion, SetOrder, SetPolygon, SetStatus, SetText
+from desktop.core.region_triage import next_triaged
 from desktop.core.regions import Region, RegionStatus, moved_ranks
 from desktop.qt.correction_panel import CorrectionPanel
 from desktop.qt.crop_preview import review_crop, word_crops
@@ -25,6 +26,7 @@ from desktop.qt.recognition import RecognitionController
 from desktop.qt.second_reader import SecondReaderController
 from desktop.qt.settings_store import SettingsStore
 from desktop.qt.spelling import WordChecker
+from desktop.qt.triage_marks import TriageMarks
 from desktop.qt.undo import UndoController
 from inference.errors import NoteLassoError
 
@@ -67,6 +69,9 @@ class ReviewNavigator(QObject):
         self.second_reader = SecondReaderController(settings, documents, recognition, panel, parent=self)  # Ctrl+T
         self.second_reader.message.connect(self.message)
         self.selection_changed.connect(lambda: self.second_reader.show_region(self.current_id))
+        self.triage = TriageMarks(settings, documents, panel, self.second_reader, lambda: self.current_id, parent=self)
+        self.triage.changed.connect(lambda rid: self.refresh(changed_id=rid))  # a second reading arrived
+        self.selection_changed.connect(self.triage.show_current)
         view.region_drawn.connect(self._on_region_drawn)
         view.region_moved.connect(self._on_region_moved)
         view.region_clicked.connect(self.select)
@@ -89,6 +94,7 @@ class ReviewNavigator(QObject):
             threshold=lambda: self.threshold, floor=lambda: self.unreadable_below, report=report, parent=self,
         )  # fmt: skip
         self.words.message.connect(self.message)
+        self.triage.attach_editor()  # the checks' marks and suggestions, over the spelling's
 
     @property
     def threshold(self) -> float:
@@ -153,14 +159,14 @@ class ReviewNavigator(QObject):
         self._step(-1)
 
     def next_doubtful(self) -> None:
-        """F8: the next region (wrapping round the document) still holding doubtful characters."""
+        """F8: the next region (wrapping round the document) holding a word the triage flags."""
         session = self._documents.session
         if session is None:
             return
         page, floor = self._documents.page_index, self.unreadable_below
-        target = review.next_doubtful(session.regions(), self.current_id, page, self.threshold, floor)
+        target = next_triaged(session.regions(), self.current_id, page, self.triage.is_doubtful, floor)
         if target is None:
-            self.message.emit("No doubtful characters nor unreadable regions left in this document", 4000)
+            self.message.emit("No doubtful words nor unreadable regions left in this document", 4000)
         else:
             self._go_to(target)
 
@@ -316,12 +322,12 @@ class ReviewNavigator(QObject):
         self._first_number = 1 + sum(r.page < self._documents.page_index for r in everything)
         self._total = len(everything)
         floor = self.unreadable_below
+        doubtful = self.triage.is_doubtful  # the triage score (decision 021), not confidence alone
         self._panel.set_regions(
-            regions, self.threshold, self.current_id, first_number=self._first_number, unreadable_below=floor
-        )
-        self._view.mark_flagged(
-            r.id for r in regions if review.needs_review(r, self.threshold) or review.is_unreadable(r, floor)
-        )
+            regions, self.threshold, self.current_id, first_number=self._first_number, unreadable_below=floor,
+            doubtful=doubtful,
+        )  # fmt: skip
+        self._view.mark_flagged(r.id for r in regions if doubtful(r) or review.is_unreadable(r, floor))
         self.counts_changed.emit(len(everything), review.count_reviewed(everything))
         if changed_id is None or changed_id == self.current_id:
             region = self._region(self.current_id)

@@ -94,7 +94,10 @@ class ProgressDock(QDockWidget):
         session, count = self._documents.session, self._documents.page_count
         regions = session.regions() if session is not None else []
         nav = self._navigator
-        self.rows = page_progress(regions, count, nav.threshold, nav.unreadable_below) if session is not None else []
+        doubtful = nav.triage.is_doubtful  # the triage score with its threshold, as F8
+        self.rows = (
+            page_progress(regions, count, nav.threshold, nav.unreadable_below, doubtful) if session is not None else []
+        )
         self.total = document_progress(self.rows)
         self.summary.setText(summary(self.total) if session is not None else "No document open")
         bold = QFont(self.table.font())
