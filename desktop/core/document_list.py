@@ -84,9 +84,9 @@ def gather_documents(paths: Iterable[str | Path]) -> Gathered:
             files.append(path)
         else:
             unsupported.append(path)
-    unique: dict[Path, Path] = {}  # resolved -> as given, first one kept
+    unique: dict[str, Path] = {}  # resolved -> as given, first one kept
     for f in files:
-        unique.setdefault(f.resolve(), f)
+        unique.setdefault(_real(f), f)
     return Gathered(tuple(unique.values()), tuple(unsupported))
 
 
@@ -126,8 +126,8 @@ class DocumentList:
 
     def index_of(self, path: str | Path) -> int | None:
         """The entry of ``path`` (however it is spelt), or None."""
-        target = Path(path).resolve()
-        return next((i for i, e in enumerate(self.entries) if e.path.resolve() == target), None)
+        target = _real(path)
+        return next((i for i, e in enumerate(self.entries) if _real(e.path) == target), None)
 
     def add(self, paths: Iterable[str | Path]) -> list[int]:
         """Append the paths not listed yet; returns the index of each path given (new or already there)."""
@@ -151,3 +151,8 @@ class DocumentList:
             start = -1 if delta > 0 else len(self.entries)
         index = start + delta
         return index if 0 <= index < len(self.entries) else None
+
+
+def _real(path: str | Path) -> str:
+    """The path with links followed as far as they go: a looping link is itself, never an error."""
+    return os.path.realpath(path)
