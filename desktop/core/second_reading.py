@@ -18,6 +18,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from desktop.core.checks.drugs import edit_distance
+
 __all__ = ["Disagreement", "align_words", "disagreement_at", "disagreements", "take_other", "words_with_spans"]
 
 _WORD = re.compile(r"\S+")
@@ -45,20 +47,11 @@ def _normal(word: str) -> str:
     return unicodedata.normalize("NFKC", word)
 
 
-def _char_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
 def _substitution(a: str, b: str) -> float:
     if a == b:
         return 0.0
-    return 0.4 + 0.6 * _char_distance(a, b) / max(len(a), len(b))  # always under a delete + insert
+    longest = max(len(a), len(b))
+    return 0.4 + 0.6 * edit_distance(a, b, limit=longest) / longest  # always under a delete + insert
 
 
 def align_words(first: Sequence[str], second: Sequence[str]) -> list[tuple[int | None, int | None]]:

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QSyntaxHighlighter,
     QTextCharFormat,
+    QTextCursor,
     QTextDocument,
 )
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QToolTip, QWidget
@@ -124,6 +125,15 @@ class CorrectionEditor(QPlainTextEdit):
         sure = aligned[position]
         doubt = " (doubtful)" if sure < self.highlighter.threshold else ""
         return f"\u201c{text[position]}\u201d: the model was {math.floor(sure * 100)}% sure{doubt}"
+
+    def replace_span(self, start: int, end: int, text: str) -> None:
+        """Put ``text`` in place of characters ``start:end`` as the reviewer's edit (Enter commits it)."""
+        cursor = self.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
+        self.setTextCursor(cursor)
+        self.setFocus()
 
     def context_menu(self, pos: QPoint) -> QMenu:
         """The right-click menu at ``pos`` (viewport pixels): ``extra_menu``'s entries above the usual ones."""

@@ -148,15 +148,9 @@ class WordChecker(QObject):
 
     def replace(self, token: Token, word: str) -> None:
         """Put ``word`` in place of ``token`` in the editor (an edit; Enter commits it)."""
-        ed = self._editor
-        if ed.toPlainText()[token.start : token.end] != token.word:
+        if self._editor.toPlainText()[token.start : token.end] != token.word:
             return  # the text changed since the menu opened
-        cursor = ed.textCursor()
-        cursor.setPosition(token.start)
-        cursor.setPosition(token.end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(word)
-        ed.setTextCursor(cursor)
-        ed.setFocus()
+        self._editor.replace_span(token.start, token.end, word)
 
     def add_to_dictionary(self, word: str) -> None:
         """Keep ``word`` in the reviewer's dictionary; its mark goes everywhere."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, QThreadPool, Signal
-from PySide6.QtGui import QAction, QColor, QHelpEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QAction, QColor, QHelpEvent, QTextCharFormat
 from PySide6.QtWidgets import QLabel, QMenu, QToolTip
 
 from desktop.core import review
@@ -198,15 +198,9 @@ class TriageMarks(QObject):
     def replace(self, flag: Flag, suggestion: str, _checked: bool = False) -> None:
         """Put ``suggestion`` in place of the flagged span (an edit; Enter commits it)."""
         ed = self._panel.editor
-        text = ed.toPlainText()
-        if flag not in self.flags() or flag.end > len(text):
+        if flag not in self.flags() or flag.end > len(ed.toPlainText()):
             return  # the text changed since the menu opened
-        cursor = ed.textCursor()
-        cursor.setPosition(flag.start)
-        cursor.setPosition(flag.end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(suggestion)
-        ed.setTextCursor(cursor)
-        ed.setFocus()
+        ed.replace_span(flag.start, flag.end, suggestion)
 
 
 def _insert_below(anchor: QLabel, widget: QLabel) -> None:
