@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from functools import partial
 
-from PySide6.QtCore import QEvent, QObject, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QHelpEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QMenu, QToolTip
 
@@ -66,6 +66,14 @@ class WordChecker(QObject):
         editor.extra_menu = self.menu_actions
         documents.page_shown.connect(self._on_page_shown)
         editor.viewport().installEventFilter(self)  # the text area gets the tooltip events
+        # Loaded once the first page is up (or soon, with no document): read at start-up, the lists
+        # held the interpreter's lock while the first page was prepared (about 0.65 s later to show).
+        documents.page_shown.connect(self._start_loading)
+        QTimer.singleShot(1500, self._start_loading)
+
+    def _start_loading(self, *_args: object) -> None:
+        if self.lexicon is not None or self._loading is not None:
+            return
         # A pool of its own would idle a thread; the global one never holds up recognition's.
         self._loading = run_job(QThreadPool.globalInstance(), "lexicon", _load, self._on_loaded, self._on_failed)
 
