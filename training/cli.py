@@ -37,6 +37,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         default=0.0,
         help="share of multi-word samples, 0-1; above 0 the charset gains the space",
     )
+    p.add_argument(
+        "--device-degrade",
+        action="store_true",
+        help="degrade the rendered words on the training device (the GPU) instead of in the data workers",
+    )
     p.add_argument("--warmup", type=float, default=0.05, help="share of the budget spent warming the LR up")
     p.add_argument("--val-every", type=float, default=10.0, help="minutes between validations")
     p.add_argument("--funsd", type=Path, default=None, help="FUNSD folder for periodic validation (never trained on)")
@@ -130,6 +135,7 @@ def _run_train(args: argparse.Namespace) -> int:
         ctc_weight=args.ctc_weight,
         plain=args.plain,
         phrases=args.phrases,
+        device_degrade=args.device_degrade,
         warmup=args.warmup,
         val_every_min=args.val_every,
         val_size=args.val_size,

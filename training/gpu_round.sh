@@ -6,11 +6,12 @@
 #
 # Usage: training/gpu_round.sh OUT MINUTES INIT [notelasso-train train args...]
 # INIT is a checkpoint, or a folder of fp16 parts (training/gpu_assets.sh packs one into .assets/init).
-# The round of the region-accuracy work (phrases with spaces, on the GPU's 16 cores and bf16):
+# The round of the region-accuracy work (phrases with spaces; data rendered on the GPU machine's 16
+# cores, degraded on the GPU, bf16):
 #   training/gpu_assets.sh runs/p1/best.pt      # here, once: .assets/ (fonts, words, fp16 init)
 #   training/gpu_round.sh "$OUT" 9 .assets/init --preset parseq-tiny --set enc_depth=6 \
 #     --phrases 0.5 --plain 0.25 --ctc-weight 0.5 --batch-size 256 --lr 5e-4 --warmup 0.05 \
-#     --workers 15 --val-every 3 --val-size 2000 --seed 4711
+#     --workers 15 --val-every 3 --val-size 2000 --seed 4711 --device-degrade
 set -euo pipefail
 out=$1; minutes=$2; init=$3; shift 3
 python=${PYTHON:-python3}

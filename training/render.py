@@ -112,12 +112,20 @@ def _bbox(font: ImageFont.FreeTypeFont, placed: list[tuple[float, str]]) -> tupl
 class WordRenderer:
     """Renders a word crop (uint8 grayscale, dark ink on light paper); deterministic by seed."""
 
-    def __init__(self, seed: int, fonts: list[Path] | None = None, plain: float = 0.0) -> None:
+    def __init__(
+        self, seed: int, fonts: list[Path] | None = None, plain: float = 0.0, device_degrade: bool = False
+    ) -> None:
         """``plain``: the share of crops rendered as a clean print (no neighbours, rules, warp,
         bleed or fax resolution; light paper noise only). Glyph shapes are learnt fastest from
-        those, the scan degradations from the rest."""
+        those, the scan degradations from the rest.
+
+        ``device_degrade``: leave the pixel degradations (ink bleed, noise, blur, thresholding,
+        specks, JPEG, levels) to ``training.device_degrade`` on the training device; the crops
+        keep their geometry (neighbours, rules, warp, loose crop, scan resolution) and come out
+        as clean ink on paper, which is faster for the data workers."""
         self._r = random.Random(seed)
         self._plain = plain
+        self._device_degrade = device_degrade
         self._np = np.random.default_rng(seed)
         self._fonts = list(fonts) if fonts is not None else discover_fonts()
         if not self._fonts:
@@ -199,6 +207,9 @@ class WordRenderer:
 
         mask, (x0, y0, x1, y1) = self._warp(mask, (x0, y0, x1, y1), cap)
         mask = self._crop(mask, x0, y0, x1, y1, cap)
+        if self._device_degrade:
+            mask = self._downsample(mask, cap)
+            return (255 - mask).astype(np.uint8)
         mask = self._bleed(mask, cap)
         mask = self._downsample(mask, cap)
         return self._paper(mask)

@@ -20,6 +20,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from build_engine.parseq import PRESETS, PARSeq, ParseqConfig
+from training.device_degrade import degrade
 from training.metrics import score_words
 from training.plm import CtcHead, Tokenizer, ctc_loss, plm_loss
 
@@ -43,6 +44,7 @@ class TrainConfig:
     ctc_weight: float = 0.0  # auxiliary CTC loss on the encoder columns (training only)
     plain: float = 0.0  # share of clean-print samples (training.render.WordRenderer)
     phrases: float = 0.0  # share of multi-word samples; > 0 adds the space to the charset
+    device_degrade: bool = False  # pixel degradations on the training device (training.device_degrade)
     dropout: float | None = None
     val_every_min: float = 5.0
     val_size: int = 1000
@@ -64,8 +66,11 @@ class TrainConfig:
 class SyntheticWords(IterableDataset):
     """Endless (image tensor, label) pairs; each worker seeds its own generators."""
 
-    def __init__(self, seed: int, height: int, width: int, plain: float = 0.0, phrases: float = 0.0) -> None:
+    def __init__(
+        self, seed: int, height: int, width: int, plain: float = 0.0, phrases: float = 0.0, device_degrade: bool = False
+    ) -> None:
         self.seed, self.height, self.width, self.plain, self.phrases = seed, height, width, plain, phrases
+        self.device_degrade = device_degrade
 
     def __iter__(self):
         from training.corpus import TextSampler
@@ -75,7 +80,8 @@ class SyntheticWords(IterableDataset):
         info = get_worker_info()
         wid = info.id if info else 0
         seed = self.seed * 1000 + wid
-        sampler, renderer = TextSampler(seed, self.phrases), WordRenderer(seed, plain=self.plain)
+        sampler = TextSampler(seed, self.phrases)
+        renderer = WordRenderer(seed, plain=self.plain, device_degrade=self.device_degrade)
         while True:
             gray, text = make_sample(renderer, sampler)
             yield torch.from_numpy(to_model_input(gray, self.height, self.width)), text
@@ -221,7 +227,7 @@ def train(tcfg: TrainConfig) -> dict:
         funsd = (torch.from_numpy(np.stack([to_model_input(c, h, w) for c, _ in pairs])), [t for _, t in pairs])
 
     loader = DataLoader(
-        SyntheticWords(tcfg.seed + step, h, w, tcfg.plain, tcfg.phrases),
+        SyntheticWords(tcfg.seed + step, h, w, tcfg.plain, tcfg.phrases, tcfg.device_degrade),
         batch_size=tcfg.batch_size,
         num_workers=tcfg.workers,
         persistent_workers=tcfg.workers > 0,
@@ -229,6 +235,7 @@ def train(tcfg: TrainConfig) -> dict:
     )
     use_amp = device.type == "cuda"
     gen = torch.Generator().manual_seed(tcfg.seed + step)
+    degrade_gen = torch.Generator().manual_seed(tcfg.seed + step + 7)
     t_start = time.time()
     t_val, samples_start = t_start, samples
     budget_s = tcfg.minutes * 60
@@ -270,6 +277,8 @@ def train(tcfg: TrainConfig) -> dict:
         for g in opt.param_groups:
             g["lr"] = tcfg.lr * lr_factor(progress(), tcfg.warmup)
         images = images.to(device, non_blocking=True)
+        if tcfg.device_degrade:
+            images = degrade(images, degrade_gen, share=1.0 - tcfg.plain)
         tgt = tokenizer.encode(list(labels), device)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
             memory = model.encode(images)

@@ -304,7 +304,8 @@ def test_gpu_round_runs_on_the_cpu_and_brings_back_packed_weights(
     root = Path(__file__).resolve().parents[2]
     out = tmp_path / "OUT"
     env = {**os.environ, "PYTHON": sys.executable, "RUN_DIR": str(tmp_path / "run")}
-    # WHEN it runs from fp16 parts, as carried (phrases on, so the charset is widened on the way)
+    # WHEN it runs from fp16 parts, as carried (phrases on, so the charset is widened on the way),
+    # with the degradations on the training device
     from training.pack_weights import pack
 
     pack(micro_checkpoint, tmp_path / "init")
@@ -319,6 +320,7 @@ def test_gpu_round_runs_on_the_cpu_and_brings_back_packed_weights(
             "parseq-micro",
             "--phrases",
             "0.5",
+            "--device-degrade",
             "--steps",
             "2",
             "--batch-size",
