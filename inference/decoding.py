@@ -9,11 +9,18 @@ import numpy.typing as npt
 
 from inference.spec import ModelSpec
 
+#: Characters kept per position besides the one read: what a vocabulary may choose instead
+#: (inference/vocabulary.py).
+ALTERNATIVES = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
     text: str
     confidences: tuple[float, ...]  # one per character of ``text``
+    #: per character of ``text``: the model's next most likely characters there with their
+    #: probabilities, most likely first (empty when not known)
+    alternatives: tuple[tuple[tuple[str, float], ...], ...] = ()
 
     @property
     def confidence(self) -> float:
@@ -34,11 +41,25 @@ def decode_logits(logits: npt.NDArray[np.float32], spec: ModelSpec) -> list[Deco
     probs = softmax(np.asarray(logits, dtype=np.float32).copy())
     ids = probs.argmax(-1)
     best = np.take_along_axis(probs, ids[..., None], -1)[..., 0]
+    # The runners-up at each step, most likely first (the first of the top k + 1 is the one read).
+    k = min(ALTERNATIVES + 1, probs.shape[-1])
+    top = np.argpartition(-probs, k - 1, axis=-1)[..., :k]
+    top_p = np.take_along_axis(probs, top, -1)
+    order = np.argsort(-top_p, axis=-1)
+    top, top_p = np.take_along_axis(top, order, -1), np.take_along_axis(top_p, order, -1)
     charset = spec.charset
     out = []
-    for row_ids, row_p in zip(ids, best):
+    for row_ids, row_p, row_top, row_top_p in zip(ids, best, top, top_p):
         eos = np.flatnonzero(row_ids == spec.eos_id)
         end = int(eos[0]) if eos.size else len(row_ids)
         chars = "".join(charset[i - 1] for i in row_ids[:end])
-        out.append(Decoded(chars, tuple(float(p) for p in row_p[:end])))
+        alternatives = tuple(
+            tuple(
+                (charset[int(c) - 1], float(p))
+                for c, p in zip(row_top[j, 1:], row_top_p[j, 1:])
+                if 0 < int(c) <= len(charset)  # characters only: not EOS or padding
+            )
+            for j in range(end)
+        )
+        out.append(Decoded(chars, tuple(float(p) for p in row_p[:end]), alternatives))
     return out

@@ -15,6 +15,7 @@ from inference.geometry import Box, Point
 from inference.layout import PHRASE_LAYOUT, LayoutOptions, LineLayout, analyse
 from inference.preprocess import GrayImage, RegionCrop, crop_polygon, pad_to_aspect, resize_normalise
 from inference.spec import ModelSpec
+from inference.vocabulary import Vocabulary, correct
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +84,21 @@ class Recognizer:
     Thread-safe as long as the back end is (all shipped back ends are).
     """
 
-    def __init__(self, backend: Backend, *, batch_size: int = 32, layout: LayoutOptions | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        batch_size: int = 32,
+        layout: LayoutOptions | None = None,
+        vocabulary: Vocabulary | None = None,
+    ) -> None:
         self.backend = backend
         self.batch_size = batch_size
         self._layout_given = layout is not None
         self.layout = layout or LayoutOptions()
+        #: known words: a word the model nearly read as one is read as it (inference/vocabulary.py);
+        #: may be set later (the app's word lists load after the first page is shown)
+        self.vocabulary = vocabulary
 
     @property
     def spec(self) -> ModelSpec:
@@ -169,6 +180,8 @@ class Recognizer:
                 words: list[WordResult] = []
                 glued = line.glued or (False,) * len(line.words)
                 read = [next(it) for _ in line.words]
+                if self.vocabulary is not None:
+                    read = _with_vocabulary(read, glued, self.vocabulary)
                 for box, d, glue in zip(line.words, read, glued):
                     pieces = _split_at_spaces(d, box, region)
                     if glue and words and pieces and d.text[:1] != " ":
@@ -204,6 +217,16 @@ MIN_CROP_ASPECT = 1.0
 #: its characters read with at least this mean confidence, and nearly all its crops read as text.
 KEEP_TENTATIVE = 0.85
 KEEP_TENTATIVE_CROPS = 0.75
+
+
+def _with_vocabulary(read: list[Decoded], glued: Sequence[bool], vocabulary: Vocabulary) -> list[Decoded]:
+    """The line's readings with each whole word (not a piece of a word cut to fit the model)
+    read with the vocabulary."""
+    out = []
+    for k, d in enumerate(read):
+        piece = glued[k] or (k + 1 < len(glued) and glued[k + 1])
+        out.append(d if piece else correct(d, vocabulary))
+    return out
 
 
 def _reads_well(read: Sequence[Decoded]) -> bool:

@@ -92,6 +92,12 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--no-tesseract", action="store_true")
+    p.add_argument(
+        "--vocabulary",
+        choices=("on", "off", "both"),
+        default="on",
+        help="--regions: read with the system's word lists as the app does (on), without (off), or both rows",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     t = p.add_argument_group("--triage")
     t.add_argument("--words", type=int, default=1500, help="FUNSD word crops (0: skip)")
@@ -177,6 +183,7 @@ def _run_eval(args: argparse.Namespace) -> int:
             threads=args.threads,
             limit=1000 if args.limit is None else args.limit,
             tesseract=not args.no_tesseract,
+            vocabulary=args.vocabulary,
         )
     else:
         if args.model and len(args.model) > 1:

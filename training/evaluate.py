@@ -127,11 +127,13 @@ def evaluate_regions(
     threads: int = 0,
     tesseract: bool = True,
     others: bool = True,
+    vocabulary: str = "on",
 ) -> dict:
     """Region accuracy (training.regions) of NoteLasso beside Tesseract and any other engine.
 
     ``model`` may be a list: each model is a row of its own in the same run (a release candidate
-    beside the released model)."""
+    beside the released model). ``vocabulary``: "on" reads with the system's word lists as the
+    app does (decision 024), "off" without, "both" gives each model both rows."""
     from training.regions import (
         Reader,
         notelasso_reader,
@@ -148,6 +150,10 @@ def evaluate_regions(
     if not regions:
         raise InputError(f"No regions found in {funsd_dir}.")
     backends = []
+    from desktop.core.lexicon import load_lexicon
+
+    # the system's word lists only, not the reviewer's dictionary: the same figure on any machine
+    words = load_lexicon(own_words=False)
     try:
         readers: dict[str, Reader] = {}
         for path in model if isinstance(model, list) else [model]:
@@ -156,8 +162,14 @@ def evaluate_regions(
             name = f"NoteLasso {backend.spec.version}"
             if name in readers:
                 name = f"{name} ({len(readers) + 1})"
-            readers[name] = notelasso_reader(Recognizer(backend, batch_size=32))
+            if vocabulary in ("off", "both"):
+                off = f"{name}, no word lists" if vocabulary == "both" else name
+                readers[off] = notelasso_reader(Recognizer(backend, batch_size=32))
+            if vocabulary in ("on", "both"):
+                readers[name] = notelasso_reader(Recognizer(backend, batch_size=32, vocabulary=words))
         missing = []
+        if vocabulary != "off" and not words.is_available:
+            missing.append(f"NoteLasso read without word lists: {words.hint}")
         if tesseract:
             tess = tesseract_reader(6)
             if tess is None:

@@ -198,6 +198,7 @@ def _exports(text: str) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     from desktop.batch.engine import BatchOptions, BatchRun, find_inputs
+    from desktop.core.lexicon import load_lexicon
     from inference.backends import BackendConfig, get_plugin, open_backend
     from inference.cli import backend_config
     from inference.recognizer import Recognizer
@@ -225,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         progress = Progress(sys.stderr, len(documents))
         batch = BatchRun(
-            Recognizer(backend, batch_size=resolved["batch_size"]),
+            # the word lists, as the app reads with them once they are loaded (decision 024)
+            Recognizer(backend, batch_size=resolved["batch_size"], vocabulary=load_lexicon()),
             BatchOptions(
                 store_dir=args.store_dir,
                 user=values["review/reviewer"],

@@ -421,9 +421,11 @@ def load_lexicon(
     word_list: Path = WORD_LIST,
     medical: Path = MEDICAL_LIST,
     aff: Path = AFFIX_FILE,
+    own_words: bool = True,
 ) -> Lexicon:
     """The system's words and the reviewer's dictionary (``user_file``, default
-    :func:`user_dictionary_path`). Missing lists give a lexicon that knows every word, with a hint."""
+    :func:`user_dictionary_path`; none with ``own_words=False``, as benchmarks read). Missing
+    lists give a lexicon that knows every word, with a hint."""
     words = _system_words(word_list, medical, aff)
     missing = [p for p in (word_list, medical) if not os.access(p, os.R_OK)]
     hint = ""
@@ -431,4 +433,5 @@ def load_lexicon(
         hint = f"No word lists: unknown words are not marked. Install them: sudo apt install {' '.join(APT_PACKAGES)}"
     elif missing:
         hint = f"Missing word list {', '.join(str(p) for p in missing)}: sudo apt install {' '.join(APT_PACKAGES)}"
-    return Lexicon(words, UserDictionary(user_file or user_dictionary_path()), hint=hint)
+    user = UserDictionary(user_file or user_dictionary_path()) if own_words else None
+    return Lexicon(words, user, hint=hint)

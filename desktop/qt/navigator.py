@@ -94,6 +94,7 @@ class ReviewNavigator(QObject):
             threshold=lambda: self.threshold, floor=lambda: self.unreadable_below, report=report, parent=self,
         )  # fmt: skip
         self.words.message.connect(self.message)
+        self.words.lexicon_loaded.connect(lambda: recognition.use_vocabulary(self.words.lexicon))
         self.triage.attach_editor()  # the checks' marks and suggestions, over the spelling's
 
     @property

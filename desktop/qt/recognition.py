@@ -24,6 +24,7 @@ from inference.errors import NoModelError
 
 if TYPE_CHECKING:  # loaded on the worker that opens the back end, not at start-up
     from inference.recognizer import Recognizer
+    from inference.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class RecognitionController(QObject):
         super().__init__(parent)
         self._settings, self._documents, self._pool = settings, documents, pool
         self.recognizer: Recognizer | None = None
+        self._vocabulary: Vocabulary | None = None
         self.backend_label = ""
         self.model_label = ""
         self.last_latency_ms: float | None = None
@@ -112,11 +114,19 @@ class RecognitionController(QObject):
             recognizer.backend.close()
             return
         self.recognizer = recognizer
+        recognizer.vocabulary = self._vocabulary
         self.backend_label = recognizer.backend.label
         self.model_label = f"{recognizer.spec.name} {recognizer.spec.version}"
         log.info("back end ready in %.0f ms", ms)
         self.backend_ready.emit(f"{self.backend_label} · {self.model_label}")
         self._retry_waiting()
+
+    def use_vocabulary(self, vocabulary: Vocabulary | None) -> None:
+        """Known words (the word lists, once loaded): a word the model nearly read as one is read
+        as it from now on (inference/vocabulary.py, decision 024)."""
+        self._vocabulary = vocabulary
+        if self.recognizer is not None:
+            self.recognizer.vocabulary = vocabulary
 
     def _on_backend_failed(self, gen: int, exc: Exception) -> None:
         if gen != self._generation:

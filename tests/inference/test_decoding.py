@@ -41,3 +41,19 @@ def test_no_eos_reads_all_steps() -> None:
 def test_wrong_shape_is_a_model_mismatch() -> None:
     with pytest.raises(ModelMismatchError, match="26, 95"):
         decode_logits(np.zeros((1, 10, 95), np.float32), ModelSpec())
+
+
+def test_runner_up_characters_are_kept_most_likely_first_without_eos() -> None:
+    # GIVEN logits where the 'V' of "Vestern" had 'W' as a close second and EOS a distant third
+    spec = ModelSpec()
+    logits = _logits(spec, ["Vestern"])
+    logits[0, 0, spec.charset.index("W") + 1] = 7.5
+    logits[0, 0, spec.eos_id] = 6.0
+    # WHEN decoded
+    (decoded,) = decode_logits(logits, spec)
+    # THEN each character has its runner-ups, most likely first, and EOS is never one of them
+    assert decoded.text == "Vestern" and len(decoded.alternatives) == 7
+    first = decoded.alternatives[0]
+    assert first[0][0] == "W" and 0.3 < first[0][1] < decoded.confidences[0]
+    assert all(c != "" for c, _ in first) and [p for _, p in first] == sorted((p for _, p in first), reverse=True)
+    assert len(first) == 2  # the EOS runner-up is left out
