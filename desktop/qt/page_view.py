@@ -253,8 +253,14 @@ class PageView(PageSurface):
             self.centerOn(QPointF(self._page_size[0] / 2, top.y()))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        # The view keeps its centre when resized, but a view showing the page's top keeps the top
+        # (a new page starts there, and the window's rows settle just after it is shown).
+        bar = self.verticalScrollBar()
+        at_top = bar.value() == bar.minimum()
         super().resizeEvent(event)
         self._refit()
+        if at_top:
+            bar.setValue(bar.minimum())
 
     # -- mouse and keys: see page_gestures ------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:

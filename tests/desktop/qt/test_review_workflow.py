@@ -93,6 +93,24 @@ def test_changing_page_scrolls_to_the_top_of_the_new_page(qtbot, make_window, no
     qtbot.waitUntil(lambda: bar.value() == bar.minimum(), timeout=5000)
 
 
+def test_a_view_showing_the_top_of_the_page_keeps_it_when_resized(qtbot, make_window, note_pdf):
+    # GIVEN a page zoomed in, its top in view
+    window = open_page(qtbot, make_window, note_pdf)
+    view = window.view
+    view.set_zoom(2.0)
+    bar = view.verticalScrollBar()
+    bar.setValue(bar.minimum())
+    # WHEN the view gets shorter (the window's rows settle, the reviewer resizes it)
+    view.resize(view.width(), view.height() - 40)
+    # THEN the top stays in view
+    assert bar.value() == bar.minimum()
+    # AND a view scrolled into the page keeps its centre instead (it moves by half the change)
+    bar.setValue((bar.minimum() + bar.maximum()) // 2)
+    before = bar.value()
+    view.resize(view.width(), view.height() - 40)
+    assert bar.value() == pytest.approx(before + 20, abs=2)
+
+
 def test_undo_of_a_new_region_clears_the_panel_and_the_flag_goes_once_corrected(qtbot, make_window, page_png):
     # GIVEN a new region, flagged as doubtful
     window = open_page(qtbot, make_window, page_png)
