@@ -22,7 +22,7 @@ from typing import Protocol
 from inference.decoding import Decoded
 
 #: a candidate's probability (product over the changed letters) against the reading's
-MIN_RATIO = 0.2
+MIN_RATIO = 0.05
 #: runner-up letters under this probability are not considered
 MIN_ALTERNATIVE = 0.02
 MAX_CHANGES = 2

@@ -58,7 +58,7 @@ def test_what_is_left_alone() -> None:
     assert correct(read("D0se", {1: [("o", 0.4)]}), WORDS).text == "D0se"
     assert correct(read("Dq", {1: [("o", 0.4)]}), Words("do")).text == "Dq"
     assert correct(read("Reaion", {2: [("q", 0.4)]}), WORDS).text == "Reaion"
-    assert correct(read("Reaion", {2: [("g", 0.05)]}), WORDS).text == "Reaion"  # 0.05 / 0.95 < MIN_RATIO
+    assert correct(read("Reaion", {2: [("g", 0.03)]}), WORDS).text == "Reaion"  # 0.03 / 0.97 < MIN_RATIO
     assert correct(Decoded("Reaion", (0.5,) * 6), WORDS).text == "Reaion"
     assert correct(read("Reaion", {2: [("g", 0.4)]}), None).text == "Reaion"
 
