@@ -182,8 +182,12 @@ class Recognizer:
                 read = [next(it) for _ in line.words]
                 if self.vocabulary is not None:
                     read = _with_vocabulary(read, glued, self.vocabulary)
-                for box, d, glue in zip(line.words, read, glued):
+                keep = _not_side_fragments(line.words, read, glued, region.image.shape[1])
+                for k in keep:
+                    box, d, glue = line.words[k], read[k], glued[k]
                     pieces = _split_at_spaces(d, box, region)
+                    if _closing_only(d.text) and words and pieces:
+                        glue = True  # closing punctuation never follows a space: "Comments :" was a wide gap
                     if glue and words and pieces and d.text[:1] != " ":
                         words[-1] = _joined(words[-1], pieces[0])
                         pieces = pieces[1:]
@@ -227,6 +231,43 @@ def _with_vocabulary(read: list[Decoded], glued: Sequence[bool], vocabulary: Voc
         piece = glued[k] or (k + 1 < len(glued) and glued[k + 1])
         out.append(d if piece else correct(d, vocabulary))
     return out
+
+
+#: A one-character reading of a word cut by the region's left or right edge is a piece of a
+#: neighbouring glyph or rule ("8 activity.", "Project 1", "EVENT LOCATION -") when it is unsure
+#: or a mark that fragments read as; a real first or last word is rarely one character cut by
+#: the lasso.
+SIDE_FRAGMENT_CONFIDENCE = 0.8
+FRAGMENT_MARKS = frozenset("-_.,:;'`\"|()*~^")
+#: A word of only these characters belongs to the word before it.
+CLOSING_PUNCTUATION = frozenset(":;,.!?%)")
+
+
+def _not_side_fragments(boxes: Sequence[Box], read: Sequence[Decoded], glued: Sequence[bool], width: int) -> list[int]:
+    """The indices of a line's words without a first or last word that is a fragment cut by the
+    region's side (above); a line of one word keeps it."""
+
+    def fragment(k: int, left: bool) -> bool:
+        text, confs = read[k].text.strip(), read[k].confidences
+        cut = boxes[k][0] <= 1 if left else boxes[k][2] >= width - 1
+        return (
+            cut
+            and not glued[k]
+            and len(text) == 1
+            and (min(confs, default=0.0) < SIDE_FRAGMENT_CONFIDENCE or text in FRAGMENT_MARKS)
+        )
+
+    keep = list(range(len(read)))
+    if len(keep) > 1 and fragment(keep[-1], left=False):
+        keep.pop()
+    if len(keep) > 1 and fragment(keep[0], left=True):
+        keep.pop(0)
+    return keep
+
+
+def _closing_only(text: str) -> bool:
+    text = text.strip()
+    return bool(text) and all(c in CLOSING_PUNCTUATION for c in text)
 
 
 def _reads_well(read: Sequence[Decoded]) -> bool:

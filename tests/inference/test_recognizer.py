@@ -204,3 +204,79 @@ def test_pieces_of_neighbouring_lines_are_not_read_but_a_short_last_line_is(bund
     # THEN the loose region reads only its own line, and the tight one keeps its short line
     assert loose.text == "Metformin 500 mg BID"
     assert both.text == "Metformin 500 mg\none now"
+
+
+class ScriptedBackend(CountingBackend):
+    """A test double: each crop, in the order read, spells the next (text, confidence)."""
+
+    def __init__(self, script: list[tuple[str, float]]) -> None:
+        super().__init__()
+        self.script = list(script)
+
+    def infer(self, batch: np.ndarray) -> np.ndarray:
+        s = self.spec
+        out = np.zeros((batch.shape[0], s.num_steps, s.num_classes), np.float32)
+        for row in range(batch.shape[0]):
+            text, conf = self.script.pop(0)
+            logit = float(np.log(conf * (s.num_classes - 1) / (1 - conf)))
+            for t, ch in enumerate(text):
+                out[row, t, s.charset.index(ch) + 1] = logit
+            out[row, len(text), s.eos_id] = 20.0
+        return out
+
+
+def _word_and_bar(side: str) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """A word and, against the region's ``side`` edge, a narrow stroke: a neighbour's glyph the
+    lasso cut (half a line high wide, too wide for the layout's own rule)."""
+    rendered = render_lines(["Project"], font_size=32, margin=60)
+    page = rendered.image.copy()
+    ((_, (x0, y0, x1, y1)),) = rendered.lines[0]
+    h = y1 - y0
+    bar_w = h // 2
+    if side == "right":
+        bx0 = x1 + h
+        page[y0:y1, bx0 : bx0 + bar_w] = 0
+        return page, [(x0 - 8, y0 - 8), (bx0 + bar_w, y0 - 8), (bx0 + bar_w, y1 + 8), (x0 - 8, y1 + 8)]
+    bx1 = x0 - h
+    page[y0:y1, bx1 - bar_w : bx1] = 0
+    return page, [(bx1 - bar_w, y0 - 8), (x1 + 8, y0 - 8), (x1 + 8, y1 + 8), (bx1 - bar_w, y1 + 8)]
+
+
+@pytest.mark.parametrize(
+    ("side", "fragment", "expected"),
+    [
+        ("right", ("1", 0.45), "Project"),  # unsure: a piece of a glyph
+        ("right", ("-", 0.99), "Project"),  # a mark fragments read as
+        ("right", ("1", 0.99), "Project 1"),  # a sure character stays
+        ("left", ("8", 0.3), "Project"),
+        ("left", ("A", 0.95), "A Project"),
+    ],
+)
+def test_a_one_character_word_cut_by_the_region_side_is_dropped_when_unsure(side, fragment, expected) -> None:
+    page, polygon = _word_and_bar(side)
+    script = [fragment, ("Project", 0.99)] if side == "left" else [("Project", 0.99), fragment]
+    backend = ScriptedBackend(script)
+    result = Recognizer(backend).recognize(page, polygon)
+    assert not backend.script  # both were read: the layout itself kept the stroke
+    assert result.text == expected
+
+
+def test_a_region_of_only_a_cut_character_keeps_it() -> None:
+    rendered = render_lines(["I"], font_size=32, margin=60)
+    ((_, (x0, y0, x1, y1)),) = rendered.lines[0]
+    backend = ScriptedBackend([("I", 0.5)])
+    result = Recognizer(backend).recognize(rendered.image, [(x0, y0 - 8), (x1, y0 - 8), (x1, y1 + 8), (x0, y1 + 8)])
+    assert result.text == "I"
+
+
+def test_closing_punctuation_read_apart_joins_the_word_before(bundled_model) -> None:
+    # GIVEN a form label whose colon stands a space away, and a dose with a spaced full stop
+    rendered = render_lines(["Comments : none", "Give 5 mg ."], font_size=32)
+    backend = open_backend(BackendConfig("cpu", {"model_path": bundled_model, "threads": 1}))
+    try:
+        result = Recognizer(backend).recognize(rendered.image, rendered.region())
+    finally:
+        backend.close()
+    # THEN the punctuation ends the word before it, as typeset text has it
+    assert result.text == "Comments: none\nGive 5 mg."
+    assert len(result.confidences) == len(result.text)
