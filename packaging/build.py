@@ -55,9 +55,9 @@ DEPENDS = (
     "hunspell-en-med",
     "hunspell-en-us",
 )
-# Plugins that load only where their libraries are (PyInstaller never bundles them; system_libs.py): Qt's
-# GTK platform theme (native dialogs on GNOME) and its Wayland platform (else Qt runs through XWayland).
-RECOMMENDS = ("libgtk-3-0", "libwayland-client0", "libwayland-cursor0", "libwayland-egl1")
+# A plugin that loads only where its libraries are (PyInstaller never bundles them; system_libs.py): Qt's
+# GTK platform theme (native dialogs on GNOME).
+RECOMMENDS = ("libgtk-3-0",)
 # Binaries stripped of their symbols: the interpreter's own, and the wheels' modules that ship
 # theirs (ml_dtypes 25 -> 1.5 MB, rapidjson 7 -> 0.8 MB, PyMuPDF's and Pillow's bindings, ICU's code),
 # each checked to load and work stripped. Not the libraries auditwheel patched (numpy.libs, pillow.libs, ...): strip
@@ -91,6 +91,16 @@ PRUNE_GLOBS = (
     "PySide6/Qt/plugins/networkinformation",
     "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so.6",
     "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6",
+    # Qt's Wayland platform (2.5 MB with OpenGL, which only it links): on a Wayland session Qt runs
+    # through XWayland, as it did wherever the Wayland client libraries were missing.
+    "PySide6/Qt/plugins/platforms/libqwayland*.so",
+    "PySide6/Qt/plugins/wayland-*",
+    "PySide6/Qt/lib/libQt6Wayland*.so.6",
+    "PySide6/Qt/lib/libQt6WlShellIntegration.so.6",
+    "PySide6/Qt/lib/libQt6OpenGL.so.6",
+    # Qt's image plugins: the app hands Qt decoded pixels (Pillow and MuPDF read the files) and SVG icons
+    # only, so the SVG plugin is the one kept.
+    "PySide6/Qt/plugins/imageformats/libq[!s]*.so",
 )
 
 
