@@ -25,8 +25,21 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: apt-run $(VENV)/.run
 	$(PY) -m desktop $(SAMPLE)
 
-test: apt-test $(VENV)/.test triton-venv lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+# The suite, and the installed app: a test .deb (zstd: seconds to pack, where xz takes minutes) is built
+# in the background while pytest runs the rest, then tests/packaging runs on it (NOTELASSO_DEB: a
+# package missing there fails the run). Its build's output: packaging/build/test-package.log.
+TEST_DEB_DIR := packaging/build/test-dist
+
+test: apt-test apt-package $(VENV)/.test triton-venv lint
+	@rm -rf $(TEST_DEB_DIR) && mkdir -p packaging/build
+	@nice -n 10 $(PYTHON) packaging/build.py --python $(PYTHON) --compress zstd --dist $(TEST_DEB_DIR) \
+	  > packaging/build/test-package.log 2>&1 & build=$$!; \
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest --ignore=tests/packaging; status=$$?; \
+	if wait $$build; then tail -n 2 packaging/build/test-package.log; \
+	else echo "test package build failed:"; tail -n 30 packaging/build/test-package.log; fi; \
+	NOTELASSO_DEB=$$(echo $(CURDIR)/$(TEST_DEB_DIR)/notelasso_*_amd64.deb) QT_QPA_PLATFORM=offscreen \
+	  $(PY) -m pytest tests/packaging || status=1; \
+	exit $$status
 
 # ruff and mypy come pinned from the `dev` extra; settings live in pyproject.toml.
 lint: $(VENV)/.test

@@ -5,6 +5,8 @@ A launch with a file while a NoteLasso window is running hands the file to that 
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 
@@ -20,7 +22,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     app, window = build_app(args, single_instance=True)
     window.show()
-    return app.exec()
+    code = app.exec()
+    from desktop.qt.workers import finish_jobs
+
+    if not finish_jobs():
+        # A job still runs (a hung back end): the review is saved as the window closed, and the
+        # interpreter's shutdown under a running job would crash, so leave without it.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -55,9 +55,9 @@ DEPENDS = (
     "hunspell-en-med",
     "hunspell-en-us",
 )
-# Plugins that load only where their libraries are (PyInstaller never bundles them; system_libs.py): Qt's
-# GTK platform theme (native dialogs on GNOME) and its Wayland platform (else Qt runs through XWayland).
-RECOMMENDS = ("libgtk-3-0", "libwayland-client0", "libwayland-cursor0", "libwayland-egl1")
+# A plugin that loads only where its libraries are (PyInstaller never bundles them; system_libs.py): Qt's
+# GTK platform theme (native dialogs on GNOME).
+RECOMMENDS = ("libgtk-3-0",)
 # Binaries stripped of their symbols: the interpreter's own, and the wheels' modules that ship
 # theirs (ml_dtypes 25 -> 1.5 MB, rapidjson 7 -> 0.8 MB, PyMuPDF's and Pillow's bindings, ICU's code),
 # each checked to load and work stripped. Not the libraries auditwheel patched (numpy.libs, pillow.libs, ...): strip
@@ -91,6 +91,16 @@ PRUNE_GLOBS = (
     "PySide6/Qt/plugins/networkinformation",
     "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so.6",
     "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6",
+    # Qt's Wayland platform (2.5 MB with OpenGL, which only it links): on a Wayland session Qt runs
+    # through XWayland, as it did wherever the Wayland client libraries were missing.
+    "PySide6/Qt/plugins/platforms/libqwayland*.so",
+    "PySide6/Qt/plugins/wayland-*",
+    "PySide6/Qt/lib/libQt6Wayland*.so.6",
+    "PySide6/Qt/lib/libQt6WlShellIntegration.so.6",
+    "PySide6/Qt/lib/libQt6OpenGL.so.6",
+    # Qt's image plugins: the app hands Qt decoded pixels (Pillow and MuPDF read the files) and SVG icons
+    # only, so the SVG plugin is the one kept.
+    "PySide6/Qt/plugins/imageformats/libq[!s]*.so",
 )
 
 
@@ -216,6 +226,13 @@ def _size(folder: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable, help="interpreter the build venv is made from")
+    parser.add_argument(
+        "--compress",
+        choices=("xz", "zstd"),
+        default="xz",
+        help="the .deb's compression: xz (smallest, the release) or zstd (seconds instead of minutes: `make test`)",
+    )
+    parser.add_argument("--dist", type=Path, default=DIST, help="folder the .deb is written to (default dist/)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     version = project_version()
@@ -224,12 +241,24 @@ def main(argv: list[str] | None = None) -> int:
     app = bundle(py)
     t2 = time.perf_counter()
     root = deb_tree(app, py, version)
-    DIST.mkdir(exist_ok=True)
-    deb = DIST / f"notelasso_{version}_amd64.deb"
-    run("dpkg-deb", "-Zxz", f"--threads-max={os.cpu_count() or 1}", "--root-owner-group", "--build", root, deb)
+    dist = args.dist.resolve()
+    dist.mkdir(parents=True, exist_ok=True)
+    deb = dist / f"notelasso_{version}_amd64.deb"
+    # zstd at level 3 packs in seconds what xz -6 packs in minutes (about a quarter bigger); apt takes both.
+    level = ["-z3"] if args.compress == "zstd" else []
+    run(
+        "dpkg-deb",
+        f"-Z{args.compress}",
+        *level,
+        f"--threads-max={os.cpu_count() or 1}",
+        "--root-owner-group",
+        "--build",
+        root,
+        deb,
+    )
     t3 = time.perf_counter()
     installed = _size(root / "opt") / 1e6 + _size(root / "usr") / 1e6
-    print(f"built {deb.relative_to(ROOT)}: {deb.stat().st_size / 1e6:.1f} MB, installed {installed:.1f} MB")
+    print(f"built {deb}: {deb.stat().st_size / 1e6:.1f} MB, installed {installed:.1f} MB")
     print(f"build venv {t1 - t0:.0f} s, bundle {t2 - t1:.0f} s, package {t3 - t2:.0f} s, total {t3 - t0:.0f} s")
     return 0
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
-from PySide6.QtCore import QEvent, QObject, QThreadPool, Signal
+from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QHelpEvent, QTextCharFormat
 from PySide6.QtWidgets import QLabel, QMenu, QToolTip
 
@@ -55,6 +55,7 @@ class TriageMarks(QObject):
         self._settings, self._documents, self._panel, self._second = settings, documents, panel, second_reader
         self._current_id = current_id
         self._years: tuple[int, ...] | None = None  # the document's years, counted again after a change
+        self._is_warm = False
         documents.session_changed.connect(self._forget_years)
         documents.closed.connect(self._forget_years)
         second_reader.reading_arrived.connect(self._on_reading_arrived)
@@ -68,10 +69,12 @@ class TriageMarks(QObject):
         self.check_format.setUnderlineColor(CHECK_UNDERLINE)
         self._more_marks: Callable[[str], Iterable[tuple[int, int, QTextCharFormat]]] | None = None
         self._more_menu: Callable[[QMenu, int], None] | None = None
-        # The drug lexicon loads once (about 0.15 s) on the global pool, never on the GUI thread.
-        self._warming: WorkerSignals | None = run_job(
-            QThreadPool.globalInstance(), "triage", warm_up, self._on_warm, lambda _j, _e: None
-        )
+        # The drug lexicon loads once (about 0.15 s) on the global pool, never on the GUI thread, once the
+        # first page is up (or soon, with no document): while the first page was prepared, its loading held
+        # the interpreter's lock and made the page later to show.
+        self._warming: WorkerSignals | None = None
+        documents.page_shown.connect(self._warm_up)
+        QTimer.singleShot(1500, self._warm_up)
 
     def attach_editor(self) -> None:
         """Mark, explain and suggest in the editor: called once the spelling's marks are in place,
@@ -83,8 +86,13 @@ class TriageMarks(QObject):
         ed.viewport().installEventFilter(self)  # after the spelling's filter: asked first
         ed.textChanged.connect(self._show_reasons)
 
+    def _warm_up(self, *_args: object) -> None:
+        if self._is_warm or self._warming is not None:
+            return
+        self._warming = run_job(QThreadPool.globalInstance(), "triage", warm_up, self._on_warm, self._on_warm)
+
     def _on_warm(self, *_args: object) -> None:
-        self._warming = None
+        self._warming, self._is_warm = None, True
 
     @property
     def threshold(self) -> float:

@@ -3,6 +3,11 @@
 Each job is a QRunnable on a QThreadPool. A QRunnable is not a QObject, so it carries a small
 ``WorkerSignals`` holder whose signals are delivered to the GUI thread (queued connection).
 Errors are reported as ``(job_id, exception)``; the GUI shows ``user_message`` in one place.
+
+Quitting: :func:`finish_jobs` (called once the event loop has returned) drops the jobs still queued in
+every pool a job was started on and waits for the running ones, so no job outlives the interpreter (a
+job finishing during Python's shutdown emitted on a deleted ``WorkerSignals``: "Signal source has been
+deleted", or a crash).
 """
 
 from __future__ import annotations
@@ -12,13 +17,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+import shiboken6
+from PySide6.QtCore import QDeadlineTimer, QObject, QRunnable, QThreadPool, Signal
 
 from inference.errors import NoteLassoError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Job", "WorkerSignals", "run_job", "user_text"]
+__all__ = ["Job", "WorkerSignals", "finish_jobs", "run_job", "user_text"]
+
+#: Every pool a job was started on, by its C++ address. Held strongly: the wrapper PySide gives for
+#: ``QThreadPool.globalInstance()`` is a temporary. A pool deleted with its owner (whose deletion waited
+#: for its jobs) is dropped at the next start.
+_pools: dict[int, QThreadPool] = {}
 
 
 class WorkerSignals(QObject):
@@ -66,8 +77,31 @@ def run_job(
     signals = job.signals
     signals.finished.connect(on_finished)
     signals.failed.connect(on_failed)
+    _remember(pool)
     pool.start(job, priority)
     return signals
+
+
+def finish_jobs(msecs: int = 30_000) -> bool:
+    """Cancel queued jobs and wait up to ``msecs`` in all for the running ones (the app is quitting).
+
+    Returns True when every pool is idle. Call it after ``app.exec()`` returns: the callbacks of the jobs
+    waited for never run (the event loop that would deliver them is gone), and no new job is queued.
+    """
+    pools = [pool for pool in _pools.values() if shiboken6.isValid(pool)]
+    for pool in pools:
+        pool.clear()  # not started yet: dropped
+    deadline = QDeadlineTimer(msecs)
+    idle = all(pool.waitForDone(deadline) for pool in pools)
+    if not idle:
+        log.warning("jobs still running %d ms after quitting", msecs)
+    return idle
+
+
+def _remember(pool: QThreadPool) -> None:
+    for key in [key for key, known in _pools.items() if not shiboken6.isValid(known)]:
+        del _pools[key]
+    _pools.setdefault(shiboken6.getCppPointer(pool)[0], pool)
 
 
 def user_text(exc: BaseException) -> str:

@@ -2,8 +2,10 @@
 exported as a searchable PDF, reviews in the user's data folder, and a file opened through the
 .desktop entry's Exec line.
 
-The bundle is NOT built here (minutes): ``make package`` builds it; these tests run when a
-``notelasso_*_amd64.deb`` is in dist/ or packaging/build/, and skip with that reason otherwise.
+The bundle is not built here (a minute or more): ``make test`` builds a test package while the rest of
+the suite runs and then runs these tests with ``NOTELASSO_DEB`` naming it; a missing file there is a
+failure, not a skip. Run alone, they take the newest ``notelasso_*_amd64.deb`` in dist/ or
+packaging/build/ (``make package``), and skip, saying so, when there is none.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import shlex
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -22,13 +25,23 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 TRUTH = ROOT / "resources" / "samples" / "clinical-note.truth.json"
+SAMPLE = ROOT / "resources" / "samples" / "clinical-note.pdf"
 MIME_TYPES = {"application/pdf", "image/tiff", "image/png", "image/jpeg"}
 
 
 def _built_deb() -> Path | None:
-    found = sorted((ROOT / "dist").glob("notelasso_*_amd64.deb")) + sorted(
-        (ROOT / "packaging" / "build").glob("notelasso_*_amd64.deb")
-    )
+    """The package to test: ``NOTELASSO_DEB`` when set (``make test``; it must exist), else the newest built."""
+    asked = os.environ.get("NOTELASSO_DEB")
+    if asked:
+        deb = Path(asked)
+        if not deb.is_file():
+            pytest.fail(f"NOTELASSO_DEB={asked}: no such package (its build's log: packaging/build/test-package.log)")
+        return deb
+    found = [
+        deb
+        for folder in (ROOT / "dist", ROOT / "packaging" / "build", ROOT / "packaging" / "build" / "test-dist")
+        for deb in folder.glob("notelasso_*_amd64.deb")
+    ]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
@@ -39,6 +52,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if deb is None:
         pytest.skip("no notelasso_*_amd64.deb in dist/ or packaging/build/: run `make package` first")
     if shutil.which("dpkg-deb") is None:
+        if os.environ.get("NOTELASSO_DEB"):
+            pytest.fail("dpkg-deb is not installed")
         pytest.skip("dpkg-deb is not installed")
     root = tmp_path_factory.mktemp("root")
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
@@ -128,3 +143,60 @@ def test_desktop_entry_opens_a_file_through_its_exec_line(installed: Path, user_
     # THEN the app starts and shows the file's first page
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "first page shown" in proc.stdout
+
+
+@pytest.mark.parametrize("suffix", [".tiff", ".png", ".jpg"])
+def test_installed_app_opens_scanned_images(installed: Path, user_env: dict[str, str], tmp_path: Path, suffix: str):
+    import pymupdf
+    from PIL import Image
+
+    # GIVEN the sample's first page as a scan in an image format (what the bundle's Pillow must read)
+    with pymupdf.open(SAMPLE) as pdf:
+        pix = pdf[0].get_pixmap(dpi=100, colorspace=pymupdf.csGRAY)
+        page = Image.frombytes("L", (pix.width, pix.height), pix.samples)
+    scan = tmp_path / f"scan{suffix}"
+    page.save(scan, **({"compression": "tiff_lzw"} if suffix == ".tiff" else {}))
+    # WHEN the installed app starts on it
+    proc = subprocess.run(
+        [str(installed / "usr" / "bin" / "notelasso"), str(scan), "--demo-quit"],
+        env=user_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # THEN it shows the page, and quits cleanly
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "first page shown" in proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_installed_triton_back_end_has_its_client(installed: Path, user_env: dict[str, str], tmp_path: Path):
+    # GIVEN the installed app and a Triton address where nothing listens
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # WHEN a batch read is sent there
+    proc = subprocess.run(
+        [
+            str(installed / "usr" / "bin" / "notelasso"),
+            "batch",
+            str(SAMPLE),
+            "--out",
+            str(tmp_path / "out"),
+            "--backend",
+            "triton",
+            "--url",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "5",
+        ],
+        env=user_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # THEN the bundled client tried the server (not "not installed"), and the error says so
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "not installed" not in out, out
+    assert "cannot be reached" in out, out
