@@ -66,3 +66,12 @@ def real_tensorrt() -> None:
     ok, why = is_available()
     if not ok:
         pytest.skip(f"TensorRT back end unavailable: {why}")
+
+
+@pytest.fixture(autouse=True)
+def _triage_forgets_the_word_lists():
+    """The triage's word lists are the app's, set once they load: each test starts without them."""
+    yield
+    from desktop.core.region_triage import use_words
+
+    use_words(None)

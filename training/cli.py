@@ -104,8 +104,19 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--notes", type=int, default=300, help="generated clinical note lines (0: skip)")
     t.add_argument("--calibration-words", type=int, default=1500, help="generated words the temperature is fitted on")
     t.add_argument(
-        "--second-reader", choices=("tesseract", "rapidocr"), default=None, help="a second reader for the regions"
+        "--second-reader",
+        choices=("rapidocr",),
+        default=None,
+        help="measure with the app's second reader (PP-OCR through rapidocr) too: notes and regions",
     )
+    t.add_argument(
+        "--fit",
+        action="store_true",
+        help="fit the triage score's weights on generated words and notes (never FUNSD), measure with "
+        "them and print the constants for desktop/core/triage.py",
+    )
+    t.add_argument("--fit-words", type=int, default=1500, help="--fit: generated words")
+    t.add_argument("--fit-notes", type=int, default=600, help="--fit: generated note lines")
 
 
 def _add_recover(sub: argparse._SubParsersAction) -> None:
@@ -173,7 +184,10 @@ def _run_eval(args: argparse.Namespace) -> int:
             calibration_words=max(1, args.calibration_words),
             seed=args.seed,
             threads=args.threads,
-            second_reader=args.second_reader,
+            second_reader=args.second_reader is not None,
+            fit=args.fit,
+            fit_words=args.fit_words,
+            fit_notes=args.fit_notes,
         )
     elif args.regions is not None:
         report = evaluate_regions(

@@ -14,19 +14,17 @@ Three sets, all read by the real model:
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from desktop.core.checks import flags_by_word, run_checks, years_in
-from desktop.core.triage import DEFAULT_THRESHOLD, odd_shape
+from desktop.core.triage import DEFAULT_THRESHOLD, FEATURES, odd_shape
+from training.triage_data import TRAINING_PLAIN, Line, funsd_region_lines, generated_word_lines, note_lines_read
+from training.triage_fit import TARGET_FLAGGED, Word, constants, fit_weights, scores, words_of
 from training.triage_signals import (
     SignalReader,
     WordSignals,
@@ -38,12 +36,8 @@ from training.triage_signals import (
     word_features,
 )
 
-if TYPE_CHECKING:
-    from inference.backends.base import Backend
-
-#: Share of clean prints in the released model's training data (MODEL_CARD.md: --plain 0.25).
-TRAINING_PLAIN = 0.25
-#: Signals measured alone; "combined" takes the largest risk of its parts.
+#: A single signal's rule: risk >= 0.15 (a character under 0.85 for the confidences).
+RISK_THRESHOLD = 0.15
 CONFIDENCE_THRESHOLDS = (0.6, 0.8, 0.9, 0.95, 0.98, 0.99)
 
 
@@ -92,18 +86,25 @@ def combine(risks: dict[str, float], parts: Sequence[str]) -> float:
     return max((risks.get(p, 0.0) for p in parts), default=0.0)
 
 
-def signal_table(rows: Sequence[WordRow], signals: dict[str, Sequence[str]], cap: float, title: str) -> list[str]:
-    """Each signal alone and the combination: at the default threshold and at the threshold
-    that flags at most ``cap`` of the words."""
+def signal_table(
+    rows: Sequence[WordRow],
+    signals: dict[str, Sequence[str]],
+    cap: float,
+    title: str,
+    rules: dict[str, float] | None = None,
+) -> list[str]:
+    """Each signal alone and the combinations: at its own rule (risk >= :data:`RISK_THRESHOLD`,
+    or ``rules[name]``) and at the threshold that flags at most ``cap`` of the words."""
     n_wrong = sum(r.wrong for r in rows)
     lines = [
         f"{title}: {len(rows)} words, {n_wrong} read wrong ({n_wrong / max(1, len(rows)):.1%})",
-        f"{'signal':<44}{'flagged':>9}{'wrong flagged':>15}   {'at <= ' + format(cap, '.0%') + ' flagged':>22}",
+        f"{'signal':<46}{'rule':>7}{'flagged':>9}{'wrong flagged':>15}   {f'at <= {cap:.0%} flagged':>22}",
     ]
     for name, parts in signals.items():
         for r in rows:
             r.risks[name] = combine(r.risks, parts)
-        at_default = share(rows, at_least(name, DEFAULT_THRESHOLD))
+        rule = (rules or {}).get(name, RISK_THRESHOLD)
+        at_rule = share(rows, at_least(name, rule))
         t = threshold_for(rows, name, cap)
         at_cap = share(rows, at_least(name, t))
         at = (
@@ -111,7 +112,7 @@ def signal_table(rows: Sequence[WordRow], signals: dict[str, Sequence[str]], cap
             if t <= 1
             else "   n/a: its yes/no parts flag more"
         )
-        lines.append(f"{name:<44}{at_default[0]:>9.1%}{at_default[1]:>15.1%}   {at}")
+        lines.append(f"{name:<46}{rule:>7.2f}{at_rule[0]:>9.1%}{at_rule[1]:>15.1%}   {at}")
     return lines
 
 
@@ -158,42 +159,16 @@ def calibrate(reader: SignalReader, n: int, seed: int) -> dict:
     }
 
 
-# ---- rows from signals ----------------------------------------------------------------------
-WORDLIST = Path("/usr/share/dict/american-english")  # Debian wamerican (SCOWL), as training/corpus.py
-
-
-@lru_cache(maxsize=1)
-def _vocabulary() -> frozenset[str]:
-    from desktop.core.checks import default_lexicon
-
-    words = WORDLIST.read_text("utf-8", "replace").split() if WORDLIST.is_file() else []
-    return frozenset(w.lower() for w in words) | frozenset(n.lower() for n in default_lexicon().names())
-
-
-def unknown_word(text: str) -> bool:
-    """A word of letters (3 or more) that neither the system word list nor the drug lexicon
-    knows: misreadings of words often are ("Follozutup"); names and codes are too."""
-    core = text.strip("()[]{},;:.!?\"'-#*/")
-    return len(core) >= 3 and core.isalpha() and core.lower() not in _vocabulary()
-
-
-def _vocab_risk(confidence_risk: float, text: str) -> float:
-    """The confidence risk, doubled for a word no word list knows (measurement only)."""
-    return min(1.0, confidence_risk * (2.0 if unknown_word(text) else 1.0))
-
-
+# ---- the model's own signals (FUNSD word crops) -------------------------------------------
 def _word_risks(sig: WordSignals, weights: Sequence[float] | None = None) -> dict[str, float]:
-    """Each signal's risk for one word; ``weights``: the learned word score's, when fitted."""
+    """Each model signal's risk for one word; ``weights``: the learned word score's, when fitted."""
     learned = {}
     if weights is not None:
         learned["learned"] = predict_logistic(np.asarray(weights), word_features(sig, odd_shape(sig.text)))
-    calibrated = 1 - min(sig.calibrated, default=1.0)
     return {
         **learned,
         "raw": 1 - min(sig.raw, default=1.0),
-        "calibrated": calibrated,
-        "agreed": calibrated,  # no second reader: nothing to discount
-        "vocab": _vocab_risk(calibrated, sig.text),
+        "calibrated": 1 - min(sig.calibrated, default=1.0),
         "margin": 1 - min(sig.margins, default=1.0),
         "first_pass": 1 - min(sig.first_pass_probs, default=1.0) if sig.first_pass is not None else 0.0,
         "refine": 1.0 if sig.refine_disagrees else 0.0,
@@ -211,13 +186,7 @@ WORD_SIGNALS: dict[str, Sequence[str]] = {
     "end-of-word probability": ("eos",),
     "odd shape (case change, letters in digits)": ("shape",),
     "learned word score (all model signals)": ("learned",),
-    "checks (clinical)": ("checks",),
-    "second reader disagrees": ("second",),
-    "combined without a second reader": ("calibrated", "refine", "shape", "checks"),
-    "combined": ("calibrated", "refine", "shape", "checks", "second"),
-    "combined, agreement discounts confidence": ("agreed", "refine", "shape", "checks", "second"),
-    "combined, learned score for the model's part": ("learned", "checks", "second"),
-    "combined, unknown words count double": ("vocab", "refine", "shape", "checks", "second"),
+    "max of the model's signals": ("calibrated", "refine", "shape"),
 }
 
 
@@ -238,177 +207,106 @@ def funsd_word_rows(
     return [WordRow(s.text, s.text != w.text, _word_risks(s, weights)) for s, w in zip(sigs, words)]
 
 
-# ---- FUNSD regions (the app's path) ---------------------------------------------------------
-def _align(pred: list[str], truth: list[str]) -> list[bool]:
-    """For each predicted word: is it wrong (not matched to an equal truth word)?"""
-    from training.metrics import edit_distance
-
-    n, m = len(pred), len(truth)
-    cost = [[0.0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n + 1):
-        cost[i][0] = i
-    for j in range(m + 1):
-        cost[0][j] = j
-
-    def sub(i: int, j: int) -> float:
-        return edit_distance(pred[i], truth[j]) / max(1, len(pred[i]), len(truth[j]))
-
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            cost[i][j] = min(cost[i - 1][j] + 1, cost[i][j - 1] + 1, cost[i - 1][j - 1] + sub(i - 1, j - 1))
-    wrong = [True] * n
-    i, j = n, m
-    while i > 0 and j > 0:
-        if abs(cost[i][j] - (cost[i - 1][j - 1] + sub(i - 1, j - 1))) < 1e-9:
-            wrong[i - 1] = pred[i - 1] != truth[j - 1]
-            i, j = i - 1, j - 1
-        elif abs(cost[i][j] - (cost[i - 1][j] + 1)) < 1e-9:
-            i -= 1
-        else:
-            j -= 1
-    return wrong
+# ---- the triage score over lines (notes, FUNSD regions) -------------------------------------
+def _old_rule(word: Word) -> float:
+    """Decision 021's score, for comparison: the largest of the confidence risk (halved where a
+    second reader agrees), the check, the shape and the second reader's disagreement."""
+    x = word.features
+    parts = [x[0], 1.0 if word.checked else 0.0, x[4]]
+    if len(x) > len(FEATURES):
+        differs = x[len(FEATURES)]
+        agrees = differs == 0.0 and x[len(FEATURES) + 1] == 0.0
+        parts += [differs]
+        parts[0] *= 0.5 if agrees else 1.0
+    return max(parts)
 
 
-class _Remembering:
-    """A back end that remembers its latest answers, so the calibrated reading of a region
-    (the same crops again) costs no second inference."""
-
-    def __init__(self, backend: Backend, keep: int = 8) -> None:
-        self._b, self._keep = backend, keep
-        self._seen: dict[bytes, npt.NDArray[np.float32]] = {}
-        self.spec = backend.spec
-
-    def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        key = hashlib.blake2b(batch.tobytes(), digest_size=16).digest()
-        if key not in self._seen:
-            self._seen[key] = self._b.infer(batch)
-            while len(self._seen) > self._keep:
-                self._seen.pop(next(iter(self._seen)))
-        return self._seen[key]
-
-    def close(self) -> None:
-        self._b.close()
-
-
-class _Scaled:
-    """A back end whose logits are divided by the temperature: the recogniser's confidences
-    come out calibrated through the app's own path."""
-
-    def __init__(self, backend: Backend, temperature: float) -> None:
-        self._b, self._t = backend, temperature
-        self.spec = backend.spec
-
-    def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        return self._b.infer(batch) / np.float32(self._t)
-
-    def close(self) -> None:
-        self._b.close()
+def triage_rows(
+    words: Sequence[Word], second_words: Sequence[Word] | None, weights: Weights, *, forgiving: bool = False
+) -> list[WordRow]:
+    """One :class:`WordRow` per word with each signal's risk and the triage score without (and,
+    given ``second_words``, the same words with) the second reader. ``forgiving``: a word wrong
+    only by FUNSD's spacing or grouping counts as right."""
+    off = scores(words, weights[0])
+    on = scores(second_words, weights[1]) if second_words is not None else None
+    rows = []
+    for k, w in enumerate(words):
+        risks = {
+            "confidence": w.features[0],
+            "checks": 1.0 if w.checked else 0.0,
+            "shape": w.features[4],
+            "unknown": w.features[10],
+            "old": _old_rule(w),
+            "score": float(off[k]),
+        }
+        if second_words is not None and on is not None:
+            s = second_words[k]
+            risks["second"] = s.features[len(FEATURES)]
+            risks["nothing"] = s.features[len(FEATURES) + 1]
+            risks["old_second"] = _old_rule(s)
+            risks["score_second"] = float(on[k])
+        rows.append(WordRow(w.text, w.wrong and not (forgiving and w.forgiven), risks))
+    return rows
 
 
-def funsd_region_rows(
-    funsd_dir: Path,
-    *,
-    model: Path | None,
-    temperature: float,
-    limit: int,
-    seed: int,
-    threads: int,
-    second: Callable | None,
-) -> tuple[list[WordRow], dict]:
-    from desktop.core.triage import AGREEMENT_DISCOUNT, align_second_reading, same_word
-    from inference.backends import BackendConfig, open_backend
-    from inference.recognizer import Recognizer
-    from training.regions import sample_regions
+TRIAGE_SIGNALS: dict[str, Sequence[str]] = {
+    "min char confidence (T=1)": ("confidence",),
+    "checks (clinical)": ("checks",),
+    "odd shape (case change, letters in digits)": ("shape",),
+    "unknown word (word lists, drug lexicon)": ("unknown",),
+    "second reader disagrees": ("second",),
+    "second reader read nothing there": ("nothing",),
+    "max of risks, no second reader (decision 021)": ("old",),
+    "max of risks, second reader (decision 021)": ("old_second",),
+    "TRIAGE SCORE, no second reader": ("score",),
+    "TRIAGE SCORE, second reader": ("score_second",),
+}
+TRIAGE_RULES = {
+    "checks (clinical)": 1.0,
+    "second reader disagrees": 1.0,
+    "second reader read nothing there": 1.0,
+    "TRIAGE SCORE, no second reader": DEFAULT_THRESHOLD,
+    "TRIAGE SCORE, second reader": DEFAULT_THRESHOLD,
+}
 
-    regions = sample_regions(funsd_dir, limit, seed=seed)
-    backend = _Remembering(open_backend(BackendConfig("cpu", {"model_path": model, "threads": threads or None})))
-    raw_reader = Recognizer(backend, batch_size=32)  # type: ignore[arg-type]
-    cal_reader = Recognizer(_Scaled(backend, temperature), batch_size=32)  # type: ignore[arg-type]
-    rows: list[WordRow] = []
-    missed = 0
-    t0 = time.perf_counter()
-    try:
-        for region in regions:
-            raw = raw_reader.recognize(region.page, region.polygon)
-            cal = cal_reader.recognize(region.page, region.polygon)
-            words = raw.words
-            texts = [w.text for w in words if w.text]
-            words = [w for w in words if w.text]
-            cal_words = [w for w in cal.words if w.text]
-            truth = region.text.split()
-            wrong = _align(texts, truth)
-            missed += max(0, len(truth) - len(texts))
-            line = " ".join(texts)
-            flags = flags_by_word(line, run_checks(line))
-            seconds = align_second_reading(texts, second(region)) if second is not None else None
-            for k, (w, cw) in enumerate(zip(words, cal_words)):
-                risks = {
-                    "raw": 1 - min(w.confidences, default=1.0),
-                    "calibrated": 1 - min(cw.confidences, default=1.0),
-                    "vocab": _vocab_risk(1 - min(cw.confidences, default=1.0), w.text),
-                    "checks": 1.0 if k in flags else 0.0,
-                    "shape": 1.0 if odd_shape(w.text) else 0.0,
-                }
-                if seconds is not None:
-                    agrees = same_word(seconds[k], w.text)
-                    risks["second"] = 0.0 if agrees else 1.0
-                    risks["agreed"] = risks["calibrated"] * (AGREEMENT_DISCOUNT if agrees else 1.0)
-                rows.append(WordRow(w.text, wrong[k], risks))
-    finally:
-        backend.close()
-    return rows, {"regions": len(regions), "truth_words_missing": missed, "seconds": time.perf_counter() - t0}
+Weights = tuple[Sequence[float], Sequence[float]]
 
 
-# ---- generated clinical notes ---------------------------------------------------------------
-def note_rows(
-    reader: SignalReader, n_lines: int, seed: int, plant_share: float = 0.33, weights: Sequence[float] | None = None
-) -> tuple[list[WordRow], dict]:
-    """Lines rendered word by word like the training data, read by the model; a random
-    ``plant_share`` of the lines with a dose, date, vital or drug name get a planted misreading
-    of it (keeping the model's confidence for that word: a confident misreading). Each note
-    (training.clinical_notes.NOTE_LENGTH lines) is its own document for the year check."""
-    import random
+def _words(lines: Sequence[Line], second: bool) -> list[Word]:
+    return words_of(lines, second=second, is_known=_lexicon())
 
-    from training.clinical_notes import NOTE_LENGTH, note_lines, plant
-    from training.render import WordRenderer
 
-    lines = note_lines(n_lines, seed)
-    renderer = WordRenderer(seed, plain=TRAINING_PLAIN)
-    crops = [renderer.render(w) for line in lines for w in line.words]
-    sigs = iter(reader.read(crops))
-    rng = random.Random(seed)
-    read_lines: list[list[WordSignals]] = [[next(sigs) for _ in line.words] for line in lines]
-    texts = [[s.text for s in line] for line in read_lines]
-    planted: dict[tuple[int, int], str] = {}
-    far_planted: set[int] = set()
-    for li, line in enumerate(lines):
-        if rng.random() < plant_share:
-            note = li // NOTE_LENGTH
-            spot = plant(line, rng, far_year=note not in far_planted)
-            if spot is not None:
-                texts[li][spot[0]] = spot[1]
-                planted[(li, spot[0])] = spot[2]
-                if spot[2] == "date" and spot[0] == 2 and not spot[1].endswith(line.words[2][-4:]):
-                    far_planted.add(note)
-    note_years = [
-        [y for t in texts[i : i + NOTE_LENGTH] for y in years_in(" ".join(t))]
-        for i in range(0, len(texts), NOTE_LENGTH)
-    ]
-    rows: list[WordRow] = []
-    caught: dict[str, list[int]] = {}
-    for li, (line, sig_line) in enumerate(zip(lines, read_lines)):
-        text = " ".join(texts[li])
-        flags = flags_by_word(text, run_checks(text, document_years=note_years[li // NOTE_LENGTH]))
-        for k, (truth, sig) in enumerate(zip(line.words, sig_line)):
-            risks = _word_risks(sig, weights)
-            risks["checks"] = 1.0 if k in flags else 0.0
-            risks["shape"] = 1.0 if odd_shape(texts[li][k]) else 0.0
-            risks["vocab"] = _vocab_risk(risks["calibrated"], texts[li][k])
-            row = WordRow(texts[li][k], texts[li][k] != truth, risks)
-            rows.append(row)
-            if (li, k) in planted:
-                caught.setdefault(planted[(li, k)], []).append(len(rows) - 1)
-    return rows, {"lines": len(lines), "planted": caught}
+@lru_cache(maxsize=1)
+def _lexicon() -> Callable[[str], bool] | None:
+    """The system's word lists (as the app reads them, without a reviewer's own words)."""
+    from desktop.core.lexicon import load_lexicon
+
+    lexicon = load_lexicon(own_words=False)
+    return lexicon.is_known if lexicon.is_available else None
+
+
+def _table(lines: Sequence[Line], second: bool, weights: Weights, cap: float, title: str, forgiving: bool = False):
+    words = _words(lines, False)
+    rows = triage_rows(words, _words(lines, True) if second else None, weights, forgiving=forgiving)
+    return rows, signal_table(rows, _present(rows, TRIAGE_SIGNALS), cap, title, TRIAGE_RULES)
+
+
+def _planted(lines: Sequence[Line], rows: Sequence[WordRow], second: bool) -> tuple[list[str], dict]:
+    out, report = [], {}
+    k = 0
+    found: dict[str, list[int]] = {}
+    for line in lines:
+        for i in range(len(line.words)):
+            if i in line.planted:
+                found.setdefault(line.planted[i], []).append(k)
+            k += 1
+    for kind, idx in sorted(found.items()):
+        off = sum(rows[i].risks["score"] >= DEFAULT_THRESHOLD for i in idx)
+        on = sum(rows[i].risks.get("score_second", 0.0) >= DEFAULT_THRESHOLD for i in idx)
+        tail = f", with the second reader {on}/{len(idx)}" if second else ""
+        out.append(f"  planted wrong {kind}s flagged by the triage score: {off}/{len(idx)}{tail}")
+        report[kind] = [off, len(idx)] + ([on] if second else [])
+    return out, report
 
 
 # ---- the report -----------------------------------------------------------------------------
@@ -418,12 +316,19 @@ def evaluate_triage(
     model: Path | None = None,
     word_limit: int = 1000,
     region_limit: int = 300,
-    note_lines: int = 240,
+    note_lines: int = 300,
     calibration_words: int = 1000,
     seed: int = 7,
     threads: int = 0,
-    second_reader: str | None = None,
+    second_reader: bool = False,
+    fit: bool = False,
+    fit_words: int = 1500,
+    fit_notes: int = 600,
 ) -> dict:
+    """The triage report (``report["table"]`` the printed text). ``fit``: fit the score's
+    weights on generated words and notes of other seeds (never FUNSD) and measure with those,
+    printing the constants to paste into desktop/core/triage.py; else the constants there."""
+    from desktop.core.triage import WEIGHTS, WEIGHTS_SECOND
     from inference.models import default_model_path
 
     model_path = model or default_model_path()
@@ -435,8 +340,17 @@ def evaluate_triage(
         from inference.errors import DocumentError
 
         raise DocumentError(f"{funsd_dir} has no annotations/ folder: is it the FUNSD folder?")
+    if second_reader:
+        from inference.second_reader import is_available
+
+        ok, hint = is_available()
+        if not ok:
+            from inference.errors import BackendUnavailableError
+
+            raise BackendUnavailableError("The second reader is not installed.", hint=hint)
     report: dict = {}
     lines: list[str] = []
+    weights: Weights = (WEIGHTS, WEIGHTS_SECOND)
     reader = SignalReader(model_path, threads=threads)
     try:
         cal = calibrate(reader, calibration_words, seed)
@@ -446,13 +360,13 @@ def evaluate_triage(
             f"Temperature {cal['temperature']:.2f}, fitted on {cal['words']} generated words "
             f"(NLL of the true characters {cal['nll_at_1']:.3f} at T=1 -> {cal['nll_at_t']:.3f})"
         )
+        if fit:
+            weights = _fit(reader, fit_words, fit_notes, seed, second_reader, lines, report)
         if note_lines:
-            rows, info = note_rows(reader, note_lines, seed, weights=cal["learned_weights"])
-            lines += ["", *signal_table(rows, _present(rows, WORD_SIGNALS), 0.30, "Generated clinical notes")]
-            for kind, idx in sorted(info["planted"].items()):
-                got = sum(1 for i in idx if rows[i].risks["combined"] >= DEFAULT_THRESHOLD)
-                lines.append(f"  planted wrong {kind}s flagged (combined, default threshold): {got}/{len(idx)}")
-                report.setdefault("planted", {})[kind] = [got, len(idx)]
+            notes = note_lines_read(reader, note_lines, seed, second_reader)
+            rows, table = _table(notes, second_reader, weights, 0.30, "Generated clinical notes")
+            planted, report["planted"] = _planted(notes, rows, second_reader)
+            lines += ["", *table, *planted]
             report["notes"] = _summary(rows)
         if funsd_dir is not None and word_limit:
             rows = funsd_word_rows(reader, funsd_dir, word_limit, seed, cal["learned_weights"])
@@ -467,42 +381,51 @@ def evaluate_triage(
     finally:
         reader.close()
     if funsd_dir is not None and region_limit:
-        second = _second_reader(second_reader)
-        rows, info = funsd_region_rows(
-            funsd_dir,
-            model=model,
-            temperature=report["calibration"]["temperature"],
-            limit=region_limit,
-            seed=seed,
-            threads=threads,
-            second=second,
+        regions, info = funsd_region_lines(
+            funsd_dir, model=model, limit=region_limit, seed=seed, threads=threads, second=second_reader
         )
         title = f"FUNSD regions ({info['regions']}, lassoed; {info['truth_words_missing']} truth words not read at all)"
-        if second_reader:
-            title += f"; second reader: {second_reader}"
-        lines += ["", *signal_table(rows, _present(rows, WORD_SIGNALS), 0.35, title)]
-        lines += curve(rows, "raw", "  min char confidence (T=1)")
+        rows, table = _table(regions, second_reader, weights, 0.35, title + ", strict")
+        lines += ["", *table, *curve(rows, "confidence", "  min char confidence (T=1)")]
         report["funsd_regions"] = _summary(rows)
+        rows, table = _table(regions, second_reader, weights, 0.35, title + ", forgiving FUNSD's spacing", True)
+        lines += ["", *table]
+        report["funsd_regions_forgiving"] = _summary(rows)
+    if fit:
+        lines += ["", "Weights fitted on generated data (paste into desktop/core/triage.py):", constants(*weights)]
+        report["weights"] = [list(weights[0]), list(weights[1])]
     report["table"] = "\n".join(lines)
     return report
 
 
-def _second_reader(name: str | None) -> Callable | None:
-    if not name:
-        return None
-    from training.regions import rapidocr_reader, tesseract_reader
+def _fit(
+    reader: SignalReader, n_words: int, n_notes: int, seed: int, second: bool, lines: list[str], report: dict
+) -> Weights:
+    """Both weight sets, fitted on generated words and notes of seeds other than ``seed``."""
+    words = generated_word_lines(reader, n_words, seed + 4, second)
+    notes = note_lines_read(reader, n_notes, seed + 5, second)
+    fitted = [fit_weights(_words([*words, *notes], False), _words(notes, False))]
+    if second:
+        fitted.append(fit_weights(_words([*words, *notes], True), _words(notes, True)))
+    else:
+        from desktop.core.triage import WEIGHTS_SECOND
 
-    read = {"tesseract": lambda: tesseract_reader(6), "rapidocr": rapidocr_reader}[name]()
-    if read is None:
-        from inference.errors import BackendUnavailableError
-
-        raise BackendUnavailableError(f"The second reader '{name}' is not installed.")
-    return read
+        fitted.append(list(WEIGHTS_SECOND))
+    n = sum(len(ln.words) for ln in [*words, *notes])
+    wrong = sum(sum(ln.wrong) for ln in [*words, *notes])
+    lines.append(
+        f"Triage score fitted on {len(words)} generated words and {len(notes)} generated note lines "
+        f"({n} words, {wrong} read wrong, seeds {seed + 4} and {seed + 5}); threshold picked for "
+        f"<= {TARGET_FLAGGED:.1%} of the note words flagged" + ("" if second else " (second-reader set kept)")
+    )
+    report["fit"] = {"words": n, "wrong": wrong}
+    return fitted[0], fitted[1]
 
 
 def _summary(rows: Sequence[WordRow]) -> dict:
     out: dict[str, Any] = {"words": len(rows), "wrong": sum(r.wrong for r in rows)}
-    for name in WORD_SIGNALS:
+    for name in [*WORD_SIGNALS, *TRIAGE_SIGNALS]:
         if rows and name in rows[0].risks:
-            out[name] = dict(zip(("flagged", "recall"), share(rows, at_least(name, DEFAULT_THRESHOLD))))
+            rule = TRIAGE_RULES.get(name, RISK_THRESHOLD)
+            out[name] = dict(zip(("flagged", "recall"), share(rows, at_least(name, rule))))
     return out

@@ -52,7 +52,12 @@ BATCH_OPTIONS: tuple[Option, ...] = (
         metavar="SECONDS",
     ),
 )
-APP_KEYS = ("review/reviewer", "review/confidence_threshold", "review/unreadable_below", "document/dpi")
+APP_KEYS = (
+    "review/reviewer",
+    "review/triage_threshold",
+    "review/unreadable_below",
+    "document/dpi",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +204,7 @@ def _exports(text: str) -> tuple[str, ...]:
 def run(args: argparse.Namespace) -> int:
     from desktop.batch.engine import BatchOptions, BatchRun, find_inputs
     from desktop.core.lexicon import load_lexicon
+    from desktop.core.region_triage import use_words
     from inference.backends import BackendConfig, get_plugin, open_backend
     from inference.cli import backend_config
     from inference.recognizer import Recognizer
@@ -223,16 +229,18 @@ def run(args: argparse.Namespace) -> int:
     if remote:
         print(f"{PROG}: sending pages to remote server {remote}", file=sys.stderr)
     backend = open_backend(BackendConfig(cfg.kind, options))
+    words = load_lexicon()
+    use_words(words)  # the triage score's "unknown word", as in the app
     try:
         progress = Progress(sys.stderr, len(documents))
         batch = BatchRun(
             # the word lists, as the app reads with them once they are loaded (decision 024)
-            Recognizer(backend, batch_size=resolved["batch_size"], vocabulary=load_lexicon()),
+            Recognizer(backend, batch_size=resolved["batch_size"], vocabulary=words),
             BatchOptions(
                 store_dir=args.store_dir,
                 user=values["review/reviewer"],
                 dpi=values["document/dpi"],
-                threshold=values["review/confidence_threshold"],
+                triage_threshold=values["review/triage_threshold"],
                 unreadable_below=values["review/unreadable_below"],
                 concurrency=concurrency,
                 exports=exports,

@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.core.batch_mark import BatchMark, chain_head, read_mark, write_mark
+from desktop.core.region_triage import document_years, is_doubtful, region_triage
 from desktop.core.regions import Region, utc_now
-from desktop.core.review import is_unreadable, needs_review
+from desktop.core.review import is_unreadable
 from desktop.core.session import ReviewSession
+from desktop.core.triage import DEFAULT_THRESHOLD
 from inference.errors import (
     BackendUnavailableError,
     ExitCode,
@@ -99,7 +101,7 @@ class BatchOptions:
     store_dir: Path | None = None
     user: str = ""
     dpi: int = 200
-    threshold: float = 0.6
+    triage_threshold: float = DEFAULT_THRESHOLD  # a region is doubtful when a word's triage score reaches it
     unreadable_below: float = 0.9
     concurrency: int = 1
     exports: tuple[str, ...] = ()
@@ -352,8 +354,12 @@ class BatchRun:
                 region = session.add_region(index, line)
                 read = session.apply_recognition(region.id, reading, engine=self.engine, model=self.model)
                 added.append(read or region)
-            doubtful = sum(needs_review(r, opts.threshold) or is_unreadable(r, opts.unreadable_below) for r in added)
-            words = sum(doubtful_words(r, opts.threshold, opts.unreadable_below) for r in added)
+            years = document_years(added)  # the page's years: the document's later pages are not read yet
+            doubtful = sum(
+                is_doubtful(r, opts.triage_threshold, None, years) or is_unreadable(r, opts.unreadable_below)
+                for r in added
+            )
+            words = sum(doubtful_words(r, opts.triage_threshold, opts.unreadable_below, years) for r in added)
             new = mark.with_page(index, regions=len(added), doubtful=doubtful, doubtful_words=words)
             head = session.store.audit(
                 session.user, "batch_page", None, page=index, regions=len(added), engine=self.engine, model=self.model
@@ -414,18 +420,13 @@ class BatchRun:
                 result.exit_code = int(exc.exit_code)
 
 
-def doubtful_words(region: Region, threshold: float, floor: float) -> int:
-    """Words of the model's reading holding a character read below ``threshold``; every word of an
-    unreadable region (below ``floor``, see :func:`desktop.core.review.is_unreadable`)."""
+def doubtful_words(region: Region, threshold: float, floor: float, years: Sequence[int] = ()) -> int:
+    """Words of the reading whose triage score reaches ``threshold`` (decision 025; ``years``: the
+    document's, for the date check); every word of an unreadable region (below ``floor``, see
+    :func:`desktop.core.review.is_unreadable`)."""
     if is_unreadable(region, floor):
         return len(region.model_text.split())
-    count, flagged = 0, False
-    for ch, confidence in zip(region.model_text, region.confidences, strict=False):
-        if ch.isspace():
-            count, flagged = count + flagged, False
-        elif confidence < threshold:
-            flagged = True
-    return count + flagged
+    return sum(w.score >= threshold for w in region_triage(region, None, years))
 
 
 def _gone(exc: RemoteInferenceError, waited: float) -> str:

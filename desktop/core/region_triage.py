@@ -15,19 +15,43 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from desktop.core.checks import default_lexicon, tokens, years_in
+from desktop.core.lexicon import Lexicon
 from desktop.core.regions import Region, RegionStatus
 from desktop.core.review import align_confidences, first_on_or_after, is_unreadable
 from desktop.core.triage import TriageWord, WordReading, align_second_reading, triage_words
 
-__all__ = ["document_years", "is_doubtful", "next_triaged", "region_triage", "text_triage", "warm_up"]
+__all__ = [
+    "document_years",
+    "is_doubtful",
+    "next_triaged",
+    "region_triage",
+    "text_triage",
+    "use_words",
+    "warm_up",
+]
 
 _REVIEWED = frozenset({RegionStatus.CORRECTED, RegionStatus.VERIFIED})
 _READ = frozenset({RegionStatus.READ, RegionStatus.CORRECTED, RegionStatus.VERIFIED})
 
 
+_words: list[Lexicon] = []  # the word lists the score asks "unknown word?" of, once loaded
+
+
 def warm_up() -> None:
     """Load the drug lexicon (about 0.15 s): call it off the GUI thread before the first triage."""
     default_lexicon()
+
+
+def use_words(lexicon: Lexicon | None) -> None:
+    """The word lists the score asks "is this word unknown?" (the app's, once loaded off the GUI
+    thread; None: none). Until they are in, no word counts as unknown; triages asked before
+    are forgotten."""
+    _words[:] = [lexicon] if lexicon is not None else []
+    text_triage.cache_clear()
+
+
+def _is_known(word: str) -> bool:
+    return not _words or _words[0].is_known(word)
 
 
 @lru_cache(maxsize=2048)
@@ -48,7 +72,8 @@ def text_triage(
         WordReading(t.text, tuple(aligned[t.start : t.end]), others[t.index] if others is not None else None)
         for t in toks
     ]
-    return tuple(triage_words(text, words, document_years=years))
+    known = _is_known if _words and _words[0].is_available else None
+    return tuple(triage_words(text, words, document_years=years, is_known=known))
 
 
 def region_triage(

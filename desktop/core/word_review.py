@@ -1,7 +1,9 @@
 """Word by word review, free of Qt: which words are doubtful, and where Ctrl+F8 goes next.
 
-A word is doubtful when one of its characters is below the review threshold (the model was
-unsure of it) or when the lexicon does not know it (:mod:`desktop.core.lexicon`). Regions a person
+In the app a word is doubtful when its triage score reaches the triage threshold (``words``,
+:mod:`desktop.core.triage`, decision 025). Without a triage, when one of its characters is below
+the review threshold (the model was unsure of it) or when the lexicon does not know it
+(:mod:`desktop.core.lexicon`). Regions a person
 has reviewed (corrected or verified) are passed over like F8 passes them over, except the one being
 edited: its live text is searched from the caret, so a reviewer can walk every word of it.
 """
@@ -15,7 +17,10 @@ from desktop.core.lexicon import Token, tokens
 from desktop.core.regions import Region, RegionStatus
 from desktop.core.review import align_confidences, first_on_or_after, shown_text
 
-__all__ = ["WordHit", "doubtful_words", "next_doubtful_word"]
+__all__ = ["DoubtfulWords", "WordHit", "doubtful_words", "next_doubtful_word"]
+
+#: The doubtful words of a region's text (the text as shown or being edited), in reading order.
+DoubtfulWords = Callable[[Region, str], Sequence[Token]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +40,7 @@ def doubtful_words(
     return [t for t in tokens(text) if any(c < threshold for c in confidences[t.start : t.end]) or not is_known(t.word)]
 
 
-def _words(region: Region, text: str, threshold: float, is_known: Callable[[str], bool]) -> list[Token]:
+def _by_confidence(region: Region, text: str, threshold: float, is_known: Callable[[str], bool]) -> list[Token]:
     aligned = align_confidences(region.model_text, region.confidences, text)
     return doubtful_words(text, aligned, threshold, is_known)
 
@@ -50,22 +55,30 @@ def next_doubtful_word(
     *,
     live_text: str | None = None,
     floor: float = 0.0,
+    words: DoubtfulWords | None = None,
 ) -> WordHit | None:
     """Ctrl+F8: the first doubtful word ending after ``caret`` in the current region (the word the
     caret is in, not the one it ends), else in the regions after it in reading order (wrapping round
-    the document, back to the current one's start).
+    the document, back to the current one's start). ``words``: which words are doubtful (the
+    app's triage); default: a character under ``threshold`` or a word ``is_known`` does not know.
 
     ``live_text``: the current region's text as being edited (default: its saved text). With no
     current region the search starts at ``page``. Regions not read yet, reviewed ones (but the
     current) and unreadable ones (``floor``, see :func:`~desktop.core.review.is_unreadable`) are
     passed over. Returns None when no doubtful word is left.
     """
+
+    def _words(region: Region, text: str) -> Sequence[Token]:
+        if words is not None:
+            return words(region, text)
+        return _by_confidence(region, text, threshold, is_known)
+
     ids = [r.id for r in order]
     if current_id in ids:
         k = ids.index(current_id)
         current = order[k]
         text = live_text if live_text is not None else current.text
-        after = [t for t in _words(current, text, threshold, is_known) if t.end > caret]  # the caret's word too
+        after = [t for t in _words(current, text) if t.end > caret]  # the caret's word too
         if after:
             return WordHit(current.id, after[0].start, after[0].end)
         rest = [*order[k + 1 :], *order[:k]]
@@ -75,12 +88,12 @@ def next_doubtful_word(
     for region in rest:
         if region.status != RegionStatus.READ:  # not read yet, failed, or a person's decision already
             continue
-        words = _words(region, shown_text(region, floor), threshold, is_known)
-        if words:
-            return WordHit(region.id, words[0].start, words[0].end)
+        found = _words(region, shown_text(region, floor))
+        if found:
+            return WordHit(region.id, found[0].start, found[0].end)
     if current is not None:
         text = live_text if live_text is not None else current.text
-        before = [t for t in _words(current, text, threshold, is_known) if t.end <= caret]
+        before = [t for t in _words(current, text) if t.end <= caret]
         if before:
             return WordHit(current.id, before[0].start, before[0].end)
     return None

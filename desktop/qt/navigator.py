@@ -91,10 +91,12 @@ class ReviewNavigator(QObject):
         documents.session_changed.connect(self._on_session_event)
         self.words = WordChecker(  # unknown words, their right-click menu, Ctrl+F8 (after page_shown above)
             documents, view, ed, current_id=lambda: self.current_id, select_region=self.select,
-            threshold=lambda: self.threshold, floor=lambda: self.unreadable_below, report=report, parent=self,
+            threshold=lambda: self.threshold, floor=lambda: self.unreadable_below, report=report,
+            doubtful=self.triage.flagged_words, explain=self.triage.explain, parent=self,
         )  # fmt: skip
         self.words.message.connect(self.message)
         self.words.lexicon_loaded.connect(lambda: recognition.use_vocabulary(self.words.lexicon))
+        self.words.lexicon_loaded.connect(lambda: self.triage.use_words(self.words.lexicon))
         self.triage.attach_editor()  # the checks' marks and suggestions, over the spelling's
 
     @property
@@ -323,7 +325,7 @@ class ReviewNavigator(QObject):
         self._first_number = 1 + sum(r.page < self._documents.page_index for r in everything)
         self._total = len(everything)
         floor = self.unreadable_below
-        doubtful = self.triage.is_doubtful  # the triage score (decision 021), not confidence alone
+        doubtful = self.triage.is_doubtful  # the triage score (decision 025), not confidence alone
         self._panel.set_regions(
             regions, self.threshold, self.current_id, first_number=self._first_number, unreadable_below=floor,
             doubtful=doubtful,

@@ -1,8 +1,9 @@
 """Words the lexicon does not know: marked in the editor, a right-click menu of suggestions, and
-Ctrl+F8, the next doubtful or unknown word across regions and pages.
+Ctrl+F8, the next word the triage flags across regions and pages (``doubtful``, decision 025;
+without it, a word under the confidence threshold or unknown to the lexicon).
 
 The word lists load on a worker thread once (:func:`desktop.core.lexicon.load_lexicon`); until they
-are in, or when the system has none, no word is marked and Ctrl+F8 goes by confidence alone.
+are in, or when the system has none, no word is marked and the triage counts no word unknown.
 A suggestion replaces the word in the editor as an edit: the reviewer commits it as usual (Enter).
 """
 
@@ -16,7 +17,7 @@ from PySide6.QtGui import QAction, QColor, QHelpEvent, QTextCharFormat, QTextCur
 from PySide6.QtWidgets import QMenu, QToolTip
 
 from desktop.core.lexicon import Lexicon, Token, load_lexicon, tokens
-from desktop.core.word_review import WordHit, next_doubtful_word
+from desktop.core.word_review import DoubtfulWords, WordHit, next_doubtful_word
 from desktop.qt.documents import DocumentController
 from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import PageView
@@ -49,9 +50,12 @@ class WordChecker(QObject):
         threshold: Callable[[], float],
         floor: Callable[[], float],
         report: Callable[[str, Exception], None],
+        doubtful: DoubtfulWords | None = None,
+        explain: Callable[[str, int], str] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self._doubtful, self._explain = doubtful, explain  # which words Ctrl+F8 visits, and why
         self._documents, self._view, self._editor = documents, view, editor
         self._current_id, self._select_region = current_id, select_region
         self._threshold, self._floor, self._report = threshold, floor, report
@@ -179,7 +183,7 @@ class WordChecker(QObject):
 
     # ------------------------------------------------------------------ Ctrl+F8
     def next_doubtful_word(self) -> None:
-        """Ctrl+F8: select the next word under the review threshold or unknown to the lexicon."""
+        """Ctrl+F8: select the next word the triage flags (see the module's docstring)."""
         session = self._documents.session
         if session is None:
             return
@@ -194,10 +198,11 @@ class WordChecker(QObject):
             self.is_known,
             live_text=ed.toPlainText() if current is not None and ed.isEnabled() else None,
             floor=self._floor(),
+            words=self._doubtful,
         )
         if hit is None:
             hint = f" ({self.lexicon.hint})" if self.lexicon is not None and self.lexicon.hint else ""
-            self.message.emit(f"No doubtful or unknown words left in this document{hint}", 6000)
+            self.message.emit(f"No flagged words left in this document{hint}", 6000)
             return
         region = session.get(hit.region_id)
         if region is None:
@@ -229,3 +234,6 @@ class WordChecker(QObject):
         cursor.setPosition(hit.start)
         cursor.setPosition(hit.end, QTextCursor.MoveMode.KeepAnchor)
         ed.setTextCursor(cursor)
+        why = self._explain(ed.toPlainText(), hit.start) if self._explain is not None else ""
+        if why:
+            self.message.emit(f"\u2691 {why}", 10000)  # why the word is flagged, in the status bar

@@ -1,9 +1,11 @@
-"""The triage score in the shell: which regions are doubtful (F8, the ⚑ flags, the progress view)
-and, in the editor, the words a clinical check flags, with the check's reason and suggestions.
+"""The triage score in the shell: which regions are doubtful (F8, the ⚑ flags, the progress view),
+which words Ctrl+F8 visits and, in the editor, the words a clinical check flags, with the
+check's reason and suggestions.
 
-A region is doubtful when a word of it reaches the triage threshold (``review/triage_threshold``):
-low confidence, a clinical check, an odd shape or, once it has arrived, a second reading that
-differs (:mod:`desktop.core.region_triage`, cached per region on what it depends on). In the
+A region is doubtful when a word of it reaches the triage threshold (``review/triage_threshold``)
+by the triage score (decision 025: confidence, shape, the word lists, a clinical check and, once
+it has arrived, the second reading; :mod:`desktop.core.region_triage`, cached per region on what
+it depends on); Ctrl+F8 goes to the next such word. In the
 editor a check-flagged word is underlined with dashes (a shape, not a colour alone), its reason
 is the tooltip and a "⚑" line under the crop, and the right-click menu offers the check's
 suggestions above the spelling ones. A suggestion is an edit of the editor's text that the
@@ -12,6 +14,7 @@ reviewer commits as usual (Enter): the text never changes by itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
@@ -21,7 +24,8 @@ from PySide6.QtWidgets import QLabel, QMenu, QToolTip
 
 from desktop.core import review
 from desktop.core.checks import Flag
-from desktop.core.region_triage import document_years, is_doubtful, text_triage, warm_up
+from desktop.core.lexicon import Lexicon, Token
+from desktop.core.region_triage import document_years, is_doubtful, text_triage, use_words, warm_up
 from desktop.core.regions import Region
 from desktop.core.triage import TriageWord
 from desktop.qt.correction_panel import CorrectionPanel
@@ -123,6 +127,30 @@ class TriageMarks(QObject):
         second = self._second_words(region.id)
         return text_triage(text, region.model_text, tuple(region.confidences), second, self._document_years())
 
+    def flagged_words(self, region: Region, text: str) -> list[Token]:
+        """Ctrl+F8's words: those of ``text`` (as a reading of ``region``) the triage flags."""
+        threshold = self.threshold
+        return [
+            Token(start, start + len(w.text), w.text)
+            for w, start in zip(self.words(text, region), _starts(text))
+            if w.score >= threshold
+        ]
+
+    def explain(self, text: str, start: int) -> str:
+        """Why the current region's word of ``text`` starting at ``start`` is flagged (its reasons)."""
+        region = self._current()
+        if region is None:
+            return ""
+        for word, at in zip(self.words(text, region), _starts(text)):
+            if at == start:
+                return " ".join(word.reasons[:3])
+        return ""
+
+    def use_words(self, lexicon: Lexicon | None) -> None:
+        """The word lists arrived: the score's "unknown word" counts from now on."""
+        use_words(lexicon)
+        self.changed.emit("")
+
     def _on_reading_arrived(self, region_id: str) -> None:
         self.changed.emit(region_id)
         if region_id == self._current_id():
@@ -209,6 +237,11 @@ class TriageMarks(QObject):
         if flag not in self.flags() or flag.end > len(ed.toPlainText()):
             return  # the text changed since the menu opened
         ed.replace_span(flag.start, flag.end, suggestion)
+
+
+def _starts(text: str) -> list[int]:
+    """Where each whitespace-separated word of ``text`` starts."""
+    return [m.start() for m in re.finditer(r"\S+", text)]
 
 
 def _insert_below(anchor: QLabel, widget: QLabel) -> None:

@@ -17,7 +17,8 @@ from inference.spec import load_spec
 from inference.textimage import render_lines
 from training.cli import main as train_main
 from training.clinical_notes import note_lines, plant
-from training.triage_eval import WordRow, _align, at_least, share, threshold_for
+from training.triage_data import align_to_truth, forgiven_words
+from training.triage_eval import WordRow, at_least, share, threshold_for
 from training.triage_signals import fit_temperature, signals_from_logits
 
 LINES = ["Metformin 500 mg twice daily", "Follow up in 3 weeks", "BP 128/82 HR 76"]
@@ -53,8 +54,26 @@ def test_shares_and_thresholds() -> None:
 
 
 def test_predicted_words_are_judged_against_the_aligned_truth() -> None:
-    assert _align(["Metformin", "5O0", "mg"], ["Metformin", "500", "mg"]) == [False, True, False]
-    assert _align(["Follow", "up", "extra"], ["Follow", "up"]) == [False, False, True]
+    assert align_to_truth(["Metformin", "5O0", "mg"], ["Metformin", "500", "mg"]) == [False, True, False]
+    assert align_to_truth(["Follow", "up", "extra"], ["Follow", "up"]) == [False, False, True]
+
+
+@pytest.mark.parametrize(
+    ("pred", "truth", "forgiven"),
+    [
+        (["3/30/81"], ["3", "/30", "/81"], [True]),  # FUNSD's spacing round punctuation
+        (["Date", ":"], ["Date:"], [True, True]),
+        (["(308-21)"], ["(308", "-21)"], [True]),
+        (["in", "or"], ["or", "in"], [True, True]),  # FUNSD's word order
+        (["ofthe"], ["of", "the"], [False]),  # a space missed between letters: a real misreading
+        (["3/3O/81"], ["3", "/30", "/81"], [False]),  # a misread character is never forgiven
+        (["Metformin", "5O0"], ["Metformin", "500"], [False, False]),  # right words need no forgiving
+    ],
+)
+def test_only_funsd_spacing_grouping_and_order_are_forgiven(
+    pred: list[str], truth: list[str], forgiven: list[bool]
+) -> None:
+    assert forgiven_words(pred, truth, align_to_truth(pred, truth)) == forgiven
 
 
 def test_temperature_fit_prefers_sharper_logits_when_the_model_is_underconfident() -> None:
@@ -114,7 +133,9 @@ def test_a_small_triage_run_prints_each_signal_and_the_planted_errors(
         "FUNSD regions (2, lassoed",
         "min char confidence (today, T=1)",
         "refinement disagrees with first pass",
-        "combined",
+        "TRIAGE SCORE, no second reader",
+        "max of risks, no second reader (decision 021)",
+        "forgiving FUNSD's spacing",
         "planted wrong",
     ):
         assert needle in out, needle

@@ -6,6 +6,7 @@ spans with a reason a reviewer can read. They suggest; they never change the tex
 - :func:`check_dates`, :func:`check_times`: dates and times that do not exist, far-off years
 - :func:`check_vitals`: vital signs out of human range
 - :func:`check_drug_names`: a word in a drug's place that no drug lexicon knows, with the nearest names
+- :func:`check_numbers_after_drug_names`: a known drug's dose with a look-alike letter ("Gabapentin B1")
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from desktop.core.checks.base import Flag, Token, flags_by_word, tokens
 from desktop.core.checks.dates import check_dates, check_times, years_in
 from desktop.core.checks.doses import check_doses, find_doses
-from desktop.core.checks.drugs import DrugLexicon, check_drug_names, default_lexicon
+from desktop.core.checks.drugs import DrugLexicon, check_drug_names, check_numbers_after_drug_names, default_lexicon
 from desktop.core.checks.numbers import check_letters_in_numbers
 from desktop.core.checks.vitals import check_vitals
 
@@ -27,6 +28,7 @@ __all__ = [
     "check_doses",
     "check_drug_names",
     "check_letters_in_numbers",
+    "check_numbers_after_drug_names",
     "check_times",
     "check_vitals",
     "default_lexicon",
@@ -56,5 +58,7 @@ def run_checks(
         *check_times(text),
         *check_vitals(text),
         *check_drug_names(text, lexicon),
+        *check_numbers_after_drug_names(text, lexicon),
     ]
-    return sorted(flags, key=lambda f: (f.start, f.end, f.check))
+    unique = {(f.start, f.end, f.check): f for f in reversed(flags)}  # two checks, one span: said once
+    return sorted(unique.values(), key=lambda f: (f.start, f.end, f.check))

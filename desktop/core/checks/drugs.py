@@ -15,9 +15,16 @@ from pathlib import Path
 
 from desktop.core.checks.base import Flag, tokens
 from desktop.core.checks.doses import DOSE
-from desktop.core.checks.numbers import is_number_like, is_unit, numbers_as_digits
+from desktop.core.checks.numbers import CONFUSABLE, as_digits, is_number_like, is_unit, numbers_as_digits
 
-__all__ = ["LEXICON_PATH", "DrugLexicon", "check_drug_names", "default_lexicon", "edit_distance"]
+__all__ = [
+    "LEXICON_PATH",
+    "DrugLexicon",
+    "check_drug_names",
+    "check_numbers_after_drug_names",
+    "default_lexicon",
+    "edit_distance",
+]
 
 LEXICON_PATH = Path(__file__).resolve().parents[3] / "resources" / "lexicon" / "drug-names.txt.gz"
 
@@ -154,4 +161,40 @@ def check_drug_names(text: str, lexicon: DrugLexicon | None = None) -> list[Flag
         near = tuple(lex.nearest(word))
         hint = f"; nearest: {', '.join(near)}" if near else ""
         out.append(Flag(start, end, "drug", f"'{word}' is not a drug name the lexicon knows{hint}.", near))
+    return out
+
+
+_EDGE = "()[]{},;:!?\"'"
+
+
+def check_numbers_after_drug_names(text: str, lexicon: DrugLexicon | None = None) -> list[Flag]:
+    """Flag the dose of a drug the lexicon knows when it reads as a number with a look-alike
+    letter ("Gabapentin B1", "Simvastatin l"): a dose is expected there even when its unit was
+    misread too, so the dose check cannot see it. A word with a digit and a letter for a digit,
+    or one look-alike letter alone; forms and salts between the name and the dose are skipped,
+    and a word followed by a number is taken as part of the name ("Vitamin B12 1000 mcg")."""
+    lex = lexicon if lexicon is not None else default_lexicon()
+    words = tokens(text)
+    out = []
+    for i, tok in enumerate(words):
+        name = tok.text.strip(_EDGE + ".")
+        if len(name) < 4 or name.lower() in _NOT_DRUGS or name not in lex:
+            continue
+        j = i + 1
+        while j < len(words) and words[j].text.strip(",;:()").lower() in _BETWEEN:
+            j += 1
+        if j == len(words):
+            continue
+        dose = words[j].text.strip(_EDGE)
+        after = words[j + 1].text.strip(_EDGE) if j + 1 < len(words) else ""
+        if after and after[0].isdigit() and is_number_like(after):
+            continue  # "Vitamin B12 1000 mcg": the number follows, the word is the name's
+        letters = [c for c in dose if c in CONFUSABLE]
+        one_letter = len(dose) == 1 and bool(letters)
+        if not letters or not (one_letter or any(c.isdigit() for c in dose)) or not is_number_like(as_digits(dose)):
+            continue
+        start = words[j].start + words[j].text.index(dose)
+        fixed = as_digits(dose)
+        reason = f"'{dose}' stands where {name}'s dose stands but holds a letter: is it {fixed}?"
+        out.append(Flag(start, start + len(dose), "number", reason, (fixed,)))
     return out

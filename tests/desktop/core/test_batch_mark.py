@@ -9,6 +9,7 @@ from desktop.batch.samples import write_backlog
 from desktop.core.batch_mark import BatchMark, read_mark
 from desktop.core.regions import Region, RegionStatus
 from desktop.core.session import ReviewSession
+from desktop.core.triage import DEFAULT_THRESHOLD
 from inference.backends import BackendConfig, open_backend
 from inference.recognizer import Recognizer
 
@@ -50,11 +51,11 @@ def test_reviews_open_in_a_window_or_drawn_by_a_person_are_left_alone(tmp_path: 
     assert summary.exit_code == 0
 
 
-def test_doubtful_words_count_words_holding_a_doubtful_character() -> None:
-    # "BP 120/8O pulse": the O of the second word and the s of the third read below 0.6
+def test_doubtful_words_count_the_words_the_triage_flags() -> None:
+    # "BP 120/8O pulse": a letter in the BP (a check flags it) and the s of "pulse" read at 0.4
     text = "BP 120/8O pulse"
-    confidences = tuple(0.4 if i in (8, 14) else 0.99 for i in range(len(text)))
+    confidences = tuple(0.4 if i == 14 else 0.99 for i in range(len(text)))
     region = Region("r", 0, ((0, 0), (9, 0), (9, 9)), RegionStatus.READ, text, text, confidences)
-    assert doubtful_words(region, 0.6, 0.0) == 2
-    assert doubtful_words(region, 0.3, 0.0) == 0
-    assert doubtful_words(region, 0.6, 0.99) == 3  # unreadable by that floor: every word needs typing
+    assert doubtful_words(region, DEFAULT_THRESHOLD, 0.0) == 2
+    assert doubtful_words(region, 1.0, 0.0) == 1  # the check's word scores 1: flagged at any threshold
+    assert doubtful_words(region, DEFAULT_THRESHOLD, 0.99) == 3  # unreadable by that floor: every word

@@ -11,6 +11,7 @@ from desktop.core.checks import (
     check_doses,
     check_drug_names,
     check_letters_in_numbers,
+    check_numbers_after_drug_names,
     check_times,
     check_vitals,
     default_lexicon,
@@ -174,3 +175,22 @@ def test_flags_map_to_the_words_they_cover() -> None:
     text = "BP 300/20 HR 76"
     by_word = flags_by_word(text, run_checks(text))
     assert list(by_word) == [1]
+
+
+@pytest.mark.parametrize(
+    ("line", "flagged"),
+    [
+        ("Gabapentin B1 PR: PO QID", "B1"),  # 81 mg: the unit misread too, so no dose is seen
+        ("Simvastatin l b PO at bedtime", "l"),
+        ("Vitamin B12 1000 mcg daily", None),  # part of the name: a number follows
+        ("Aspirin is given", None),  # letters alone, no digit: not a dose
+        ("Metformin 500 mg", None),
+    ],
+)
+def test_a_known_drugs_dose_with_a_letter_is_flagged_even_when_its_unit_is_misread(
+    line: str, flagged: str | None
+) -> None:
+    found = [line[f.start : f.end] for f in check_numbers_after_drug_names(line)]
+    assert found == ([flagged] if flagged else [])
+    if flagged:
+        assert "dose" in check_numbers_after_drug_names(line)[0].reason

@@ -7,6 +7,7 @@ import time
 from desktop.core.progress import page_progress
 from desktop.core.region_triage import document_years, is_doubtful, next_triaged, region_triage, text_triage
 from desktop.core.regions import Region, RegionStatus
+from desktop.core.triage import DEFAULT_THRESHOLD as T
 
 SQUARE = ((0.0, 0.0), (10.0, 0.0), (10.0, 10.0))
 
@@ -20,18 +21,18 @@ def test_a_confident_dose_with_a_trailing_zero_is_doubtful_where_confidence_alon
     dose, clean = read("a", "Metformin 5.0 mg twice daily"), read("b", "Lisinopril 10 mg daily")
     # THEN the triage flags the dose words with the check's reason, and not the clean line
     words = region_triage(dose)
-    assert [w.text for w in words if w.score >= 0.15] == ["5.0", "mg"]
+    assert [w.text for w in words if w.score >= T] == ["5.0", "mg"]
     assert "trailing zero" in words[1].reasons[0]
-    assert is_doubtful(dose, 0.15) and not is_doubtful(clean, 0.15)
+    assert is_doubtful(dose, T) and not is_doubtful(clean, T)
     # AND a person's decision ends it; a region not read yet has no triage
-    assert not is_doubtful(dose.with_changes(status=RegionStatus.VERIFIED), 0.15)
+    assert not is_doubtful(dose.with_changes(status=RegionStatus.VERIFIED), T)
     assert region_triage(dose.with_changes(status=RegionStatus.PENDING)) == ()
 
 
 def test_a_correction_is_triaged_again_and_typed_characters_count_as_certain():
     # GIVEN a dose the model read with letters for digits, corrected by a person
     region = Region("a", 0, SQUARE, RegionStatus.READ, "Metformin 5OO mg", "Metformin 5OO mg", (0.3,) * 16)
-    assert is_doubtful(region, 0.15)
+    assert is_doubtful(region, T)
     fixed = region.with_changes(text="Metformin 500 mg")
     # THEN the check no longer flags it; the typed zeros count as certain, the kept "5" keeps its doubt
     before, after = region_triage(region)[1], region_triage(fixed)[1]
@@ -42,11 +43,11 @@ def test_a_correction_is_triaged_again_and_typed_characters_count_as_certain():
 def test_the_second_reading_counts_once_it_has_arrived():
     # GIVEN a confident reading the second reader read otherwise
     region = read("a", "Pt seen in COMMUNTY clinic")
-    assert not is_doubtful(region, 0.15)
+    assert not is_doubtful(region, T)
     # THEN its disagreement flags the word; agreement does not
-    assert is_doubtful(region, 0.15, ["Pt", "seen", "in", "COMMUNITY", "clinic"])
-    assert not is_doubtful(region, 0.15, ["Pt", "seen", "in", "COMMUNTY", "clinic"])
-    assert not is_doubtful(region, 0.15, [])  # an empty second reading is no evidence
+    assert is_doubtful(region, T, ["Pt", "seen", "in", "COMMUNITY", "clinic"])
+    assert not is_doubtful(region, T, ["Pt", "seen", "in", "COMMUNTY", "clinic"])
+    assert not is_doubtful(region, T, [])  # an empty second reading is no evidence
 
 
 def test_f8_and_the_progress_counts_follow_the_given_rule_and_keep_the_unreadable_one():
@@ -58,7 +59,7 @@ def test_f8_and_the_progress_counts_follow_the_given_rule_and_keep_the_unreadabl
     ]
 
     def doubtful(r: Region) -> bool:
-        return is_doubtful(r, 0.15, None, document_years(regions))
+        return is_doubtful(r, T, None, document_years(regions))
 
     assert getattr(next_triaged(regions, "a", 0, doubtful, 0.9), "id", None) == "b"
     assert getattr(next_triaged(regions, "b", 0, doubtful, 0.9), "id", None) == "c"
