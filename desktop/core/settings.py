@@ -135,6 +135,9 @@ APP_SETTINGS: tuple[Setting, ...] = (
 )
 
 
+_APP_BY_KEY: dict[str, Setting] = {s.key: s for s in APP_SETTINGS}
+
+
 def backend_key(option_key: str) -> str:
     """A back-end option key -> its settings key: ``url`` -> ``backend/url``."""
     return BACKEND_PREFIX + option_key
@@ -161,9 +164,14 @@ def settings() -> tuple[Setting, ...]:
 
 def setting(key: str) -> Setting:
     """The setting stored under ``key``; raises KeyError for an unknown key."""
-    for s in settings():
-        if s.key == key:
-            return s
+    if not key.startswith(BACKEND_PREFIX):  # the app's own: a fixed table, asked for on every repaint
+        if (found := _APP_BY_KEY.get(key)) is not None:
+            return found
+        raise KeyError(key)
+    option_key = key.removeprefix(BACKEND_PREFIX)
+    for option in backend_options():  # plugins may register after import: asked each time
+        if option.key == option_key:
+            return _as_setting(option)
     raise KeyError(key)
 
 

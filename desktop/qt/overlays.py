@@ -128,12 +128,16 @@ class WordBox(QGraphicsRectItem):
         self.label.setPos(x0, y0)
         self.is_lit = self.is_labelled = False
         self.threshold = 0.6
+        self._shown: tuple[bool, bool, float] | None = None  # what show_state last drew
 
     @property
     def is_doubtful(self) -> bool:
         return self.word.confidence is not None and self.word.confidence < self.threshold
 
     def show_state(self, *, lit: bool, labelled: bool, threshold: float) -> None:
+        if self._shown == (lit, labelled, threshold):
+            return  # every region's words are asked again after each change: most have not changed
+        self._shown = (lit, labelled, threshold)
         self.is_lit, self.is_labelled, self.threshold = lit, labelled and self.word.confidence is not None, threshold
         doubt = self.is_doubtful
         if lit:

@@ -167,13 +167,16 @@ class RecognitionController(QObject):
         """
         started = _now_ms()
         ticket = self._start_job(region_id, page, polygon, rotation)
-        save()
-        self._started[region_id] = started
         session = self._documents.session
         if ticket is None or session is None:
+            save()
+            self._started[region_id] = started
             self.read(region_id)  # waits for the back end or the page
-        else:
+            return
+        with session.grouped():  # one commit, and the window redrawn once, while the worker reads
+            save()
             ticket["gen"] = session.begin_recognition(region_id)
+        self._started[region_id] = started
 
     def _start_job(self, region_id: str, page_index: int, polygon: Any, rotation: int) -> dict[str, int] | None:
         """Submit the recognition; returns the ticket to fill with the session's generation,

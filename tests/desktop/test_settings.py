@@ -63,6 +63,17 @@ def test_settings_are_the_back_end_schema_plus_the_apps_own() -> None:
     ]
 
 
+def test_each_key_finds_its_own_setting() -> None:
+    import pytest
+
+    for s in table.settings():
+        assert table.setting(s.key) == s
+    assert not any(s.key.startswith(table.BACKEND_PREFIX) for s in table.APP_SETTINGS)
+    for key in ("review/nonsense", "backend/nonsense", "model_path"):
+        with pytest.raises(KeyError):
+            table.setting(key)
+
+
 def test_coerce_stored_strings_and_bounds() -> None:
     assert table.coerce("backend/tls", "true") is True
     assert table.coerce("backend/tls", "false") is False

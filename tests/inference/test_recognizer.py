@@ -116,6 +116,37 @@ def test_model_not_matching_its_spec_is_refused(tmp_path) -> None:
         open_backend(BackendConfig("cpu", {"model_path": path}))
 
 
+def test_a_colour_page_reads_as_its_gray_self(bundled_model) -> None:
+    # GIVEN a colour page (a scan in RGB, text off the corner), and the same page in gray
+    rendered = render_lines(["Metformin 500 mg PO BID", "BP 128/82 HR 72"], font_size=30, margin=20)
+    gray = np.full((500, 900), 240, np.uint8)
+    h, w = rendered.image.shape
+    gray[150 : 150 + h, 300 : 300 + w] = rendered.image
+    colour = np.stack([gray, np.roll(gray, 1, axis=1), gray // 2 + 100], axis=-1)
+    from inference.documents import to_gray
+
+    expected_gray = to_gray(colour)
+    polygons = [
+        [(295.4, 144.6), (305.0 + w, 144.6), (305.0 + w, 155.2 + h), (295.4, 155.2 + h)],
+        [(300, 150), (300 + w, 150), (300 + w, 150 + h // 2), (300, 150 + h // 2)],
+    ]
+    backend = open_backend(BackendConfig("cpu", {"model_path": bundled_model, "threads": 1}))
+    try:
+        reader = Recognizer(backend)
+        # WHEN each is read (the colour page is converted only where the regions lie)
+        from_colour = reader.recognize_many(colour, polygons)
+        from_gray = reader.recognize_many(expected_gray, polygons)
+    finally:
+        backend.close()
+    # THEN both read the same, with the same boxes and confidences
+    for a, b in zip(from_colour, from_gray):
+        assert a.text == b.text and a.confidences == b.confidences and a.text
+        assert [ln.box for ln in a.lines] == [ln.box for ln in b.lines]
+    # AND bad polygons are still refused as before
+    with pytest.raises(InputError):
+        Recognizer(CountingBackend()).recognize(colour, [(0, 0), (float("nan"), 0), (5, 5)])
+
+
 def test_a_turned_region_reads_as_the_upright_one(bundled_model) -> None:
     # GIVEN a note line, and the same page turned a quarter (a sideways scan)
     page = render_lines(["Metformin 500 mg PO BID", "BP 128/82 HR 72"], font_size=30, margin=20).image
