@@ -167,10 +167,26 @@ class PdfDocument(Document):
             raise DocumentError(f"{path.name} has no pages.")
         super().__init__(path, doc.page_count, "pdf")
         self.is_repaired = bool(doc.is_repaired)
-        if self.is_repaired:
-            log.warning("a damaged PDF was repaired on opening; its pages may be incomplete")
         self._doc = doc
         self._lock = threading.Lock()  # a pymupdf.Document must not be used from two threads at once
+        if self.is_repaired:
+            log.warning("a damaged PDF was repaired on opening; its pages may be incomplete")
+            if not self._any_page_draws():
+                doc.close()
+                raise DocumentError(
+                    f"{path.name} is damaged (the file is truncated or corrupt): none of its pages can be shown."
+                )
+
+    def _any_page_draws(self, most: int = 50) -> bool:
+        """Whether a page of a repaired file draws (tried small, in order, the first ``most``): a
+        file none of whose pages draws is refused on opening rather than shown as blank pages."""
+        for index in range(min(self.page_count, most)):
+            try:
+                self._draw(index, width=48)
+            except DocumentError:
+                continue
+            return True
+        return self.page_count > most  # past the pages tried: let the pages say for themselves
 
     def _zoom(self, width_pt: float, height_pt: float, dpi: int) -> float:
         zoom = dpi / 72

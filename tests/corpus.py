@@ -71,6 +71,13 @@ def _text_image(size: tuple[int, int], mode: str = "L", *, ink: object = 0, pape
     return img
 
 
+def _garbled_first_page(pdf: bytes) -> bytes:
+    """``pdf`` with the bytes of its first content stream scrambled (its length kept)."""
+    start = pdf.index(b"stream\n") + len(b"stream\n")
+    end = pdf.index(b"endstream", start) - 1
+    return pdf[:start] + bytes(b ^ 0x5A for b in pdf[start:end]) + pdf[end:]
+
+
 def _pdf_bytes(pages: int = 1, password: str | None = None) -> bytes:
     import pymupdf
 
@@ -164,13 +171,16 @@ def write_corpus(folder: Path, *, include_large: bool = True) -> list[CorpusCase
     (folder / "loop-b.png").symlink_to(folder / "loop-a.png")
     refused("loop-a.png", "a symbolic link loop")
 
-    # -- refused when the page is rendered -------------------------------------------------
     whole = _pdf_bytes(1)
     (folder / "truncated.pdf").write_bytes(whole[: whole.index(b"stream") + 16])
-    refused("truncated.pdf", "a 1-page PDF cut inside its page's content: MuPDF repairs it but cannot draw the page",
-            pages=1)  # fmt: skip
+    refused("truncated.pdf", "a 1-page PDF cut inside its page's content: MuPDF repairs it but no page draws")
     (folder / "truncated-head.pdf").write_bytes(whole[: len(whole) * 2 // 5])
     refused("truncated-head.pdf", "the first 40% of a 1-page PDF: no page survives")
+
+    # -- refused when the page is rendered -------------------------------------------------
+    (folder / "garbled-page.pdf").write_bytes(_garbled_first_page(_pdf_bytes(2)))
+    refused("garbled-page.pdf", "a 2-page PDF whose first page's content is scrambled: page 2 still draws",
+            pages=2)  # fmt: skip
 
     # -- shown -----------------------------------------------------------------------------
     (folder / "note.pdf").write_bytes(_pdf_bytes(2))

@@ -45,6 +45,7 @@ class DocumentController(QObject):
     page_changing = Signal(int)  # another page is about to be shown (the edit on this one ends)
     page_rendering = Signal(int)  # the page is not rendered yet; it will be shown when it is
     page_shown = Signal(int)
+    page_unavailable = Signal(int)  # the page cannot be drawn (damaged); it was reported
     page_image_ready = Signal(int)  # a page image is in the cache (shown or not)
     session_changed = Signal(str, object)  # event, Region | None
     review_opened = Signal(bool, str)  # read-only, what the reviewer must be told ("" if nothing)
@@ -205,6 +206,7 @@ class DocumentController(QObject):
 
     def _on_page_failed(self, _gen: int, index: int, exc: Exception) -> None:
         if index == self.page_index:
+            self.page_unavailable.emit(index)
             self._report(f"Cannot show page {index + 1}", exc)
 
     def _on_rotation_changed(self, degrees: int) -> None:

@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.batch_arrival = BatchArrival(docs, nav, self.review_banner, self.statusBar(), parent=self)
         docs.page_rendering.connect(lambda index: status.message(f"Rendering page {index + 1}…"))
         docs.page_shown.connect(lambda _index: status.clear_message())
+        docs.page_unavailable.connect(lambda index: status.message(f"Page {index + 1} cannot be shown."))
         for signal in (docs.page_rendering, docs.page_shown, docs.closed):
             signal.connect(self._update_title)
             signal.connect(self._update_actions)

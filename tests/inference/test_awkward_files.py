@@ -50,8 +50,8 @@ def check_case(case: CorpusCase) -> None:
 def test_corpus_has_every_kind_of_awkward_file(corpus) -> None:
     names = {c.name for c in corpus}
     for needed in ("empty.pdf", "random.png", "encrypted.pdf", "zero-pages.pdf", "bomb.png", "docx-renamed.pdf",
-                   "loop-a.png", "truncated.pdf", "cmyk.jpg", "cmyk.tiff", "palette.png", "exif-rotated.jpg",
-                   "multipage.tiff", "gray16.png", "rgba-transparent.png"):  # fmt: skip
+                   "loop-a.png", "truncated.pdf", "garbled-page.pdf", "cmyk.jpg", "cmyk.tiff", "palette.png",
+                   "exif-rotated.jpg", "multipage.tiff", "gray16.png", "rgba-transparent.png"):  # fmt: skip
         assert needed in names
     name, path, outcome = corpus[0]
     assert path.name == name and outcome == "refused" and corpus[0].exit_code == 3
@@ -85,16 +85,20 @@ def test_sixteen_bit_and_transparent_pngs_keep_their_ink(tmp_path) -> None:
         assert (page[0, 0] == 255).all() and (page[50, 100] == 90).all()
 
 
-def test_truncated_pdf_page_is_refused_without_mupdf_chatter(tmp_path) -> None:
-    case = next(c for c in write_corpus(tmp_path, include_large=False) if c.name == "truncated.pdf")
+@pytest.mark.parametrize("name", ["truncated.pdf", "garbled-page.pdf"])
+def test_damaged_pdf_is_refused_without_mupdf_chatter(tmp_path, name: str) -> None:
+    case = next(c for c in write_corpus(tmp_path, include_large=False) if c.name == name)
     script = (
         "import sys\nfrom inference.documents import open_document\nfrom inference.errors import DocumentError\n"
-        "d = open_document(sys.argv[1])\n"
-        "try:\n    d.render(0)\nexcept DocumentError as e:\n    print(type(e).__name__, file=sys.stderr)\n"
+        "try:\n    open_document(sys.argv[1]).render(0)\n"
+        "except DocumentError as e:\n    print(type(e).__name__, e, file=sys.stderr)\n"
     )
     proc = subprocess.run([sys.executable, "-c", script, str(case.path)], capture_output=True, text=True, timeout=60)
     assert proc.stdout == ""
-    assert proc.stderr.strip().splitlines()[-1] == "DocumentError"
+    told = proc.stderr.strip().splitlines()[-1]
+    assert told.startswith("DocumentError") and "damaged" in told
+    # a file none of whose pages draws is refused on opening; one bad page, when it is drawn
+    assert ("none of its pages" in told) == (case.stage == "open")
 
 
 def test_a_pdf_page_over_the_cap_renders_smaller_and_says_by_how_much(tmp_path) -> None:

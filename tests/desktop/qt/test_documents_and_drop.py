@@ -151,10 +151,16 @@ def test_ctrl_page_keys_step_through_the_list(qtbot, make_window, page_png, fold
     assert window.documents.page_index == 0  # PgUp alone turns pages; with Ctrl it changes document
 
 
-def test_a_document_that_will_not_open_says_why_in_the_list_and_nothing_is_lost(qtbot, make_window, page_png, tmp_path):
-    # GIVEN a reviewed document open and a damaged PDF queued after it
+@pytest.mark.parametrize("damage", ["not a pdf", "truncated"])
+def test_a_document_that_will_not_open_says_why_in_the_list_and_nothing_is_lost(
+    qtbot, make_window, page_png, note_pdf, tmp_path, damage
+):
+    # GIVEN a reviewed document open and a damaged PDF queued after it (or a real one cut inside its
+    # page's content: MuPDF repairs it, but no page of it can be drawn)
     broken = tmp_path / "broken.pdf"
-    broken.write_bytes(b"%PDF-1.7\nthis is not a pdf")
+    whole = note_pdf.read_bytes()
+    cut = whole[: whole.index(b"stream") + 16]
+    broken.write_bytes(b"%PDF-1.7\nthis is not a pdf" if damage == "not a pdf" else cut)
     window = make_window()
     with qtbot.waitSignal(window.documents.opened, timeout=10000):
         _drop(window, [page_png, broken])
@@ -246,3 +252,22 @@ def test_pdf_export_asks_resolution_and_quality_previews_the_text_layer_and_hono
         assert doc[0].get_text().split() == ["Clinical", "note", "page", "1"]
     # AND the choice is remembered for the next export
     assert window.settings.get("export/pdf_dpi") == 150 and window.settings.get("export/pdf_quality") == 85
+
+
+def test_a_page_that_cannot_be_drawn_is_told_and_the_others_still_show(qtbot, make_window, tmp_path):
+    # GIVEN a 2-page PDF whose first page's content is scrambled
+    from tests.corpus import _garbled_first_page, _pdf_bytes
+
+    path = tmp_path / "garbled.pdf"
+    path.write_bytes(_garbled_first_page(_pdf_bytes(2)))
+    window = make_window()
+    # WHEN it is opened
+    assert window.open_path(path)
+    qtbot.waitUntil(lambda: bool(window.hooks.errors), timeout=10000)
+    # THEN the reviewer is told page 1 cannot be shown, and the status bar says so (not "Rendering page 1")
+    assert window.hooks.errors[-1][0] == "Cannot show page 1" and "damaged" in window.hooks.errors[-1][1]
+    assert window.statusBar().currentMessage() == "Page 1 cannot be shown."
+    # AND page 2 shows
+    window.documents.show_page(1)
+    wait_page(qtbot, window, 1)
+    assert window.documents.page_index == 1 and window.view.has_page
