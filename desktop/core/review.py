@@ -27,6 +27,7 @@ __all__ = [
     "selection_after_removal",
     "shown_text",
     "step",
+    "typed_over_guess",
 ]
 
 #: Statuses in which the text is the model's or a person's and can be edited.
@@ -98,6 +99,13 @@ def is_unreadable(region: Region, floor: float) -> bool:
         and region.text == region.model_text
         and is_unreadable_reading(region.model_text, region.confidences, floor)
     )
+
+
+def typed_over_guess(region: Region, floor: float) -> bool:
+    """Whether a person typed the text of a region whose reading was a guess (unreadable by
+    ``floor``): what they typed is theirs, so no character of it carries the guess's confidence
+    (a run of letters it shares with the junk is a coincidence)."""
+    return region.text != region.model_text and is_unreadable_reading(region.model_text, region.confidences, floor)
 
 
 def shown_text(region: Region, floor: float) -> str:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.regions import Region, RegionStatus
-from desktop.core.review import is_editable, is_unreadable, needs_review
+from desktop.core.review import align_confidences, is_editable, is_unreadable, needs_review
 from desktop.qt.crop_preview import WordCrop, compose_words, wrap_crop
 from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import STATUS_COLOURS
@@ -62,12 +62,22 @@ def legend_html() -> str:
 
 
 def confidence_summary(region: Region, threshold: float) -> str:
-    """ "Lowest confidence 42% · 3 doubtful characters" for a region read by the model ("" otherwise)."""
+    """ "Lowest confidence 42% · 3 doubtful characters" for a region read by the model ("" otherwise):
+    of its text as it stands, so the count is the editor's marks (characters a person typed are
+    certain); the model's own lowest is said beside a corrected text's."""
     if not region.confidences:
         return ""
-    doubtful = sum(c < threshold for c in region.confidences)
+    now = align_confidences(region.model_text, region.confidences, region.text)
+    doubtful = sum(c < threshold for c in now)
     tail = f" · {doubtful} doubtful character{'s' if doubtful != 1 else ''}" if doubtful else ""
-    return f"Lowest confidence {math.floor(region.min_confidence * 100)}%{tail} (hover a character for its own)"
+    model = math.floor(region.min_confidence * 100)
+    if region.text == region.model_text:
+        return f"Lowest confidence {model}%{tail} (hover a character for its own)"
+    lowest = math.floor(min(now, default=1.0) * 100)
+    return f"Lowest confidence {lowest}% (the model's reading: {model}%){tail}"
+
+
+TYPED_SUMMARY = "Typed by the reviewer: the model could not read this region"
 
 
 def unreadable_summary(region: Region) -> str:
@@ -271,6 +281,7 @@ class CorrectionPanel(QWidget):
         total: int = 0,
         keep_text: bool = False,
         is_unreadable: bool = False,
+        typed_over_guess: bool = False,
         words: Sequence[WordCrop] = (),
     ) -> None:
         """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only).
@@ -280,6 +291,7 @@ class CorrectionPanel(QWidget):
 
         ``is_unreadable``: the model could not read it; the editor starts empty with a prompt to
         type the text, and the model's guess is shown only on request (:meth:`show_guess`).
+        ``typed_over_guess``: a person typed the text of such a region; no mark carries over.
         """
         self._enable_moves(region.id if region is not None else None)
         if region is None:
@@ -301,9 +313,11 @@ class CorrectionPanel(QWidget):
         colour = UNREADABLE_COLOUR if is_unreadable else STATUS_COLOURS.get(region.status, QColor("#888"))
         self.status_label.setStyleSheet(f"background:{colour.name()};color:white;border-radius:8px;padding:1px 8px;")
         self.status_label.show()
-        self.confidence_label.setText(
-            unreadable_summary(region) if is_unreadable else confidence_summary(region, threshold)
-        )
+        if is_unreadable:
+            summary = unreadable_summary(region)
+        else:
+            summary = TYPED_SUMMARY if typed_over_guess else confidence_summary(region, threshold)
+        self.confidence_label.setText(summary)
         self._guess = (region.model_text, tuple(region.confidences))
         self.guess_button.setVisible(is_unreadable)
         self.editor.setPlaceholderText(
@@ -318,7 +332,8 @@ class CorrectionPanel(QWidget):
             self.editor.document().setModified(False)
         elif not keep_text:
             self.editor.setPlainText(region.text)
-            self.editor.highlighter.set_reading(region.model_text, region.confidences, threshold)
+            reading = ("", ()) if typed_over_guess else (region.model_text, region.confidences)
+            self.editor.highlighter.set_reading(*reading, threshold)
             self.editor.document().setModified(False)
         row = self.list.currentRow()
         if (row < 0 or self._ids[row] != region.id) and region.id in self._ids:

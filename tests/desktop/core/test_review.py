@@ -16,6 +16,7 @@ from desktop.core.review import (
     selection_after_removal,
     shown_text,
     step,
+    typed_over_guess,
 )
 
 MODEL = "BP 12O/80"
@@ -126,3 +127,18 @@ def test_a_junk_reading_is_unreadable_until_a_person_types_it() -> None:
     order = [region("a", 0), bad, region("c", 0)]
     assert id_of(next_doubtful(order, "a", 0, 0.1, UNREADABLE_BELOW)) == "u"
     assert next_doubtful(order, "a", 0, 0.1) is None  # the rule off
+
+
+def test_text_typed_over_a_guess_is_the_reviewers_and_a_corrected_reading_is_not() -> None:
+    junk = (0.55, 0.19, 0.7, 0.6, 0.4, 0.8)
+    guess = Region(
+        id="u", page=0, polygon=SQUARE, status=RegionStatus.READ, model_text="RTU CK", text="RTU CK", confidences=junk
+    )
+    # a person typed the text of a region the model could not read: theirs, whatever it shares with the guess
+    assert typed_over_guess(guess.with_changes(text="RTU 12 wks", status=RegionStatus.CORRECTED), UNREADABLE_BELOW)
+    # not while the text is the guess itself, nor for a correction of a real reading, nor with the rule off
+    assert not typed_over_guess(guess, UNREADABLE_BELOW)
+    one_doubt = (1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 1.0)  # "BP 12O/80" read well but for its "O"
+    corrected = region("a", 0, text="BP 120/80").with_changes(confidences=one_doubt, status=RegionStatus.CORRECTED)
+    assert not typed_over_guess(corrected, UNREADABLE_BELOW)
+    assert not typed_over_guess(guess.with_changes(text="RTU 12 wks"), 0.0)

@@ -50,3 +50,18 @@ def test_threshold_changes_what_is_marked(qtbot) -> None:
     ed.setPlainText(MODEL)
     ed.highlighter.set_reading(MODEL, CONF, 0.3)
     assert ed.highlighter.marked_positions() == [5]
+
+
+def test_the_confidence_line_counts_the_marks_of_the_text_as_it_stands() -> None:
+    from desktop.core.regions import Region, RegionStatus
+    from desktop.qt.correction_panel import confidence_summary
+
+    read = Region(
+        id="r", page=0, polygon=((0, 0), (9, 0), (9, 9)), status=RegionStatus.READ, model_text="BP 12O/80",
+        text="BP 12O/80", confidences=(1, 1, 1, 1, 1, 0.2, 1, 0.4, 1),
+    )  # fmt: skip
+    said = confidence_summary(read, 0.6)
+    assert said == "Lowest confidence 20% · 2 doubtful characters (hover a character for its own)"
+    # the reviewer retyped the "O": one doubtful character is left, the model's lowest is said beside
+    fixed = read.with_changes(text="BP 120/80", status=RegionStatus.CORRECTED)
+    assert confidence_summary(fixed, 0.6) == "Lowest confidence 40% (the model's reading: 20%) · 1 doubtful character"

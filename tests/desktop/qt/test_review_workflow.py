@@ -228,7 +228,7 @@ HANDWRITTEN_LINE = [(192, 1105), (614, 1197)]  # "RTC 12 wks - JE", written by h
 def test_a_region_the_model_cannot_read_is_marked_unreadable_not_shown_as_text(
     qtbot, make_window, bundled_model, tmp_path
 ):
-    from desktop.qt.correction_panel import UNREADABLE_LABEL
+    from desktop.qt.correction_panel import TYPED_SUMMARY, UNREADABLE_LABEL
 
     # GIVEN the sample note read by the bundled model, with the unreadable mark at its default
     window = make_window("--unreadable-below", "0.9", model=bundled_model)
@@ -266,15 +266,21 @@ def test_a_region_the_model_cannot_read_is_marked_unreadable_not_shown_as_text(
     # WHEN the reviewer asks for the model's guess, it is there to correct
     panel.guess_button.click()
     assert panel.editor.toPlainText() == junk
-    # WHEN the reviewer types the text instead
+    # WHEN the reviewer types the text instead (sharing, by chance, a run of letters with the guess)
     panel.editor.selectAll()
-    qtbot.keyClicks(panel.editor, "RTC 12 wks - JE")
+    typed = f"{junk[:4].strip()} RTC 12 wks - JE"
+    qtbot.keyClicks(panel.editor, typed)
     qtbot.keyClick(panel.editor, Qt.Key.Key_Return)
     # THEN it is a correction, no longer unreadable, and exported
     assert session.get(hand).status == RegionStatus.CORRECTED
     assert UNREADABLE_LABEL not in panel.list.item(1).text()
     assert window.export_menu.export_to("txt", out / "typed.txt")
-    assert "RTC 12 wks - JE" in (out / "typed.txt").read_text(encoding="utf-8")
+    assert typed in (out / "typed.txt").read_text(encoding="utf-8")
+    # AND shown again (as after a restart) the typed text carries no mark from the guess
+    window.navigator.select(printed)
+    window.navigator.select(hand)
+    assert panel.editor.toPlainText() == typed and panel.editor.highlighter.marked_positions() == []
+    assert panel.confidence_label.text() == TYPED_SUMMARY
 
 
 def test_the_crop_preview_shows_each_word_read_with_its_text_and_no_other_line(qtbot, make_window, page_png):
