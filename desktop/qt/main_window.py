@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         )
         self.banner, self.review_banner, self.turn_banner = BackendBanner(), ReviewBanner(), TurnBanner()
         self.status = StatusFields(self.statusBar())
+        self.undo.tell = lambda text: self.status.message(text, 4000)
         self.doc_list = DocumentQueue(self.documents, settings, self.status.message, self)
         self.drops = DropTarget(self, through=[self.view])  # files and folders dropped anywhere join the list
         self._build_layout()

@@ -54,6 +54,8 @@ class UndoController:
         self.stack.setUndoLimit(0)
         self.session: ReviewSession | None = None
         self.is_replaying = False
+        #: told "Undone: Edit text" / "Redone: ..." after each step back or forward (the status bar)
+        self.tell: Callable[[str], None] | None = None
 
     def attach(self, session: ReviewSession | None) -> None:
         """Mirror ``session``'s saved history without replaying it."""
@@ -92,6 +94,7 @@ class UndoController:
         session = self.session
         if session is None or not (self.stack.canUndo() if back else self.stack.canRedo()):
             return
+        label = self.stack.undoText() if back else self.stack.redoText()
         try:
             session.undo() if back else session.redo()
         except NoteLassoError as exc:
@@ -104,3 +107,5 @@ class UndoController:
             self.stack.undo() if back else self.stack.redo()
         finally:
             self.is_replaying = False
+        if self.tell is not None:
+            self.tell(f"{'Undone' if back else 'Redone'}: {label}")

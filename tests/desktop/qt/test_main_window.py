@@ -102,8 +102,10 @@ def test_correct_from_the_keyboard_then_undo_and_redo(qtbot, make_window, page_p
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.documents.session.get(rid).text == model_text
     assert window.documents.session.get(rid).status == RegionStatus.READ
+    assert window.statusBar().currentMessage() == "Undone: Edit text"  # said, whichever region is shown
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert window.documents.session.get(rid).text == "BP 120/80 pulse 72"
+    assert window.statusBar().currentMessage() == "Redone: Edit text"
     # Shift+Enter is a newline, Ctrl+Enter verifies
     window.navigator.select(rid)
     window.navigator.edit_current()
