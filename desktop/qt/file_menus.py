@@ -25,6 +25,11 @@ __all__ = ["ExportMenu", "RecentMenu", "export_folder", "written_message"]
 MENU_NOTES = {"page": " (one file per page)"}
 
 
+#: Formats whose files share an extension: their offered names carry the format too.
+SHARED_EXTENSION = frozenset({"alto", "page"})
+LAST_FOLDER_KEY = "export/last_folder"
+
+
 def export_folder(document: Path) -> Path:
     """Where an export of ``document`` is offered: beside it, or the home folder when that folder
     cannot be written (a read-only share) or belongs to the app (the shipped sample note)."""
@@ -100,11 +105,20 @@ class ExportMenu(QMenu):
         ext = ext.lstrip(".")
         page = self._documents.page_index
         suffix = f"-p{page + 1}" if scope == "page" else ""
-        folder = export_folder(session.document_path)
-        default = f"{folder / session.document_path.stem}{suffix}.{ext}"
+        kind = f".{fmt}" if fmt in SHARED_EXTENSION else ""  # ALTO and PAGE are both .xml: not one name for both
+        folder = self._last_folder() or export_folder(session.document_path)
+        default = f"{folder / session.document_path.stem}{suffix}{kind}.{ext}"
         path, _ = QFileDialog.getSaveFileName(self.parentWidget(), f"Export {name}", default, f"{name} (*.{ext})")
         if path:
+            if self._settings is not None:
+                self._settings.set_raw(LAST_FOLDER_KEY, str(Path(path).parent))
             self.export_to(fmt, Path(path), pages=[page] if scope == "page" else None, pdf_options=options)
+
+    def _last_folder(self) -> Path | None:
+        """The folder the reviewer last exported to, while it is there to write in."""
+        value = self._settings.raw(LAST_FOLDER_KEY) if self._settings is not None else None
+        folder = Path(str(value)) if value else None
+        return folder if folder is not None and folder.is_dir() and os.access(folder, os.W_OK) else None
 
     def _floor(self) -> float:
         return float(self._settings.get("review/unreadable_below")) if self._settings is not None else 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -507,6 +508,13 @@ def test_export_menu_writes_the_current_page_where_the_dialog_says(qtbot, make_w
     assert asked and asked[0][1].endswith("-p1.json")
     data = json.loads(target.read_text(encoding="utf-8"))
     assert data  # the core's export: parsed, not inspected here
+    # the next export is offered in the folder chosen last, ALTO and PAGE XML under names of their own
+    target = tmp_path / "elsewhere" / "x.xml"
+    target.parent.mkdir()
+    window.export_menu.choose("alto", "document")
+    window.export_menu.choose("page", "document")
+    assert Path(asked[1][1]) == tmp_path / f"{note_pdf.stem}.alto.xml"
+    assert Path(asked[2][1]) == target.parent / f"{note_pdf.stem}.page.xml"
     # a folder that cannot be written is reported, and the window stays usable
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName", staticmethod(lambda *a: (str(tmp_path / "no" / "such" / "dir" / "x.txt"), ""))
