@@ -15,7 +15,7 @@ from inference.geometry import Box, Point
 from inference.layout import PHRASE_LAYOUT, LayoutOptions, LineLayout, analyse
 from inference.preprocess import GrayImage, RegionCrop, crop_polygon, pad_to_aspect, resize_normalise
 from inference.spec import ModelSpec
-from inference.vocabulary import Vocabulary, correct
+from inference.vocabulary import Vocabulary, correct, split_merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,11 +247,11 @@ KEEP_TENTATIVE_CROPS = 0.75
 
 def _with_vocabulary(read: list[Decoded], glued: Sequence[bool], vocabulary: Vocabulary) -> list[Decoded]:
     """The line's readings with each whole word (not a piece of a word cut to fit the model)
-    read with the vocabulary."""
+    read with the vocabulary, and two words read together split again."""
     out = []
     for k, d in enumerate(read):
         piece = glued[k] or (k + 1 < len(glued) and glued[k + 1])
-        out.append(d if piece else correct(d, vocabulary))
+        out.append(d if piece else split_merged(correct(d, vocabulary), vocabulary))
     return out
 
 

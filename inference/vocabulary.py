@@ -104,3 +104,60 @@ def _choices(
 
 def _in_case(read: str, letter: str) -> str:
     return letter.upper() if read.isupper() else letter.lower()
+
+
+# ---- words read together -----------------------------------------------------------------------
+#: Short words a narrow gap most often loses its space after or before ("ofthe", "suspensionin").
+GLUE_WORDS = frozenset({"of", "the", "to", "in", "on", "at", "and", "for", "or", "by"})
+MIN_SPLIT_PART = 2  # letters in each part of a camel-case join ("DetroitEast")
+MIN_GLUED_WORD = 4  # letters in the word a short word was glued to ("ofthe" is the exception: "the")
+
+
+def split_merged(decoded: Decoded, vocabulary: Vocabulary | None) -> Decoded:
+    """``decoded`` with a space put back where it reads as two known words run together and the
+    join is plain to see: a lower-case letter followed by a capital ("DetroitEast",
+    "DateSubmitted:"), or a lower-case word glued to one of :data:`GLUE_WORDS` ("ofthe",
+    "ofimported", "suspensionin"). A known word, a word with digits or capitals elsewhere (names
+    such as "McDonald" or "Inman" stay whole), or one that splits only into unknown parts, is
+    left as read. Each word keeps its letters' confidences; the space gets the lower of its
+    neighbours'. See docs/decisions/024."""
+    if vocabulary is None:
+        return decoded
+    text = decoded.text
+    a, b = _core(text)
+    core = text[a:b]
+    if len(core) < 5 or not core.isalpha() or vocabulary.is_known(core):
+        return decoded
+    k = _camel_join(core, vocabulary) or _glue_join(core, vocabulary)
+    if k is None:
+        return decoded
+    at = a + k
+    confs = decoded.confidences
+    alts = decoded.alternatives
+    return Decoded(
+        f"{text[:at]} {text[at:]}",
+        (*confs[:at], min(confs[at - 1], confs[at]), *confs[at:]),
+        (*alts[:at], (), *alts[at:]) if len(alts) == len(text) else alts,
+    )
+
+
+def _camel_join(core: str, vocabulary: Vocabulary) -> int | None:
+    joins = [k for k in range(1, len(core)) if core[k - 1].islower() and core[k].isupper()]
+    if len(joins) != 1:
+        return None
+    k = joins[0]
+    left, right = core[:k], core[k:]
+    if min(len(left), len(right)) < MIN_SPLIT_PART or (not left[0].isupper() and not left.islower()):
+        return None
+    return k if vocabulary.is_known(left) and vocabulary.is_known(right) else None
+
+
+def _glue_join(core: str, vocabulary: Vocabulary) -> int | None:
+    if not core.islower():
+        return None
+    for word in sorted(GLUE_WORDS, key=len, reverse=True):
+        for k, other in ((len(word), core[len(word) :]), (len(core) - len(word), core[: -len(word)])):
+            glued = core[:k] == word or core[k:] == word
+            if glued and (len(other) >= MIN_GLUED_WORD or other == "the") and vocabulary.is_known(other):
+                return k
+    return None

@@ -8,7 +8,7 @@ import pytest
 from inference.decoding import Decoded, decode_logits
 from inference.recognizer import _with_vocabulary
 from inference.spec import ModelSpec
-from inference.vocabulary import correct
+from inference.vocabulary import correct, split_merged
 
 
 class Words:
@@ -90,3 +90,54 @@ def test_decoded_logits_carry_what_the_vocabulary_needs() -> None:
     out = correct(decode_logits(logits, spec)[0], WORDS)
     # THEN it reads "Region"
     assert out.text == "Region"
+
+
+RUN_TOGETHER = Words("of", "the", "in", "imported", "suspension", "detroit", "east", "date", "submitted", "land", "man")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ofthe", "of the"),
+        ("ofimported", "of imported"),
+        ("suspensionin", "suspension in"),
+        ("DetroitEast", "Detroit East"),
+        ("DateSubmitted:", "Date Submitted:"),  # the punctuation stays with its word
+        ("(ofimported)", "(of imported)"),
+    ],
+)
+def test_two_known_words_read_together_are_split_where_the_join_is_plain(text: str, expected: str) -> None:
+    d = read(text, {})
+    out = split_merged(d, RUN_TOGETHER)
+    assert out.text == expected
+    # each letter keeps its confidence; the space between gets the lower of its neighbours'
+    k = expected.index(" ")
+    assert out.confidences[:k] == d.confidences[:k] and out.confidences[k + 1 :] == d.confidences[k:]
+    assert len(out.alternatives) == len(out.text) and out.alternatives[k] == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Inman",  # a capitalised name that is "in" + "man": names stay whole
+        "INMAN",  # the same in capitals
+        "DETROITEAST",  # two known words in capitals: no join to see
+        "Toland",
+        "McEast",  # a capital inside a name, its first part unknown
+        "inthe2",  # digits
+        "imported",  # a known word
+        "ofxyzzy",  # an unknown part
+        "DetroitEastDate",  # two joins: not one plain split
+    ],
+)
+def test_what_is_not_split(text: str) -> None:
+    assert split_merged(read(text, {}), RUN_TOGETHER).text == text
+    assert split_merged(read("ofthe", {}), None).text == "ofthe"  # no word lists: as read
+
+
+def test_only_whole_words_are_split_and_the_region_reads_them_as_two_words() -> None:
+    # GIVEN a line of a whole word read together with the next, then a word cut in two pieces
+    line = [read("ofthe", {}), read("ofth", {}), read("e", {})]
+    out = _with_vocabulary(line, (False, False, True), RUN_TOGETHER)
+    # THEN the whole word is split, the pieces are left to be joined
+    assert [d.text for d in out] == ["of the", "ofth", "e"]
