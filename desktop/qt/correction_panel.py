@@ -46,7 +46,7 @@ STATUS_LABELS = {
 
 #: What the panel, the list and the page say of a region the model could not read.
 UNREADABLE_LABEL = "Unreadable \u2014 type it"
-UNREADABLE_COLOUR = QColor("#8e44ad")
+UNREADABLE_COLOUR = QColor("#be185d")  # not the violet of Corrected: this one still needs typing
 
 
 def legend_html() -> str:
