@@ -19,6 +19,7 @@ __all__ = [
     "first_on_or_after",
     "has_doubtful",
     "is_editable",
+    "is_reviewed",
     "is_unreadable",
     "is_unreadable_reading",
     "needs_review",
@@ -112,6 +113,11 @@ def shown_text(region: Region, floor: float) -> str:
     """The text a reviewer is shown and edits: the region's text, or "" for an unreadable one (its
     junk is not presented as a reading; the model's guess stays in ``model_text``, shown on request)."""
     return "" if is_unreadable(region, floor) else region.text
+
+
+def is_reviewed(region: Region) -> bool:
+    """Whether a person has corrected or verified the region (their decision on its text)."""
+    return region.status in _REVIEWED
 
 
 def is_editable(region: Region) -> bool:

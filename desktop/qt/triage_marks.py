@@ -178,9 +178,26 @@ class TriageMarks(QObject):
 
     def _show_reasons(self) -> None:
         flags = self.flags()
-        self.label.setText("\n".join(f"{FLAG} {f.reason}" for f in flags[:4]) + (" …" if len(flags) > 4 else ""))
-        self.label.setToolTip("Clinical checks: right-click the underlined words for suggestions")
-        self.label.setVisible(bool(flags))
+        text = "\n".join(f"{FLAG} {f.reason}" for f in flags[:4]) + (" …" if len(flags) > 4 else "")
+        tip = "Clinical checks: right-click the underlined words for suggestions"
+        if not flags:  # the score alone flags words (unsure, unknown, the second reader differs): name them
+            text, tip = self._words_to_check(), "Ctrl+F8 goes to each in turn and says why"
+        self.label.setText(text)
+        self.label.setToolTip(tip)
+        self.label.setVisible(bool(text))
+
+    def _words_to_check(self) -> str:
+        """ "⚑ 2 words to check against the image (Ctrl+F8): 'TESTPATTENT', 'Alex'" for a region
+        the triage flags that no person has reviewed; "" otherwise."""
+        region = self._current()
+        if region is None or not review.is_editable(region) or review.is_reviewed(region):
+            return ""
+        found = self.flagged_words(region, self._panel.editor.toPlainText())
+        if not found:
+            return ""
+        names = ", ".join(f"'{t.word.strip(',;:')}'" for t in found[:3]) + (" …" if len(found) > 3 else "")
+        many = "s" if len(found) > 1 else ""
+        return f"{FLAG} {len(found)} word{many} to check against the image (Ctrl+F8): {names}"
 
     def _marks(self, block_text: str) -> Iterator[tuple[int, int, QTextCharFormat]]:
         if self._more_marks is not None:

@@ -100,6 +100,9 @@ def test_next_doubtful_word_goes_across_regions_and_pages_and_marks_unknown_word
     assert window.navigator.current_id == first and editor.hasFocus()
     assert selected(window) == "fatige"
     assert unknown_marks(editor) == ["fatige"]
+    # AND the line under the crop names the words to check and the key that visits them
+    label = window.navigator.triage.label
+    assert label.isVisible() and label.text() == "\u2691 1 word to check against the image (Ctrl+F8): 'fatige'"
     # WHEN Ctrl+F8 again (the key is the window's, from the editor too)
     qtbot.keyClick(editor, Qt.Key.Key_F8, Qt.KeyboardModifier.ControlModifier)
     # THEN the next page is shown with its doubtful word selected (a known word, low confidence)
@@ -111,6 +114,9 @@ def test_next_doubtful_word_goes_across_regions_and_pages_and_marks_unknown_word
     qtbot.waitUntil(lambda: window.navigator.current_id == first, timeout=15000)
     assert selected(window) == "fatige"
     assert words.lexicon is not None and words.lexicon.is_available
+    # WHEN the reviewer types the word right over the selection: nothing is left to check, the line goes
+    editor.textCursor().insertText("fatigue")
+    assert not label.isVisible()
 
 
 def test_right_click_suggests_and_a_suggestion_is_an_edit_committed_as_usual(qtbot, make_window, page_png):
