@@ -100,5 +100,10 @@ def test_region_eval_cli(funsd_entities: Path, tmp_path: Path, micro_onnx: Path,
     assert report["regions"] == 3 and "FUNSD regions: 3" in report["table"]
     # each --model is a row of the same run (other installed engines, e.g. PP-OCR, add their own rows)
     assert sum(name.startswith("NoteLasso") for name in report["readers"]) == 2
+    # --no-others leaves the other engines out: NoteLasso's rows only
+    argv = ["eval", "--regions", str(funsd_entities), "--model", str(micro_onnx), "--no-tesseract", "--no-others"]
+    assert train_main([*argv, "--json", "--threads", "1"]) == 0
+    names = list(json.loads(capsys.readouterr().out)["readers"])
+    assert len(names) == 1 and names[0].startswith("NoteLasso")
     with pytest.raises(DocumentError):
         evaluate_regions(tmp_path / "nowhere", tesseract=False)
