@@ -171,23 +171,23 @@ def sort_regions(regions: Iterable[Region]) -> list[Region]:
     form a row that reads left to right, even when their tops differ by a few pixels.
     """
     out: list[Region] = []
-    by_page: dict[int, list[Region]] = {}
-    for r in regions:
-        by_page.setdefault(r.page, []).append(r)
+    by_page: dict[int, list[tuple[tuple[float, float, float, float], Region]]] = {}
+    for r in regions:  # each outline's bounds once: the list is sorted after every change
+        by_page.setdefault(r.page, []).append((r.bbox, r))
     for page in sorted(by_page):
-        rows: list[tuple[float, float, list[Region]]] = []  # (top, bottom, members)
-        for r in sorted(by_page[page], key=lambda r: (r.bbox[1], r.bbox[0], r.id)):
-            _x0, y0, _x1, y1 = r.bbox
+        rows: list[tuple[float, float, list[tuple[tuple[float, float, float, float], Region]]]] = []
+        for box, r in sorted(by_page[page], key=lambda br: (br[0][1], br[0][0], br[1].id)):
+            _x0, y0, _x1, y1 = box
             centre = (y0 + y1) / 2
             # Both ways: a region over several lines (a whole-page rectangle) is no line's row-mate,
             # else the lines under it would be read left to right instead of top to bottom.
             if rows and rows[-1][0] <= centre <= rows[-1][1] and y0 <= (rows[-1][0] + rows[-1][1]) / 2 <= y1:
                 top, bottom, members = rows[-1]
-                rows[-1] = (top, bottom, [*members, r])
+                rows[-1] = (top, bottom, [*members, (box, r)])
             else:
-                rows.append((y0, y1, [r]))
+                rows.append((y0, y1, [(box, r)]))
         for _top, _bottom, members in rows:
-            out.extend(sorted(members, key=lambda r: (r.bbox[0], r.bbox[1], r.id)))
+            out.extend(r for _box, r in sorted(members, key=lambda br: (br[0][0], br[0][1], br[1].id)))
     return out
 
 

@@ -109,6 +109,7 @@ class CorrectionPanel(QWidget):
         super().__init__(parent)
         self.setMinimumWidth(340)
         self._ids: list[str] = []
+        self._rows: list[tuple[RegionStatus, str] | None] = []  # what each list row shows
         self._low: set[str] = set()
         self._unreadable: set[str] = set()
         self._guess: tuple[str, tuple[float, ...]] = ("", ())
@@ -215,15 +216,25 @@ class CorrectionPanel(QWidget):
         those unreadable by ``unreadable_below`` say so instead of showing the model's junk. ``doubtful``
         says which get the ⚑ (default: a character under ``threshold``)."""
         blocked = self.list.blockSignals(True)
-        self.list.clear()
-        self._ids = [r.id for r in regions]
+        ids = [r.id for r in regions]
         self._low = {r.id for r in regions if (doubtful(r) if doubtful else needs_review(r, threshold))}
         self._unreadable = {r.id for r in regions if is_unreadable(r, unreadable_below)}
-        for n, r in enumerate(regions, first_number):
-            item = QListWidgetItem(self._icons.get(r.status, QIcon()), self._row_text(n, r))
-            item.setData(Qt.ItemDataRole.UserRole, r.id)
-            item.setToolTip(STATUS_LABELS.get(r.status, r.status.value))
-            self.list.addItem(item)
+        rows = [(r.status, self._row_text(n, r)) for n, r in enumerate(regions, first_number)]
+        if ids != self._ids or self.list.count() != len(ids):  # regions came or went, or moved: list anew
+            self.list.clear()
+            self._rows = [None] * len(ids)
+            for r in regions:
+                item = QListWidgetItem()
+                item.setData(Qt.ItemDataRole.UserRole, r.id)
+                self.list.addItem(item)
+        self._ids = ids
+        for row, (status, text) in enumerate(rows):
+            if self._rows[row] != (status, text):  # after a change most rows are as they were
+                item = self.list.item(row)
+                item.setIcon(self._icons.get(status, QIcon()))
+                item.setText(text)
+                item.setToolTip(STATUS_LABELS.get(status, status.value))
+        self._rows = list(rows)
         if current_id in self._ids:
             self.list.setCurrentRow(self._ids.index(current_id))
         self.list.blockSignals(blocked)
