@@ -80,11 +80,14 @@ def confidence_summary(region: Region, threshold: float) -> str:
 TYPED_SUMMARY = "Typed by the reviewer: the model could not read this region"
 
 
-def unreadable_summary(region: Region) -> str:
-    """What the panel says of a region the model could not read: its guess's mean confidence."""
+def unreadable_summary(region: Region, floor: float = 0.0) -> str:
+    """What the panel says of a region the model could not read: its guess's mean confidence, and
+    the mean a reading needs (``floor``, the setting; a single unsure character does not make a
+    region unreadable, a guess unsure throughout does)."""
     chars = [c for ch, c in zip(region.model_text, region.confidences, strict=False) if not ch.isspace()]
     mean = math.floor(100 * sum(chars) / len(chars)) if chars else 0
-    return f"{UNREADABLE_LABEL}: the model could not read it (its guess averaged {mean}% confidence)"
+    needs = f"; a reading needs {math.floor(100 * floor)}% on average" if floor > 0 else ""
+    return f"{UNREADABLE_LABEL}: the model could not read it (its guess averaged {mean}% confidence{needs})"
 
 
 def _dot(colour: QColor) -> QIcon:
@@ -292,6 +295,7 @@ class CorrectionPanel(QWidget):
         total: int = 0,
         keep_text: bool = False,
         is_unreadable: bool = False,
+        unreadable_below: float = 0.0,
         typed_over_guess: bool = False,
         words: Sequence[WordCrop] = (),
     ) -> None:
@@ -302,6 +306,7 @@ class CorrectionPanel(QWidget):
 
         ``is_unreadable``: the model could not read it; the editor starts empty with a prompt to
         type the text, and the model's guess is shown only on request (:meth:`show_guess`).
+        ``unreadable_below``: the mean confidence a reading needs (said beside an unreadable one's).
         ``typed_over_guess``: a person typed the text of such a region; no mark carries over.
         """
         self._enable_moves(region.id if region is not None else None)
@@ -325,7 +330,7 @@ class CorrectionPanel(QWidget):
         self.status_label.setStyleSheet(f"background:{colour.name()};color:white;border-radius:8px;padding:1px 8px;")
         self.status_label.show()
         if is_unreadable:
-            summary = unreadable_summary(region)
+            summary = unreadable_summary(region, unreadable_below)
         else:
             summary = TYPED_SUMMARY if typed_over_guess else confidence_summary(region, threshold)
         self.confidence_label.setText(summary)

@@ -356,6 +356,7 @@ class ReviewNavigator(QObject):
             total=self._total,
             keep_text=keep_text,
             is_unreadable=unreadable,
+            unreadable_below=self.unreadable_below,
             typed_over_guess=review.typed_over_guess(region, self.unreadable_below),
             words=words,
         )

@@ -243,6 +243,7 @@ def test_a_region_the_model_cannot_read_is_marked_unreadable_not_shown_as_text(
     assert junk.strip() and session.get(printed).text.startswith("Metformin")
     # THEN the panel and the list say it is unreadable, and its junk is not presented as the reading
     assert panel.status_label.text() == UNREADABLE_LABEL and UNREADABLE_LABEL in panel.confidence_label.text()
+    assert "a reading needs 90% on average" in panel.confidence_label.text()  # why a fair-looking guess is not text
     assert panel.editor.toPlainText() == "" and "type" in panel.editor.placeholderText()
     rows = [panel.list.item(i).text() for i in range(panel.list.count())]
     assert UNREADABLE_LABEL in rows[1] and junk not in rows[1] and "Metformin" in rows[0]
