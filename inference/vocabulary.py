@@ -109,6 +109,7 @@ def _in_case(read: str, letter: str) -> str:
 # ---- words read together -----------------------------------------------------------------------
 #: Short words a narrow gap most often loses its space after or before ("ofthe", "suspensionin").
 GLUE_WORDS = frozenset({"of", "the", "to", "in", "on", "at", "and", "for", "or", "by"})
+_GLUE_LONGEST_FIRST = tuple(sorted(GLUE_WORDS, key=lambda w: (-len(w), w)))
 MIN_SPLIT_PART = 2  # letters in each part of a camel-case join ("DetroitEast")
 MIN_GLUED_WORD = 4  # letters in the word a short word was glued to ("ofthe" is the exception: "the")
 
@@ -153,11 +154,16 @@ def _camel_join(core: str, vocabulary: Vocabulary) -> int | None:
 
 
 def _glue_join(core: str, vocabulary: Vocabulary) -> int | None:
+    """Where ``core`` (lower case) is a glue word before or after a known word, else None."""
     if not core.islower():
         return None
-    for word in sorted(GLUE_WORDS, key=len, reverse=True):
-        for k, other in ((len(word), core[len(word) :]), (len(core) - len(word), core[: -len(word)])):
-            glued = core[:k] == word or core[k:] == word
-            if glued and (len(other) >= MIN_GLUED_WORD or other == "the") and vocabulary.is_known(other):
+    for word in _GLUE_LONGEST_FIRST:
+        splits = []
+        if core.startswith(word):
+            splits.append((len(word), core[len(word) :]))
+        if core.endswith(word):
+            splits.append((len(core) - len(word), core[: -len(word)]))
+        for k, other in splits:
+            if (len(other) >= MIN_GLUED_WORD or other == "the") and vocabulary.is_known(other):
                 return k
     return None
