@@ -72,6 +72,14 @@ def filled_area(polygon: Sequence[Point] | npt.NDArray[np.float64]) -> float:
 ROTATIONS = (0, 90, 180, 270)
 
 
+def pixel_bounds(points: npt.NDArray[np.float64], height: int, width: int) -> tuple[int, int, int, int]:
+    """The whole pixels ``(x0, y0, x1, y1)`` that hold ``points`` (an n x 2 array), clipped to a
+    ``height`` x ``width`` page: what :func:`crop_polygon` cuts out."""
+    x0, y0 = np.floor(points.min(0)).astype(int)
+    x1, y1 = np.ceil(points.max(0)).astype(int)
+    return max(int(x0), 0), max(int(y0), 0), min(int(x1), width), min(int(y1), height)
+
+
 def crop_polygon(page: GrayImage, polygon: Sequence[Point], *, deskew: bool = True, rotation: int = 0) -> RegionCrop:
     """Cut ``polygon`` out of a gray page; pixels outside it become the local background.
 
@@ -87,10 +95,7 @@ def crop_polygon(page: GrayImage, polygon: Sequence[Point], *, deskew: bool = Tr
         raise InputError("A region needs at least three points.")
     if polygon_area(pts) < 16 and filled_area(pts) < 16:  # a bow-tie's lobes cancel in the first
         raise InputError("The region is too small to hold text.")
-    h, w = page.shape
-    x0, y0 = np.floor(pts.min(0)).astype(int)
-    x1, y1 = np.ceil(pts.max(0)).astype(int)
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    x0, y0, x1, y1 = pixel_bounds(pts, page.shape[0], page.shape[1])
     if x1 - x0 < 2 or y1 - y0 < 2:
         raise InputError("The region lies outside the page.")
     crop = page[y0:y1, x0:x1]

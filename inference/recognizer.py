@@ -13,7 +13,14 @@ from inference.decoding import Decoded, decode_logits
 from inference.documents import to_gray
 from inference.geometry import Box, Point
 from inference.layout import PHRASE_LAYOUT, LayoutOptions, LineLayout, analyse
-from inference.preprocess import GrayImage, RegionCrop, crop_polygon, pad_to_aspect, resize_normalise
+from inference.preprocess import (
+    GrayImage,
+    RegionCrop,
+    crop_polygon,
+    pad_to_aspect,
+    pixel_bounds,
+    resize_normalise,
+)
 from inference.spec import ModelSpec
 from inference.vocabulary import Vocabulary, correct, split_merged
 
@@ -215,8 +222,8 @@ class Recognizer:
 
 
 def _gray_where_read(page: np.ndarray, polygons: Sequence[Sequence[Point]]) -> GrayImage:
-    """The page in gray where the polygons can read it (their joint bounding box, as
-    ``crop_polygon`` cuts it); elsewhere undefined. Converting a whole colour page costs tens of
+    """The page in gray where the polygons can read it (their joint :func:`pixel_bounds`, which
+    is what ``crop_polygon`` cuts); elsewhere undefined. Converting a whole colour page costs tens of
     milliseconds on a small CPU, most of a lassoed line's time."""
     if page.ndim == 2:
         return page
@@ -227,9 +234,7 @@ def _gray_where_read(page: np.ndarray, polygons: Sequence[Sequence[Point]]) -> G
     if pts.size == 0 or not np.isfinite(pts).all():
         return to_gray(page)  # crop_polygon says what is wrong with them
     h, w = page.shape[:2]
-    x0, y0 = np.floor(pts.min(0)).astype(int)
-    x1, y1 = np.ceil(pts.max(0)).astype(int)
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    x0, y0, x1, y1 = pixel_bounds(pts, h, w)
     gray = np.empty((h, w), dtype=np.uint8)
     if x1 > x0 and y1 > y0:
         gray[y0:y1, x0:x1] = to_gray(page[y0:y1, x0:x1])

@@ -164,6 +164,9 @@ def _as_rank(value: Any) -> float | None:
     return rank
 
 
+_Boxed = tuple[tuple[float, float, float, float], Region]  # a region with its outline's bounds
+
+
 def sort_regions(regions: Iterable[Region]) -> list[Region]:
     """Reading order: page, then top-to-bottom, then left-to-right.
 
@@ -171,11 +174,11 @@ def sort_regions(regions: Iterable[Region]) -> list[Region]:
     form a row that reads left to right, even when their tops differ by a few pixels.
     """
     out: list[Region] = []
-    by_page: dict[int, list[tuple[tuple[float, float, float, float], Region]]] = {}
+    by_page: dict[int, list[_Boxed]] = {}
     for r in regions:  # each outline's bounds once: the list is sorted after every change
         by_page.setdefault(r.page, []).append((r.bbox, r))
     for page in sorted(by_page):
-        rows: list[tuple[float, float, list[tuple[tuple[float, float, float, float], Region]]]] = []
+        rows: list[tuple[float, float, list[_Boxed]]] = []  # (top, bottom, members)
         for box, r in sorted(by_page[page], key=lambda br: (br[0][1], br[0][0], br[1].id)):
             _x0, y0, _x1, y1 = box
             centre = (y0 + y1) / 2

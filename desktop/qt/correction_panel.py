@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.regions import Region, RegionStatus
-from desktop.core.review import align_confidences, is_editable, is_unreadable, needs_review
+from desktop.core.review import align_confidences, is_editable, is_unreadable, needs_review, typed_over_guess
 from desktop.qt.crop_preview import WordCrop, compose_words, wrap_crop
 from desktop.qt.editor import CorrectionEditor
 from desktop.qt.page_view import STATUS_COLOURS
@@ -296,7 +296,6 @@ class CorrectionPanel(QWidget):
         keep_text: bool = False,
         is_unreadable: bool = False,
         unreadable_below: float = 0.0,
-        typed_over_guess: bool = False,
         words: Sequence[WordCrop] = (),
     ) -> None:
         """Show one region; ``keep_text`` leaves an edit in progress alone (a status change only).
@@ -306,8 +305,8 @@ class CorrectionPanel(QWidget):
 
         ``is_unreadable``: the model could not read it; the editor starts empty with a prompt to
         type the text, and the model's guess is shown only on request (:meth:`show_guess`).
-        ``unreadable_below``: the mean confidence a reading needs (said beside an unreadable one's).
-        ``typed_over_guess``: a person typed the text of such a region; no mark carries over.
+        ``unreadable_below``: the mean confidence a reading needs (said beside an unreadable one's);
+        text a person typed over such a guess carries none of its marks (``typed_over_guess``).
         """
         self._enable_moves(region.id if region is not None else None)
         if region is None:
@@ -329,10 +328,11 @@ class CorrectionPanel(QWidget):
         colour = UNREADABLE_COLOUR if is_unreadable else STATUS_COLOURS.get(region.status, QColor("#888"))
         self.status_label.setStyleSheet(f"background:{colour.name()};color:white;border-radius:8px;padding:1px 8px;")
         self.status_label.show()
+        typed = typed_over_guess(region, unreadable_below)
         if is_unreadable:
             summary = unreadable_summary(region, unreadable_below)
         else:
-            summary = TYPED_SUMMARY if typed_over_guess else confidence_summary(region, threshold)
+            summary = TYPED_SUMMARY if typed else confidence_summary(region, threshold)
         self.confidence_label.setText(summary)
         self._guess = (region.model_text, tuple(region.confidences))
         self.guess_button.setVisible(is_unreadable)
@@ -348,7 +348,7 @@ class CorrectionPanel(QWidget):
             self.editor.document().setModified(False)
         elif not keep_text:
             self.editor.setPlainText(region.text)
-            reading = ("", ()) if typed_over_guess else (region.model_text, region.confidences)
+            reading = ("", ()) if typed else (region.model_text, region.confidences)
             self.editor.highlighter.set_reading(*reading, threshold)
             self.editor.document().setModified(False)
         row = self.list.currentRow()

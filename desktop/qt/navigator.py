@@ -357,7 +357,6 @@ class ReviewNavigator(QObject):
             keep_text=keep_text,
             is_unreadable=unreadable,
             unreadable_below=self.unreadable_below,
-            typed_over_guess=review.typed_over_guess(region, self.unreadable_below),
             words=words,
         )
         session = self._documents.session
