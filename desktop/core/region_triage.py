@@ -17,7 +17,7 @@ from functools import lru_cache
 from desktop.core.checks import default_lexicon, tokens, years_in
 from desktop.core.lexicon import Lexicon
 from desktop.core.regions import Region, RegionStatus
-from desktop.core.review import align_confidences, first_on_or_after, is_unreadable
+from desktop.core.review import align_confidences, first_on_or_after, is_reviewed, is_unreadable
 from desktop.core.triage import TriageWord, WordReading, align_second_reading, triage_words
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "warm_up",
 ]
 
-_REVIEWED = frozenset({RegionStatus.CORRECTED, RegionStatus.VERIFIED})
 _READ = frozenset({RegionStatus.READ, RegionStatus.CORRECTED, RegionStatus.VERIFIED})
 
 
@@ -97,7 +96,7 @@ def is_doubtful(
 ) -> bool:
     """A region no person has corrected or verified holding a word whose triage score reaches
     ``threshold`` (the setting ``review/triage_threshold``)."""
-    if region.status in _REVIEWED:
+    if is_reviewed(region):
         return False
     return any(w.score >= threshold for w in region_triage(region, second_words, years))
 
